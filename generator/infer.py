@@ -1,0 +1,275 @@
+"""Stage 4a: infer JSON types from saved bodies, and gather identical shapes into one registry.
+
+Samples are merged with genson (plus a string strategy that detects formats only when every
+sample matches). The merged schema is turned into TypeRefs: hashable type expressions whose
+objects point into a registry of structurally unique shapes. Names come later, from naming.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from genson import SchemaBuilder
+from genson.schema.strategies import String
+
+from .diagnostics import Diagnostics
+from .ir import Api, ExampleKind, Operation
+
+# A type expression: ("str",), ("list", item), ("union", (a, b)), ("model", shape_id), ...
+TypeRef = tuple[Any, ...]
+Role = Literal["response", "error", "request"]
+
+ANY: TypeRef = ("any",)
+NULL: TypeRef = ("null",)
+DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MAX_BODY_DEPTH = 60
+
+
+def string_formats(value: str) -> set[str]:
+    formats: set[str] = set()
+    if DATETIME_RE.match(value):
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            formats.add("date-time")
+        except ValueError:
+            pass
+    elif DATE_RE.match(value):
+        try:
+            date.fromisoformat(value)
+            formats.add("date")
+        except ValueError:
+            pass
+    elif UUID_RE.match(value):
+        try:
+            uuid.UUID(value)
+            formats.add("uuid")
+        except ValueError:
+            pass
+    return formats
+
+
+class FormattedString(String):  # type: ignore[misc]
+    """A string schema that keeps a format only if every sample has it."""
+
+    def __init__(self, node_class: Any) -> None:
+        super().__init__(node_class)
+        self.formats: set[str] | None = None
+
+    def add_object(self, obj: Any) -> None:
+        super().add_object(obj)
+        found = string_formats(obj)
+        self.formats = found if self.formats is None else self.formats & found
+
+    def to_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = super().to_schema()
+        if self.formats:
+            schema["format"] = sorted(self.formats)[0]
+        return schema
+
+
+class Builder(SchemaBuilder):  # type: ignore[misc]
+    EXTRA_STRATEGIES = (FormattedString,)
+
+
+@dataclass(frozen=True)
+class FieldShape:
+    key: str
+    type: TypeRef
+    required: bool
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Where a shape occurs: an operation, the role of the body, and the JSON key path."""
+
+    op: int
+    role: Role
+    path: tuple[str, ...]  # keys; "[]" marks an array item
+
+
+@dataclass(frozen=True)
+class Shape:
+    id: int
+    fields: tuple[FieldShape, ...]  # sorted by key: the structural identity
+    usages: tuple[Usage, ...]
+    orders: tuple[tuple[str, ...], ...]  # field order as first seen, one per usage
+
+
+@dataclass(frozen=True)
+class OperationTypes:
+    response: TypeRef | None  # merged JSON success type, None when no JSON success sample
+    response_kinds: tuple[ExampleKind, ...]
+    error: TypeRef | None
+    request: TypeRef | None
+
+
+@dataclass(frozen=True)
+class Inferred:
+    shapes: tuple[Shape, ...]
+    operations: tuple[OperationTypes, ...]
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.ids: dict[tuple[Any, ...], int] = {}
+        self.fields: list[tuple[FieldShape, ...]] = []
+        self.usages: list[list[Usage]] = []
+        self.orders: list[list[tuple[str, ...]]] = []
+
+    def add(self, fields: list[FieldShape], usage: Usage) -> int:
+        ordered = tuple(sorted(fields, key=lambda f: f.key))
+        key = tuple((f.key, f.type, f.required) for f in ordered)
+        shape_id = self.ids.get(key)
+        if shape_id is None:
+            shape_id = len(self.fields)
+            self.ids[key] = shape_id
+            self.fields.append(ordered)
+            self.usages.append([])
+            self.orders.append([])
+        self.usages[shape_id].append(usage)
+        self.orders[shape_id].append(tuple(f.key for f in fields))
+        return shape_id
+
+
+def depth(value: Any, limit: int) -> int:
+    """The nesting depth of a JSON value, computed without recursion, stopping past limit."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        if isinstance(node, dict):
+            stack.extend((child, level + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, level + 1) for child in node)
+    return deepest
+
+
+class _Inferrer:
+    def __init__(self, api: Api, diagnostics: Diagnostics) -> None:
+        self.api = api
+        self.diagnostics = diagnostics
+        self.registry = _Registry()
+
+    def warn(self, place: str, message: str) -> None:
+        self.diagnostics.warn(self.api.file, place, message)
+
+    def samples(self, values: list[tuple[str, Any]]) -> list[Any]:
+        kept = []
+        for place, value in values:
+            if depth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH:
+                self.warn(place, f"body nests deeper than {MAX_BODY_DEPTH} levels; left out of inference")
+            else:
+                kept.append(value)
+        return kept
+
+    def merged(self, op_index: int, role: Role, values: list[tuple[str, Any]], place: str) -> TypeRef | None:
+        samples = self.samples(values)
+        if not samples:
+            return None
+        builder = Builder()
+        for sample in samples:
+            builder.add_object(sample)
+        schema = builder.to_schema()
+        return self.convert(schema, op_index, role, (), place)
+
+    def convert(self, schema: dict[str, Any], op: int, role: Role, path: tuple[str, ...], place: str) -> TypeRef:
+        if "anyOf" in schema:
+            members = [self.convert(sub, op, role, path, place) for sub in schema["anyOf"]]
+            return union(members)
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            members = [self.convert({**schema, "type": single}, op, role, path, place) for single in kind]
+            return union(members)
+        if kind is None:
+            return ANY
+        if kind == "null":
+            return NULL
+        if kind == "string":
+            fmt = schema.get("format")
+            return {"date-time": ("datetime",), "date": ("date",), "uuid": ("uuid",)}.get(fmt, ("str",))
+        if kind == "integer":
+            return ("int",)
+        if kind == "number":
+            return ("float",)
+        if kind == "boolean":
+            return ("bool",)
+        if kind == "array":
+            items = schema.get("items")
+            if not items:
+                self.warn(f"{place} {json_path(path)}", "array seen only empty; typed as list[Any]")
+                return ("list", ANY)
+            return ("list", self.convert(items, op, role, (*path, "[]"), place))
+        if kind == "object":
+            properties: dict[str, Any] = schema.get("properties") or {}
+            if not properties:
+                return ("dict",)
+            required = set(schema.get("required") or ())
+            fields = []
+            for key, sub in properties.items():
+                sub_type = self.convert(sub, op, role, (*path, key), place)
+                if sub_type == NULL:
+                    self.warn(f"{place} {json_path((*path, key))}", "field seen only as null; typed as Any")
+                    sub_type = ANY
+                fields.append(FieldShape(key, sub_type, key in required))
+            return ("model", self.registry.add(fields, Usage(op, role, path)))
+        return ANY
+
+    def operation(self, index: int, op: Operation) -> OperationTypes:
+        success = [e for e in op.examples if e.status < 400]
+        errors = [e for e in op.examples if e.status >= 400]
+        kinds: list[ExampleKind] = []
+        for example in success:
+            if example.kind not in kinds:
+                kinds.append(example.kind)
+        order = {"json": 0, "text": 1, "binary": 2, "empty": 3}
+        kinds.sort(key=lambda k: order[k])
+        response = self.merged(
+            index, "response", [(e.place, e.parsed) for e in success if e.kind == "json"], f"{op.place} response"
+        )
+        error = self.merged(index, "error", [(e.place, e.parsed) for e in errors if e.kind == "json"], f"{op.place} error")
+        request = None
+        if op.body is not None and op.body.mode == "json":
+            request = self.merged(index, "request", [(op.place, op.body.example)], f"{op.place} request body")
+        if "json" in kinds and response is None:
+            kinds.remove("json")
+        return OperationTypes(response, tuple(kinds), error, request)
+
+
+def json_path(path: tuple[str, ...]) -> str:
+    text = "".join("[]" if part == "[]" else f".{part}" for part in path)
+    return f"`${text}`"
+
+
+def union(members: list[TypeRef]) -> TypeRef:
+    flat: list[TypeRef] = []
+    for member in members:
+        for item in member[1] if member[0] == "union" else (member,):
+            if item not in flat:
+                flat.append(item)
+    if ANY in flat:
+        return ANY
+    if ("int",) in flat and ("float",) in flat:
+        flat.remove(("int",))
+    if len(flat) == 1:
+        return flat[0]
+    return ("union", tuple(sorted(flat, key=lambda t: (t == NULL, repr(t)))))
+
+
+def infer(api: Api, diagnostics: Diagnostics) -> Inferred:
+    inferrer = _Inferrer(api, diagnostics)
+    ops = tuple(inferrer.operation(index, op) for index, op in enumerate(api.operations))
+    registry = inferrer.registry
+    shapes = tuple(
+        Shape(i, registry.fields[i], tuple(registry.usages[i]), tuple(registry.orders[i]))
+        for i in range(len(registry.fields))
+    )
+    return Inferred(shapes, ops)

@@ -1,0 +1,101 @@
+"""Stage 1: bytes to JSON, with the collection's schema version detected."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostics, ZgenError
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+MAX_FOLDER_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class LoadedCollection:
+    """A parsed collection file: its display name (the file name), data and schema version."""
+
+    file: str
+    stem: str
+    data: dict[str, Any]
+    version: str
+
+
+def load(path: Path, diagnostics: Diagnostics, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedCollection:
+    """Read and parse one collection file; raise ZgenError naming the file and the place."""
+    file = path.name
+    if not path.exists():
+        raise ZgenError(str(path), "", "no such file")
+    if path.is_dir():
+        raise ZgenError(str(path), "", "is a directory, not a collection file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ZgenError(file, "", f"file is {size} bytes, over the limit of {max_bytes} (raise --max-bytes)")
+    raw = path.read_bytes()
+    data = parse_json(file, raw)
+    return LoadedCollection(file, path.stem, check_collection(file, path.stem, data, diagnostics), detect_version(data))
+
+
+def parse_json(file: str, raw: bytes) -> Any:
+    """Decode UTF-8 (a BOM is accepted) and parse JSON, reporting line and column on errors."""
+    if not raw.strip():
+        raise ZgenError(file, "", "file is empty; expected a Postman collection (JSON)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ZgenError(file, f"byte {exc.start}", "file is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ZgenError(file, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ZgenError(file, "", "JSON nesting is too deep to be a Postman collection") from None
+
+
+def detect_version(data: dict[str, Any]) -> str:
+    info = data.get("info")
+    schema = info.get("schema", "") if isinstance(info, dict) else ""
+    if isinstance(schema, str):
+        for version in ("v2.1", "v2.0", "v1"):
+            if f"/{version}" in schema:
+                return version.lstrip("v")
+    return "unknown"
+
+
+def check_collection(file: str, stem: str, data: Any, diagnostics: Diagnostics) -> dict[str, Any]:
+    """Check the top-level shape: an object with an `item` list, and not a v1 collection."""
+    if not isinstance(data, dict):
+        kind = "an array" if isinstance(data, list) else f"a JSON {type(data).__name__} value"
+        raise ZgenError(file, "/", f"expected a Postman collection (a JSON object), found {kind}")
+    if detect_version(data) == "1" or ("requests" in data and "item" not in data):
+        raise ZgenError(
+            file,
+            "/",
+            "this is a Postman v1 collection; zgen reads v2.0 and v2.1. Export it again from Postman as "
+            "Collection v2.1, or convert it: npx postman-collection-transformer convert "
+            "-i in.json -o out.json -j 1.0.0 -p 2.1.0",
+        )
+    if "item" not in data:
+        raise ZgenError(file, "/", "not a Postman collection: the object has no `item` list")
+    if not isinstance(data["item"], list):
+        raise ZgenError(file, "/item", f"expected a list of items, found {type(data['item']).__name__}")
+    if not isinstance(data.get("info"), dict):
+        diagnostics.warn(file, "/info", f"no `info` block; naming the package after the file ({stem!r})")
+    check_depth(file, data)
+    return data
+
+
+def check_depth(file: str, data: dict[str, Any]) -> None:
+    """Reject folder nesting deeper than any real collection, without recursing."""
+    stack: list[tuple[Any, str, int]] = [(data["item"], "/item", 1)]
+    while stack:
+        items, pointer, depth = stack.pop()
+        if depth > MAX_FOLDER_DEPTH:
+            raise ZgenError(file, pointer, f"folders nested more than {MAX_FOLDER_DEPTH} deep")
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            if isinstance(item, dict) and isinstance(item.get("item"), list):
+                stack.append((item["item"], f"{pointer}/{index}/item", depth + 1))

@@ -1,0 +1,85 @@
+"""Stage 4b: one in-process datamodel-code-generator call turns all shapes into pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+
+from .infer import Inferred, TypeRef
+from .naming import Names
+
+
+def type_schema(ref: TypeRef, names: Names) -> dict[str, Any]:
+    kind = ref[0]
+    if kind == "model":
+        return {"$ref": f"#/$defs/{names.models[ref[1]]}"}
+    if kind == "list":
+        return {"type": "array", "items": type_schema(ref[1], names)}
+    if kind == "union":
+        return {"anyOf": [type_schema(member, names) for member in ref[1]]}
+    simple: dict[str, dict[str, Any]] = {
+        "any": {},
+        "null": {"type": "null"},
+        "str": {"type": "string"},
+        "int": {"type": "integer"},
+        "float": {"type": "number"},
+        "bool": {"type": "boolean"},
+        "dict": {"type": "object"},
+        "datetime": {"type": "string", "format": "date-time"},
+        "date": {"type": "string", "format": "date"},
+        "uuid": {"type": "string", "format": "uuid"},
+    }
+    return dict(simple[kind])
+
+
+def schema_document(inferred: Inferred, names: Names) -> tuple[dict[str, Any], dict[str, str]]:
+    """The JSON Schema of every shape, under its class name, and the field names as scoped aliases."""
+    defs: dict[str, Any] = {}
+    aliases: dict[str, str] = {}
+    for shape in sorted(inferred.shapes, key=lambda s: names.models[s.id]):
+        name = names.models[shape.id]
+        by_key = {field.key: field for field in shape.fields}
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for key, field_name in names.fields[shape.id]:
+            field = by_key[key]
+            properties[key] = type_schema(field.type, names)
+            if field.required:
+                required.append(key)
+            if field_name != key:
+                aliases[f"{name}.{key}"] = field_name
+        definition: dict[str, Any] = {"type": "object", "title": name, "properties": properties}
+        if required:
+            definition["required"] = required
+        defs[name] = definition
+    return {"$defs": defs}, aliases
+
+
+def generate_models(inferred: Inferred, names: Names) -> str:
+    """Python source of the pydantic models (without a file header); empty when there are none."""
+    if not inferred.shapes:
+        return ""
+    document, aliases = schema_document(inferred, names)
+    output = generate(
+        document,
+        input_file_type=InputFileType.JsonSchema,
+        output_model_type=DataModelType.PydanticV2BaseModel,
+        target_python_version=PythonVersion.PY_311,
+        use_standard_collections=True,
+        use_union_operator=True,
+        use_annotated=False,
+        field_constraints=False,
+        extra_fields="allow",
+        allow_population_by_field_name=True,
+        disable_timestamp=True,
+        skip_root_model=True,
+        keep_model_order=True,
+        aliases=aliases,
+        formatters=[],
+    )
+    assert isinstance(output, str)
+    lines = output.splitlines()
+    while lines and (lines[0].startswith("#") or not lines[0].strip()):
+        lines.pop(0)
+    return "\n".join(lines) + "\n"

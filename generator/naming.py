@@ -1,0 +1,325 @@
+"""Stage 5: the one pass that gives every public name.
+
+Names are derived from what the collection calls things, made keyword-safe and unique, and
+chosen so that adding a request never renames anything that already existed: method and model
+names depend only on the request's own folder path and name; a shape that several requests share
+gets one class, and every request's own name for it stays importable as an alias.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .infer import Inferred, Shape, Usage
+from .ir import Api, Operation
+
+MAX_WORDS = 12
+RESERVED_CLIENT_ATTRS = {
+    "with_raw_response", "close", "aclose", "base_url", "timeout", "max_retries", "auth", "http_client",
+    "request", "copy", "default_headers",
+}
+RESERVED_PARAMS = {
+    "self", "timeout", "extra_headers", "extra_query", "models", "typing", "httpx", "cast", "Any",
+}
+RESERVED_CLIENT_ARGS = {"base_url", "timeout", "max_retries", "http_client", "auth", "default_headers", "self"}
+RESERVED_CLASSES = {
+    "Client", "AsyncClient", "BaseModel", "ConfigDict", "Field", "RootModel", "AwareDatetime", "Any",
+    "UUID", "TypedDict", "NotRequired", "Required", "Literal", "Optional", "Union", "None", "True", "False",
+    "ApiError", "ApiStatusError", "ApiConnectionError", "ApiTimeoutError", "ApiResponseValidationError",
+    "BadRequestError", "AuthenticationError", "PermissionDeniedError", "NotFoundError", "ConflictError",
+    "UnprocessableEntityError", "RateLimitError", "ClientError", "InternalServerError", "RawResponse",
+    "FileInput", "Timeout", "NotGiven", "Annotated", "Mapping", "Sequence", "IO", "Path", "Enum",
+}
+# Attributes of pydantic.BaseModel (and types used in annotations) that a field must not shadow.
+RESERVED_FIELDS = {
+    "dict", "json", "copy", "parse_obj", "parse_raw", "parse_file", "from_orm", "schema", "schema_json",
+    "construct", "validate", "update_forward_refs", "fields", "str", "int", "float", "bool", "list",
+    "date", "datetime", "uuid", "any", "none", "true", "false", "self", "field", "annotations",
+}
+
+
+def words(text: str) -> list[str]:
+    """Split any text into lower-case ASCII words, breaking camelCase."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
+    return [w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)]
+
+
+def non_ascii_words(text: str) -> list[str]:
+    """Stable words for text with no ASCII letters or digits: its code points in hex."""
+    return [f"u{ord(ch):x}" for ch in text if not ch.isspace()][:MAX_WORDS]
+
+
+def snake(text: str, *, prefix: str) -> str:
+    """A snake_case identifier; `prefix` is used when the text starts with a digit or is empty."""
+    parts = words(text)[:MAX_WORDS] or non_ascii_words(text)
+    name = "_".join(parts)
+    if not name:
+        return prefix
+    if name[0].isdigit():
+        name = f"{prefix}_{name}"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        name += "_"
+    return name
+
+
+def pascal(parts: Iterable[str]) -> str:
+    return "".join(word[:1].upper() + word[1:] for word in parts)
+
+
+def singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def unique(name: str, taken: set[str], suffix: str = "_") -> str:
+    while name in taken:
+        name += suffix
+    taken.add(name)
+    return name
+
+
+@dataclass(frozen=True)
+class Names:
+    package: str
+    env_prefix: str
+    client_vars: dict[str, str]  # ClientVar key -> constructor argument / attribute
+    namespaces: dict[tuple[str, ...], str]  # namespace path -> resource class stem
+    op_namespace: tuple[tuple[str, ...], ...]  # per operation: its namespace path (attribute names)
+    methods: tuple[str, ...]  # per operation
+    params: tuple[dict[str, str], ...]  # per operation: param key -> argument name
+    body_arg: tuple[str, ...]  # per operation: argument name of the body ("" when none)
+    prefixes: tuple[str, ...]  # per operation: PascalCase stem of its type names
+    models: dict[int, str]  # shape id -> class name
+    aliases: tuple[tuple[str, str], ...]  # (alias, class name), sorted
+    fields: dict[int, tuple[tuple[str, str], ...]]  # shape id -> ((key, field name), ...) in order
+    forms: tuple[str, ...]  # per operation: TypedDict name of its form body ("" when none)
+    form_fields: tuple[dict[str, str], ...]  # unused keys kept for symmetry: key -> key
+    fixtures: tuple[tuple[str, ...], ...]  # per operation, per example: fixture name
+    test_modules: tuple[str, ...]  # per operation: module name of its tests
+
+
+def package_name(title: str) -> str:
+    name = snake(title, prefix="api")
+    if name in {"test", "tests", "typing", "json", "http", "email", "types", "io", "site"}:
+        name = f"{name}_api"
+    return name
+
+
+def client_var_names(api: Api) -> dict[str, str]:
+    taken = set(RESERVED_CLIENT_ARGS)
+    result = {api.base_url: "base_url"}
+    for var in sorted(api.variables, key=lambda v: v.key):
+        if var.key == api.base_url:
+            continue
+        if "://" in var.key or var.key.startswith("http"):
+            stem = snake(re.sub(r"^[a-z]+://", "", var.key), prefix="host") + "_url"
+        else:
+            stem = snake(var.key, prefix="var")
+        result[var.key] = unique(stem, taken)
+    return result
+
+
+def method_base(op: Operation) -> str:
+    if words(op.name):
+        return snake(op.name, prefix="call")
+    path_words = [text for kind, text in op.path if kind == "text"]
+    return snake(f"{op.method} {' '.join(path_words)}", prefix="call")
+
+
+def operation_names(api: Api) -> tuple[list[tuple[str, ...]], list[str], dict[tuple[str, ...], str]]:
+    ns_paths = [tuple(snake(folder, prefix="group") for folder in op.folders) for op in api.operations]
+    all_ns = sorted({path[:i] for path in ns_paths for i in range(1, len(path) + 1)})
+    children: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for path in all_ns:
+        children[path[:-1]].add(path[-1])
+    # A folder named like a reserved client attribute keeps its name with a trailing underscore.
+    renamed = {
+        path: (*path[:-1], path[-1] + "_" if path[-1] in RESERVED_CLIENT_ATTRS or path[-1].startswith("_") else path[-1])
+        for path in all_ns
+    }
+
+    def fix(path: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(renamed[path[: i + 1]][-1] for i in range(len(path)))
+
+    ns_paths = [fix(path) for path in ns_paths]
+    groups: dict[tuple[tuple[str, ...], str], list[int]] = defaultdict(list)
+    for index, op in enumerate(api.operations):
+        groups[(ns_paths[index], method_base(op))].append(index)
+    methods = [""] * len(api.operations)
+    taken_in: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for path in all_ns:
+        taken_in[fix(path[:-1])].add(fix(path)[-1])
+    for (ns, base), members in sorted(groups.items()):
+        taken = taken_in[ns]
+        for index in members:
+            op = api.operations[index]
+            name = base
+            if len(members) > 1 or name in taken or name in RESERVED_CLIENT_ATTRS:
+                name = f"{base}_{snake(op.method, prefix='call')}"
+                same = [i for i in members if api.operations[i].method == op.method]
+                if len(same) > 1:
+                    path_words = "_".join(words(" ".join(text for kind, text in op.path if kind == "text")))
+                    name = f"{name}_{path_words}" if path_words else name
+            methods[index] = unique(name, taken, "_")
+    classes: dict[tuple[str, ...], str] = {}
+    class_taken: set[str] = set()
+    for path in sorted({fix(p) for p in all_ns}):
+        classes[path] = unique(pascal(w for part in path for w in words(part)) or "Group", class_taken, "Group")
+    return ns_paths, methods, classes
+
+
+def param_names(op: Operation) -> tuple[dict[str, str], str]:
+    taken = set(RESERVED_PARAMS)
+    body_arg = ""
+    if op.body is not None:
+        body_arg = {"json": "body", "text": "content", "file": "content", "graphql": "query"}.get(op.body.mode, "form")
+        taken.add(body_arg)
+        if op.body.mode == "graphql":
+            taken.add("variables")
+    result: dict[str, str] = {}
+    for param in op.params:
+        result[param.key] = unique(snake(param.key, prefix="param"), taken)
+    return result, body_arg
+
+
+ROLE_RANK = {"response": 0, "error": 1, "request": 2}
+
+
+def shape_candidates(shape: Shape, prefixes: list[str]) -> list[tuple[str, Usage, int]]:
+    found: list[tuple[str, Usage, int]] = []
+    for position, usage in enumerate(shape.usages):
+        suffix = {"response": "", "error": "Error", "request": "Request"}[usage.role]
+        parts: list[list[str]] = []
+        for index, key in enumerate(usage.path):
+            if key == "[]":
+                if index == 0:
+                    parts.append(["item"])
+                elif parts and parts[-1]:
+                    parts[-1] = [*parts[-1][:-1], singular(parts[-1][-1])]
+                continue
+            parts.append(words(key)[:MAX_WORDS] or non_ascii_words(key))
+        name = prefixes[usage.op] + suffix + "".join(pascal(part) for part in parts)
+        if name in RESERVED_CLASSES or not name:
+            name += "Model"
+        found.append((name, usage, position))
+    # Response names read best, then error names, then request names.
+    found.sort(key=lambda c: (ROLE_RANK[c[1].role], c[0], c[2]))
+    return found
+
+
+def model_names(inferred: Inferred, prefixes: list[str], taken: set[str]) -> tuple[dict[int, str], list[tuple[str, str]], dict[int, int]]:
+    """Choose one class name per shape, and the aliases that keep every request's own names."""
+    candidates = {shape.id: shape_candidates(shape, prefixes) for shape in inferred.shapes}
+    names: dict[int, str] = {}
+    canonical_usage: dict[int, int] = {}
+    # The error body most requests share is `ErrorResponse`.
+    shared_errors = [
+        shape for shape in inferred.shapes
+        if len({u.op for u in shape.usages}) > 1 and all(u.role == "error" and not u.path for u in shape.usages)
+    ]
+    if shared_errors:
+        best = max(shared_errors, key=lambda s: (len({u.op for u in s.usages}), [-ord(c) for c in min(n for n, _, _ in candidates[s.id])]))
+        names[best.id] = unique("ErrorResponse", taken, "Model")
+        canonical_usage[best.id] = candidates[best.id][0][2]
+    for shape in sorted(inferred.shapes, key=lambda s: candidates[s.id][0][0]):
+        if shape.id in names:
+            continue
+        for name, _, position in candidates[shape.id]:
+            if name not in taken:
+                names[shape.id] = name
+                taken.add(name)
+                canonical_usage[shape.id] = position
+                break
+        else:
+            name, _, position = candidates[shape.id][0]
+            names[shape.id] = unique(name + "Variant", taken, "Variant")
+            canonical_usage[shape.id] = position
+    aliases: set[tuple[str, str]] = set()
+    for shape in inferred.shapes:
+        for name, _, _ in candidates[shape.id]:
+            if name != names[shape.id] and name not in taken:
+                aliases.add((name, names[shape.id]))
+    alias_names: set[str] = set()
+    kept = []
+    for alias, target in sorted(aliases):
+        if alias not in alias_names:
+            alias_names.add(alias)
+            kept.append((alias, target))
+    taken.update(alias_names)
+    return names, kept, canonical_usage
+
+
+def field_names(shape: Shape, order: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    taken: set[str] = set()
+    chosen: dict[str, str] = {}
+    # Keys already in snake_case keep their plain name; the others yield.
+    for key in sorted(order, key=lambda k: (snake(k, prefix="field") != k, k)):
+        name = snake(key, prefix="field")
+        if name.startswith("model_") or name in RESERVED_FIELDS:
+            name += "_"
+        chosen[key] = unique(name, taken)
+    return tuple((key, chosen[key]) for key in order)
+
+
+def fixture_names(api: Api, ns_paths: list[tuple[str, ...]], methods: list[str]) -> tuple[tuple[str, ...], ...]:
+    taken: set[str] = set()
+    result = []
+    for index, op in enumerate(api.operations):
+        stem = "__".join((*ns_paths[index], methods[index]))
+        names = []
+        for example in op.examples:
+            base = f"{stem}__{snake(example.name, prefix='response') if words(example.name) else 'response'}"
+            name = base if base not in taken else unique(f"{base}_{example.status}", taken, "_again")
+            taken.add(name)
+            names.append(name)
+        result.append(tuple(names))
+    return tuple(result)
+
+
+def assign(api: Api, inferred: Inferred, package: str | None = None) -> Names:
+    pkg = package or package_name(api.title)
+    ns_paths, methods, classes = operation_names(api)
+    prefixes = [pascal(w for part in (*ns_paths[i], methods[i]) for w in words(part)) for i in range(len(methods))]
+    taken = set(RESERVED_CLASSES) | {f"{stem}Resource" for stem in classes.values()}
+    forms = []
+    for index, op in enumerate(api.operations):
+        if op.body is not None and op.body.mode in ("urlencoded", "formdata"):
+            forms.append(unique(prefixes[index] + "Form", taken, "Form"))
+        else:
+            forms.append("")
+    models, aliases, canonical = model_names(inferred, prefixes, taken)
+    fields = {
+        shape.id: field_names(shape, shape.orders[canonical[shape.id]]) for shape in inferred.shapes
+    }
+    params, body_args = zip(*(param_names(op) for op in api.operations), strict=True) if api.operations else ((), ())
+    test_modules = tuple("test_" + (ns[0] if ns else "root") for ns in ns_paths)
+    return Names(
+        package=pkg,
+        env_prefix=pkg.upper(),
+        client_vars=client_var_names(api),
+        namespaces=classes,
+        op_namespace=tuple(ns_paths),
+        methods=tuple(methods),
+        params=tuple(params),
+        body_arg=tuple(body_args),
+        prefixes=tuple(prefixes),
+        models=models,
+        aliases=tuple(aliases),
+        fields=fields,
+        forms=tuple(forms),
+        form_fields=tuple({} for _ in api.operations),
+        fixtures=fixture_names(api, ns_paths, methods),
+        test_modules=test_modules,
+    )

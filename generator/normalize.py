@@ -1,0 +1,646 @@
+"""Stage 2: Postman dicts to the IR. The only module that knows Postman's quirks."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from .diagnostics import Diagnostics, ZgenError
+from .ir import (
+    Api,
+    AuthSpec,
+    Body,
+    ClientVar,
+    Example,
+    ExampleKind,
+    FormField,
+    Operation,
+    Param,
+    Template,
+    TemplatePart,
+)
+from .load import LoadedCollection
+
+VAR_RE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+SECRET_NAME_RE = re.compile(
+    r"(token|secret|passw|pwd|api[-_ .]?key|apikey|credential|session|cookie|private[-_ .]?key|client[-_ .]?key|auth)",
+    re.IGNORECASE,
+)
+SECRET_HEADERS = {
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "api-key",
+    "apikey",
+    "x-auth-token",
+    "x-access-token",
+    "token",
+}
+SKIPPED_HEADERS = {"content-length", "host", "transfer-encoding", "connection"}
+STATUS_BY_PHRASE = {status.phrase.lower(): int(status) for status in HTTPStatus}
+TEXT_TYPES = ("text/", "xml", "html", "javascript", "csv", "yaml", "x-www-form-urlencoded")
+JSON_LANGS = {"json"}
+TEXT_LANGS = {"xml", "html", "text", "javascript", "raw"}
+HOST_KEY = "base_url"
+
+
+def parse_template(text: str) -> Template:
+    """Split text into literal parts and `{{variable}}` references."""
+    parts: list[TemplatePart] = []
+    pos = 0
+    for match in VAR_RE.finditer(text):
+        if match.start() > pos:
+            parts.append(("text", text[pos : match.start()]))
+        parts.append(("var", match.group(1)))
+        pos = match.end()
+    if pos < len(text):
+        parts.append(("text", text[pos:]))
+    return tuple(parts)
+
+
+def description_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("content"), str):
+        return str(value["content"])
+    return ""
+
+
+def looks_secret(name: str) -> bool:
+    return bool(SECRET_NAME_RE.search(name))
+
+
+@dataclass
+class _State:
+    """What normalize learns across items: the client-level values and how often hosts occur."""
+
+    file: str
+    diagnostics: Diagnostics
+    variables: dict[str, tuple[str, bool, str]]  # key -> (value, marked secret, description)
+    client_vars: dict[str, ClientVar] = field(default_factory=dict)
+    host_counts: Counter[str] = field(default_factory=Counter)
+    host_order: list[str] = field(default_factory=list)
+    secrets_found: list[str] = field(default_factory=list)
+
+    def warn(self, place: str, message: str) -> None:
+        self.diagnostics.warn(self.file, place, message)
+
+    def var_value(self, key: str) -> str | None:
+        entry = self.variables.get(key)
+        if entry is None:
+            return None
+        value, secret, _ = entry
+        if secret or looks_secret(key) or value == "":
+            return None
+        return value
+
+    def credential(self, key: str, description: str = "") -> str:
+        existing = self.client_vars.get(key)
+        desc = description or (self.variables.get(key, ("", False, ""))[2])
+        if existing is None or not existing.secret:
+            self.client_vars[key] = ClientVar(key, None, True, desc or (existing.description if existing else ""))
+        return key
+
+    def option(self, key: str) -> str:
+        if key in self.client_vars:
+            return key
+        if self.is_secret_var(key):
+            return self.credential(key)
+        desc = self.variables.get(key, ("", False, ""))[2]
+        self.client_vars[key] = ClientVar(key, self.var_value(key), False, desc)
+        return key
+
+    def is_secret_var(self, key: str) -> bool:
+        entry = self.variables.get(key)
+        return looks_secret(key) or (entry is not None and entry[1])
+
+    def literal_secret(self, key: str, place: str, what: str) -> str:
+        self.secrets_found.append(place)
+        self.warn(place, f"the collection contains a literal secret ({what}); zgen left it out: pass it as `{key}`")
+        return self.credential(key)
+
+
+def normalize(loaded: LoadedCollection, diagnostics: Diagnostics) -> Api:
+    data = loaded.data
+    info = data.get("info") if isinstance(data.get("info"), dict) else {}
+    assert isinstance(info, dict)
+    title = info.get("name") if isinstance(info.get("name"), str) and info.get("name") else loaded.stem
+    state = _State(loaded.file, diagnostics, collection_variables(data.get("variable")))
+    operations: list[Operation] = []
+    root_auth = parse_auth(state, data.get("auth"), "collection auth", None)
+    walk_items(state, data["item"], (), root_auth, operations, "/item")
+    if not operations:
+        state.warn("/item", "the collection has no requests")
+    base = state.host_order[0] if state.host_order else HOST_KEY
+    if state.host_counts:
+        top = max(state.host_counts.values())
+        base = next(host for host in state.host_order if state.host_counts[host] == top)
+    if base not in state.client_vars:
+        state.client_vars[base] = ClientVar(base, None, False, "")
+    return Api(
+        file=loaded.file,
+        stem=loaded.stem,
+        title=str(title),
+        description=description_text(info.get("description")),
+        variables=tuple(state.client_vars[key] for key in sorted(state.client_vars)),
+        base_url=base,
+        operations=tuple(operations),
+    )
+
+
+def collection_variables(raw: Any) -> dict[str, tuple[str, bool, str]]:
+    result: dict[str, tuple[str, bool, str]] = {}
+    if not isinstance(raw, list):
+        return result
+    for entry in raw:
+        if not isinstance(entry, dict) or entry.get("disabled") is True:
+            continue
+        key = entry.get("key", entry.get("id"))
+        if not isinstance(key, str) or not key:
+            continue
+        value = entry.get("value")
+        text = value if isinstance(value, str) else ("" if value is None else json.dumps(value))
+        result[key] = (text, entry.get("type") == "secret", description_text(entry.get("description")))
+    return result
+
+
+def walk_items(
+    state: _State,
+    items: list[Any],
+    folders: tuple[str, ...],
+    auth: AuthSpec | None,
+    out: list[Operation],
+    pointer: str,
+) -> None:
+    for index, item in enumerate(items):
+        here = f"{pointer}/{index}"
+        if not isinstance(item, dict):
+            raise ZgenError(state.file, here, f"expected an item (object), found {type(item).__name__}")
+        name = item.get("name") if isinstance(item.get("name"), str) else ""
+        if isinstance(item.get("item"), list):
+            place = " / ".join((*folders, name or "(unnamed folder)"))
+            folder_auth = parse_auth(state, item.get("auth"), place, auth) if "auth" in item else auth
+            walk_items(state, item["item"], (*folders, name), folder_auth, out, f"{here}/item")
+        elif "request" in item:
+            out.append(normalize_request(state, item, folders, auth, here))
+        else:
+            place = " / ".join((*folders, name or "(unnamed)"))
+            state.warn(place, "item has neither `request` nor `item`; skipped")
+
+
+def normalize_request(
+    state: _State, item: dict[str, Any], folders: tuple[str, ...], inherited: AuthSpec | None, pointer: str
+) -> Operation:
+    name = item["name"] if isinstance(item.get("name"), str) else ""
+    place = " / ".join((*folders, name or "(unnamed request)"))
+    request = item["request"]
+    if isinstance(request, str):
+        request = {"method": "GET", "url": request}
+    if not isinstance(request, dict):
+        raise ZgenError(state.file, f"{pointer}/request", f"expected a request object or URL string, found {type(request).__name__}")
+    method = request.get("method") or "GET"
+    if not isinstance(method, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", method):
+        raise ZgenError(state.file, f"{pointer}/request/method", f"invalid HTTP method {method!r}")
+    auth = parse_auth(state, request.get("auth"), place, inherited) if "auth" in request else inherited
+    url = request.get("url", "")
+    if not isinstance(url, (str, dict)):
+        raise ZgenError(state.file, f"{pointer}/request/url", f"expected a URL string or object, found {type(url).__name__}")
+    host, path, params, fixed_query = parse_url(state, url, place)
+    headers, header_content_type = parse_headers(state, request.get("header"), place)
+    body = parse_body(state, request.get("body"), header_content_type, place)
+    description = description_text(request.get("description")) or description_text(item.get("description"))
+    examples = tuple(parse_examples(state, item.get("response"), place))
+    return Operation(
+        place=place,
+        folders=folders,
+        name=name,
+        method=method.upper(),
+        host=host,
+        path=path,
+        params=params,
+        query=fixed_query,
+        headers=headers,
+        body=body,
+        auth=auth,
+        description=description,
+        examples=examples,
+    )
+
+
+# ---------------------------------------------------------------- auth
+
+
+def auth_params(auth: dict[str, Any], kind: str) -> dict[str, str]:
+    raw = auth.get(kind)
+    result: dict[str, str] = {}
+    if isinstance(raw, list):  # v2.1
+        for entry in raw:
+            if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+                value = entry.get("value")
+                result[entry["key"]] = value if isinstance(value, str) else ("" if value is None else str(value))
+    elif isinstance(raw, dict):  # v2.0
+        for key, value in raw.items():
+            result[str(key)] = value if isinstance(value, str) else ("" if value is None else str(value))
+    return result
+
+
+def credential_from(state: _State, value: str, default_key: str, place: str, what: str) -> str:
+    template = parse_template(value.strip())
+    if len(template) == 1 and template[0][0] == "var":
+        return state.credential(template[0][1])
+    if value.strip():
+        return state.literal_secret(default_key, place, what)
+    return state.credential(default_key)
+
+
+def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) -> AuthSpec | None:
+    if raw is None:
+        return inherited
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        state.warn(place, "auth is not an object with a `type`; using the inherited auth")
+        return inherited
+    kind = raw["type"]
+    if kind == "inherit":
+        return inherited
+    if kind == "noauth":
+        return None
+    params = auth_params(raw, kind)
+    where = f"{place} (auth {kind})"
+    if kind == "bearer":
+        token = credential_from(state, params.get("token", ""), "token", where, "bearer token")
+        return AuthSpec("bearer", kind, prefix="Bearer", credentials=(token,))
+    if kind == "basic":
+        user = credential_from(state, params.get("username", ""), "username", where, "basic auth username")
+        password = credential_from(state, params.get("password", ""), "password", where, "basic auth password")
+        return AuthSpec("basic", kind, credentials=(user, password))
+    if kind == "apikey":
+        key_name = params.get("key") or "X-API-Key"
+        value = credential_from(state, params.get("value", ""), "api_key", where, "API key")
+        location = "query" if params.get("in") == "query" else "header"
+        return AuthSpec("apikey", kind, location=location, name=key_name, credentials=(value,))
+    if kind == "oauth2":
+        token = credential_from(state, params.get("accessToken", ""), "access_token", where, "OAuth 2 access token")
+        if params.get("addTokenTo") == "queryParams":
+            return AuthSpec("oauth2", kind, location="query", name="access_token", credentials=(token,))
+        prefix = params.get("headerPrefix", "Bearer")
+        return AuthSpec("oauth2", kind, prefix=prefix if prefix is not None else "Bearer", credentials=(token,))
+    for key, value in params.items():
+        if value.strip() and not VAR_RE.fullmatch(value.strip()) and looks_secret(key):
+            state.secrets_found.append(where)
+            state.warn(where, f"the collection contains a literal secret ({kind} `{key}`); zgen left it out")
+    state.warn(
+        place,
+        f"auth type {kind!r} is not generated; pass any httpx.Auth as Client(auth=...) to sign requests",
+    )
+    return AuthSpec("unsupported", kind)
+
+
+# ---------------------------------------------------------------- url
+
+
+def split_raw_url(raw: str) -> tuple[str, list[str], str]:
+    """Split a raw URL into host expression, path segments and query string."""
+    raw = raw.strip().split("#", 1)[0]
+    raw, _, query = raw.partition("?")
+    match = re.match(r"^(\{\{[^{}]+\}\}[^/]*)(.*)$", raw)
+    if match:
+        host, rest = match.group(1), match.group(2)
+    else:
+        scheme_match = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)?([^/]*)(.*)$", raw)
+        assert scheme_match is not None
+        scheme = scheme_match.group(1) or "http://"
+        host, rest = (scheme + scheme_match.group(2)) if scheme_match.group(2) else "", scheme_match.group(3)
+    segments = rest.split("/")[1:] if rest.startswith("/") else ([rest] if rest else [])
+    return host, segments, query
+
+
+def parse_url(state: _State, url: Any, place: str) -> tuple[str, Template, tuple[Param, ...], tuple[tuple[str, Template], ...]]:
+    path_vars: dict[str, tuple[str, str]] = {}
+    query_entries: list[dict[str, Any]] = []
+    if isinstance(url, str):
+        host, segments, query_string = split_raw_url(url)
+        query_entries = parse_query_string(query_string)
+    else:
+        raw = url.get("raw") if isinstance(url.get("raw"), str) else ""
+        raw_host, raw_segments, raw_query = split_raw_url(raw)
+        host_value = url.get("host")
+        if isinstance(host_value, list) and host_value:
+            host = ".".join(str(part) for part in host_value)
+            protocol = url.get("protocol")
+            if isinstance(protocol, str) and protocol:
+                host = f"{protocol}://{host}"
+            elif not host.startswith("{{") and "://" not in host:
+                host = raw_host if raw_host.endswith(host) else f"http://{host}"
+            port = url.get("port")
+            if isinstance(port, (str, int)) and str(port):
+                host = f"{host}:{port}"
+        elif isinstance(host_value, str) and host_value:
+            host = host_value if host_value.startswith("{{") or "://" in host_value else f"http://{host_value}"
+        else:
+            host = raw_host
+        path_value = url.get("path")
+        if isinstance(path_value, list):
+            segments = [segment_text(part) for part in path_value]
+        elif isinstance(path_value, str):
+            segments = path_value.lstrip("/").split("/") if path_value else []
+        else:
+            segments = raw_segments
+        query_value = url.get("query")
+        query_entries = (
+            [entry for entry in query_value if isinstance(entry, dict)]
+            if isinstance(query_value, list)
+            else parse_query_string(raw_query)
+        )
+        for entry in url.get("variable") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+                value = entry.get("value")
+                path_vars[entry["key"]] = (
+                    value if isinstance(value, str) else ("" if value is None else str(value)),
+                    description_text(entry.get("description")),
+                )
+    host_key = host_var(state, host, place)
+    path, params = path_template(state, segments, path_vars)
+    query_params, fixed = parse_query(state, query_entries, place)
+    return host_key, path, (*params, *query_params), fixed
+
+
+def segment_text(part: Any) -> str:
+    if isinstance(part, dict):
+        value = part.get("value")
+        return value if isinstance(value, str) else ""
+    return str(part)
+
+
+def host_var(state: _State, host: str, place: str) -> str:
+    host = host.rstrip("/")
+    template = parse_template(host)
+    if len(template) == 1 and template[0][0] == "var":
+        key = template[0][1]
+        state.option(key)
+        value = state.var_value(key)
+        if value is not None:
+            state.client_vars[key] = ClientVar(key, value.rstrip("/"), False, state.client_vars[key].description)
+    else:
+        key = host or HOST_KEY
+        resolved: list[str] = []
+        for kind, text in template:
+            value = text if kind == "text" else state.var_value(text)
+            if value is None:
+                break
+            resolved.append(value)
+        default = "".join(resolved) if len(resolved) == len(template) and template else None
+        if key not in state.client_vars:
+            state.client_vars[key] = ClientVar(key, default, False, "")
+    if not host:
+        state.warn(place, "the request has no host; calls use the client's base_url")
+    if key not in state.host_counts:
+        state.host_order.append(key)
+    state.host_counts[key] += 1
+    return key
+
+
+def path_template(
+    state: _State, segments: list[str], path_vars: dict[str, tuple[str, str]]
+) -> tuple[Template, list[Param]]:
+    parts: list[TemplatePart] = []
+    params: dict[str, Param] = {}
+    for segment in segments:
+        parts.append(("text", "/"))
+        if segment.startswith(":") and len(segment) > 1:
+            key = segment[1:]
+            value, desc = path_vars.get(key, ("", ""))
+            template = parse_template(value)
+            default = value if value and not VAR_RE.search(value) else None
+            if len(template) == 1 and template[0][0] == "var":
+                default = state.var_value(template[0][1])
+            params.setdefault(key, Param(key, "path", default is None, default, desc))
+            parts.append(("var", key))
+            continue
+        for kind, text in parse_template(segment):
+            parts.append((kind, text))
+            if kind == "var" and text not in params:
+                default = state.var_value(text)
+                desc = state.variables.get(text, ("", False, ""))[2]
+                params[text] = Param(text, "path", default is None, default, desc)
+    merged: list[TemplatePart] = []
+    for kind, text in parts:
+        if merged and kind == "text" and merged[-1][0] == "text":
+            merged[-1] = ("text", merged[-1][1] + text)
+        else:
+            merged.append((kind, text))
+    return tuple(merged), list(params.values())
+
+
+def parse_query_string(query: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for pair in query.split("&") if query else []:
+        if pair:
+            key, _, value = pair.partition("=")
+            entries.append({"key": key, "value": value})
+    return entries
+
+
+def parse_query(
+    state: _State, entries: list[dict[str, Any]], place: str
+) -> tuple[list[Param], tuple[tuple[str, Template], ...]]:
+    params: dict[str, Param] = {}
+    fixed: dict[str, Template] = {}
+    for entry in entries:
+        key = entry.get("key")
+        if not isinstance(key, str) or not key or key in params or key in fixed:
+            continue
+        raw_value = entry.get("value")
+        value = raw_value if isinstance(raw_value, str) else ("" if raw_value is None else str(raw_value))
+        desc = description_text(entry.get("description"))
+        disabled = entry.get("disabled") is True
+        template = parse_template(value)
+        if any(kind == "var" for kind, _ in template):
+            if disabled:
+                params[key] = Param(key, "query", False, None, desc)
+                continue
+            fixed[key] = tuple(
+                (kind, state.option(text) if kind == "var" else text) for kind, text in template
+            )
+        elif looks_secret(key) and value and not disabled:
+            cred = state.literal_secret(key, f"{place} (query `{key}`)", f"query parameter `{key}`")
+            fixed[key] = (("var", cred),)
+        else:
+            params[key] = Param(key, "query", False, None if disabled or value == "" else value, desc)
+    return list(params.values()), tuple(fixed.items())
+
+
+# ---------------------------------------------------------------- headers and body
+
+
+def header_entries(raw: Any) -> list[tuple[str, str]]:
+    entries: list[tuple[str, str]] = []
+    if isinstance(raw, str):
+        for line in raw.splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key.strip():
+                entries.append((key.strip(), value.strip()))
+    elif isinstance(raw, list):
+        for entry in raw:
+            if isinstance(entry, dict) and entry.get("disabled") is not True and isinstance(entry.get("key"), str):
+                value = entry.get("value")
+                entries.append((entry["key"], value if isinstance(value, str) else ("" if value is None else str(value))))
+    return entries
+
+
+def parse_headers(state: _State, raw: Any, place: str) -> tuple[tuple[tuple[str, Template], ...], str | None]:
+    headers: dict[str, Template] = {}
+    content_type: str | None = None
+    for key, value in header_entries(raw):
+        lower = key.lower().strip()
+        if not lower or lower in SKIPPED_HEADERS or any(existing.lower() == lower for existing in headers):
+            continue
+        if lower == "content-type":
+            content_type = value or None
+            continue
+        template = parse_template(value)
+        if lower in SECRET_HEADERS or looks_secret(lower):
+            literal = "".join(text for kind, text in template if kind == "text").strip()
+            variables = [text for kind, text in template if kind == "var"]
+            if literal and not variables or (literal and literal.lower() not in {"bearer", "basic", "token"}):
+                cred = state.literal_secret(re.sub(r"[^a-z0-9]+", "_", lower).strip("_") or "secret", f"{place} (header `{key}`)", f"header `{key}`")
+                headers[key] = (("var", cred),)
+                continue
+            headers[key] = tuple(
+                (kind, state.credential(text) if kind == "var" else text) for kind, text in template
+            )
+            continue
+        headers[key] = tuple((kind, state.option(text) if kind == "var" else text) for kind, text in template)
+    return tuple(headers.items()), content_type
+
+
+JSON_COMMENT_RE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
+
+
+def loads_lenient(text: str) -> Any:
+    """Parse JSON; failing that, JSON with // and /* */ comments (Postman allows them in bodies)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        stripped = JSON_COMMENT_RE.sub(lambda m: m.group(1) or "", text)
+        return json.loads(stripped)
+
+
+def parse_body(state: _State, raw: Any, content_type: str | None, place: str) -> Body | None:
+    if not isinstance(raw, dict) or raw.get("disabled") is True:
+        return None
+    mode = raw.get("mode")
+    if mode == "raw":
+        text = raw.get("raw")
+        if not isinstance(text, str) or not text.strip():
+            return None
+        options = raw.get("options")
+        language = ""
+        if isinstance(options, dict) and isinstance(options.get("raw"), dict):
+            lang = options["raw"].get("language")
+            language = lang if isinstance(lang, str) else ""
+        is_json = language in JSON_LANGS or (content_type is not None and "json" in content_type.lower())
+        if not language and content_type is None and text.lstrip()[:1] in ("{", "["):
+            is_json = True
+        if is_json and not VAR_RE.search(text):
+            try:
+                return Body("json", content_type or "application/json", loads_lenient(text))
+            except (json.JSONDecodeError, RecursionError) as exc:
+                state.warn(place, f"request body claims JSON but does not parse ({exc}); sent as text")
+        default_type = "application/json" if is_json else {
+            "xml": "application/xml", "html": "text/html", "javascript": "application/javascript"
+        }.get(language, "text/plain")
+        return Body("text", content_type or default_type, text)
+    if mode in ("urlencoded", "formdata"):
+        fields: dict[str, FormField] = {}
+        entries = raw.get(mode)
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("key"), str) or not entry["key"]:
+                continue
+            key = entry["key"]
+            if key in fields:
+                continue
+            is_file = mode == "formdata" and entry.get("type") == "file"
+            fields[key] = FormField(key, is_file, entry.get("disabled") is not True, description_text(entry.get("description")))
+        default_type = "application/x-www-form-urlencoded" if mode == "urlencoded" else None
+        return Body(mode, default_type, None, tuple(fields.values()))
+    if mode == "file":
+        return Body("file", content_type or "application/octet-stream")
+    if mode == "graphql":
+        graphql = raw.get("graphql")
+        query = graphql.get("query") if isinstance(graphql, dict) else None
+        return Body("graphql", "application/json", query if isinstance(query, str) else "")
+    return None
+
+
+# ---------------------------------------------------------------- saved responses
+
+
+def example_status(state: _State, response: dict[str, Any], place: str) -> int:
+    code = response.get("code")
+    if isinstance(code, int) and 100 <= code <= 599:
+        return code
+    if isinstance(code, str) and code.isdigit() and 100 <= int(code) <= 599:
+        return int(code)
+    status = response.get("status")
+    if isinstance(status, str):
+        text = status.strip().lower()
+        if text in STATUS_BY_PHRASE:
+            return STATUS_BY_PHRASE[text]
+        match = re.match(r"^(\d{3})\b", text)
+        if match and 100 <= int(match.group(1)) <= 599:
+            return int(match.group(1))
+    state.warn(place, "saved response has no status code; treated as a 200 success example")
+    return 200
+
+
+def classify(content_type: str, preview: str, body: str) -> ExampleKind:
+    if not body.strip():
+        return "empty"
+    lowered = content_type.lower()
+    if "json" in lowered or (not lowered and preview == "json"):
+        return "json"
+    if any(marker in lowered for marker in TEXT_TYPES) or (not lowered and preview in TEXT_LANGS):
+        return "text"
+    if lowered:
+        return "binary"
+    return "json" if body.lstrip()[:1] in ("{", "[") else "text"
+
+
+def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
+    examples: list[Example] = []
+    for response in raw if isinstance(raw, list) else []:
+        if not isinstance(response, dict):
+            continue
+        name = response.get("name") if isinstance(response.get("name"), str) else ""
+        where = f"{place} / response {name or '(unnamed)'!r}"
+        headers = tuple(header_entries(response.get("header")))
+        content_type = next((value for key, value in headers if key.lower() == "content-type"), "")
+        body_raw = response.get("body")
+        body = body_raw if isinstance(body_raw, str) else ("" if body_raw is None else json.dumps(body_raw))
+        preview = response.get("_postman_previewlanguage")
+        kind = classify(content_type, preview if isinstance(preview, str) else "", body)
+        parsed: Any = None
+        if kind == "json":
+            try:
+                parsed = json.loads(body)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                state.warn(where, f"saved body claims JSON but does not parse ({exc}); kept as a raw text fixture and left out of inference")
+                kind = "text"
+        examples.append(
+            Example(
+                name=name,
+                place=where,
+                status=example_status(state, response, where),
+                headers=headers,
+                body=body,
+                content_type=content_type or ("application/json" if kind == "json" else ""),
+                kind=kind,
+                parsed=parsed,
+            )
+        )
+    return examples
