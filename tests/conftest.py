@@ -1,0 +1,87 @@
+"""Shared helpers for zgen's own tests: small inline collections built into temporary folders."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zgen.pipeline import BuildReport, build
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+
+
+def collection(*items: dict[str, Any], name: str = "Test API", **extra: Any) -> dict[str, Any]:
+    """A v2.1 collection around the given items."""
+    return {"info": {"name": name, "schema": V21}, "item": list(items), **extra}
+
+
+def request(
+    name: str,
+    url: str,
+    *,
+    method: str = "GET",
+    responses: list[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A request item; `fields` go into the request object (header, body, auth...)."""
+    return {"name": name, "request": {"method": method, "url": url, **fields}, "response": responses or []}
+
+
+def response(name: str, code: int, body: Any, content_type: str = "application/json") -> dict[str, Any]:
+    """A saved response; dict and list bodies are serialised as JSON."""
+    text = body if isinstance(body, str) else json.dumps(body)
+    return {
+        "name": name,
+        "code": code,
+        "status": "",
+        "header": [{"key": "Content-Type", "value": content_type}],
+        "body": text,
+    }
+
+
+Builder = Callable[..., tuple[BuildReport, Path]]
+
+
+@pytest.fixture
+def build_collection(tmp_path: Path) -> Builder:
+    """Write a collection dict to a file and build it; returns the report and the output folder."""
+
+    def run(data: dict[str, Any], *, file: str = "api.json", package: str | None = None) -> tuple[BuildReport, Path]:
+        source = tmp_path / file
+        source.write_text(json.dumps(data), encoding="utf-8")
+        output = tmp_path / "out"
+        report = build([source], output, packages={source: package} if package else None)
+        return report, output
+
+    return run
+
+
+def run_generated_tests(output: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run pytest inside a generated output folder, in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=output,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def import_generated(output: Path, package: str, code: str) -> subprocess.CompletedProcess[str]:
+    """Run Python code with the output folder on sys.path, in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=output,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=None,
+    )
