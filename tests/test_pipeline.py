@@ -1,0 +1,100 @@
+"""End to end: the bundled collection builds into exactly the committed generated/ package."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+from pathlib import Path
+
+import pytest
+
+from zgen.pipeline import build
+
+from conftest import REPO
+
+COLLECTIONS = sorted((REPO / "collections").glob("*.json"))
+PACKAGES = {REPO / "collections" / "zoho_crm_bulk_write.json": "zoho_crm_bulk_write"}
+
+
+def test_build_matches_committed_generated_folder() -> None:
+    report = build(COLLECTIONS, REPO / "generated", check=True, packages=PACKAGES)
+    assert report.plan.stale == [], f"generated/ is stale: {report.plan.stale}"
+    assert report.files_unchanged > 10
+
+
+def test_second_build_rewrites_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = build(COLLECTIONS, out, packages=PACKAGES)
+    assert first.files_written > 10
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    second = build(COLLECTIONS, out, packages=PACKAGES)
+    assert second.files_written == 0 and second.files_removed == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
+
+
+def test_one_generated_test_per_saved_response() -> None:
+    report = build(COLLECTIONS, REPO / "generated", check=True, packages=PACKAGES)
+    tests_dir = REPO / "generated" / "zoho_crm_bulk_write" / "tests"
+    count = sum(text.count("\ndef test_") for text in (p.read_text() for p in tests_dir.glob("test_*.py")))
+    assert count == sum(p.responses for p in report.packages) == 12
+
+
+def test_seed_success_response_is_a_typed_model() -> None:
+    from zoho_crm_bulk_write import models
+    from zoho_crm_bulk_write.testing import SavedResponse
+
+    saved = SavedResponse.load("bulk_write__job_details__success_response")
+    with saved.client() as client:
+        job = client.bulk_write.job_details(job_id="4150868000005350003")
+    assert isinstance(job, models.BulkWriteJobDetails)
+    assert job.resource[0].file.added_count == 9
+    assert job.created_by.name == "Patricia Boyle"
+    assert job.created_time == datetime.datetime(2021, 5, 11, 7, 8, 29, tzinfo=datetime.UTC)
+    assert saved.requests[-1].url.path == "/crm/bulk/v2.1/write/4150868000005350003"
+    assert saved.requests[-1].headers["Authorization"] == "Bearer test-credential"
+
+
+def test_seed_authentication_failure_raises_the_401_class() -> None:
+    from zoho_crm_bulk_write import ApiStatusError, AuthenticationError, models
+    from zoho_crm_bulk_write.testing import SavedResponse
+
+    saved = SavedResponse.load("bulk_write__job_details__authentication_failure")
+    with saved.client() as client, pytest.raises(AuthenticationError) as caught:
+        client.bulk_write.job_details(job_id="4150868000005350003")
+    error = caught.value
+    assert isinstance(error, ApiStatusError)
+    assert error.status_code == 401
+    assert error.code == "AUTHENTICATION_FAILURE"
+    assert error.message == "Authentication failed"
+    assert isinstance(error.parsed, models.ErrorResponse)
+
+
+def test_zoho_oauth_prefix_reaches_the_request() -> None:
+    from zoho_crm_bulk_write.testing import SavedResponse
+
+    saved = SavedResponse.load("bulk_write__create_bulk_write_job__success")
+    with saved.client() as client:
+        created = client.bulk_write.create_bulk_write_job(body={"operation": "insert"})
+    assert created.details.created_by.name == "Patricia Boyle"
+    request = saved.requests[-1]
+    assert request.headers["Authorization"] == "Zoho-oauthtoken test-credential"
+    assert request.method == "POST"
+    assert request.content == b'{"operation":"insert"}'
+
+
+@pytest.mark.parametrize("content", [b"not json at all {", b"[1, 2, 3]"])
+def test_bad_input_leaves_output_untouched(tmp_path: Path, content: bytes) -> None:
+    from click.testing import CliRunner
+
+    from zgen.cli import main
+
+    out = tmp_path / "out"
+    shutil.copytree(REPO / "generated", out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content)
+    result = CliRunner().invoke(main, ["build", str(bad), "-o", str(out)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "bad.json" in lines[0] and "Traceback" not in result.output
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
