@@ -7,10 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from zgen.pipeline import build
-
 from conftest import REPO
+from zgen.pipeline import build
 
 COLLECTIONS = sorted((REPO / "collections").glob("*.json"))
 PACKAGES = {REPO / "collections" / "zoho_crm_bulk_write.json": "zoho_crm_bulk_write"}
@@ -85,7 +83,6 @@ def test_zoho_oauth_prefix_reaches_the_request() -> None:
 @pytest.mark.parametrize("content", [b"not json at all {", b"[1, 2, 3]"])
 def test_bad_input_leaves_output_untouched(tmp_path: Path, content: bytes) -> None:
     from click.testing import CliRunner
-
     from zgen.cli import main
 
     out = tmp_path / "out"
