@@ -30,10 +30,13 @@ def load(path: Path, diagnostics: Diagnostics, *, max_bytes: int = DEFAULT_MAX_B
         raise ZgenError(str(path), "", "no such file")
     if path.is_dir():
         raise ZgenError(str(path), "", "is a directory, not a collection file")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise ZgenError(file, "", f"file is {size} bytes, over the limit of {max_bytes} (raise --max-bytes)")
-    raw = path.read_bytes()
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ZgenError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > max_bytes:
+        raise ZgenError(file, "", f"file is over the limit of {max_bytes} bytes (raise --max-bytes)")
     data = parse_json(file, raw)
     return LoadedCollection(file, path.stem, check_collection(file, path.stem, data, diagnostics), detect_version(data))
 
@@ -93,7 +96,8 @@ def check_depth(file: str, data: dict[str, Any]) -> None:
     while stack:
         items, pointer, depth = stack.pop()
         if depth > MAX_FOLDER_DEPTH:
-            raise ZgenError(file, pointer, f"folders nested more than {MAX_FOLDER_DEPTH} deep")
+            shown = pointer if len(pointer) <= 80 else f"{pointer[:40]}...{pointer[-30:]}"
+            raise ZgenError(file, shown, f"folders nested more than {MAX_FOLDER_DEPTH} deep")
         if not isinstance(items, list):
             continue
         for index, item in enumerate(items):
