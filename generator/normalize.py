@@ -24,6 +24,7 @@ from .ir import (
     TemplatePart,
 )
 from .load import LoadedCollection
+from .redact import redact_body, redact_headers
 
 VAR_RE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 SECRET_NAME_RE = re.compile(
@@ -71,8 +72,40 @@ def description_text(value: Any) -> str:
     return ""
 
 
+# Names that contain a secret-looking word but hold no credential: pagination cursors
+# (page_token, nextPageToken, $skiptoken), token counts (max_tokens), authors, and names of
+# endpoints or kinds rather than values (auth_url, tokenUrl, token_type, token_expires_in).
+NOT_SECRET_NAME_RE = re.compile(
+    r"((next|prev|previous|last|first)[-_ .]?)?(page|next|prev|continuation|cursor|sync|start|pagination|"
+    r"resume|skip|delta|offset)[-_ .]?token"
+    r"|(max|min|num|total|prompt|completion|input|output)[-_ .]?tokens?"
+    r"|author(?!i[sz])",
+    re.IGNORECASE,
+)
+NOT_SECRET_SUFFIX_RE = re.compile(
+    r"(url|uri|endpoint|host|domain|type|method|scheme|expiry|expires([-_ .]?(in|at))?|ttl)$", re.IGNORECASE
+)
+SECRET_KEY_RE = re.compile(
+    r"^key$|(access|secret|subscription|auth|master|app|application|consumer|signing|license|developer)[-_ .]?key",
+    re.IGNORECASE,
+)
+
+
 def looks_secret(name: str) -> bool:
-    return bool(SECRET_NAME_RE.search(name))
+    """Whether a variable, header, query or auth parameter name says it holds a credential."""
+    if SECRET_KEY_RE.search(name.strip()):
+        return True
+    if NOT_SECRET_SUFFIX_RE.search(name.strip()):
+        return False
+    return bool(SECRET_NAME_RE.search(NOT_SECRET_NAME_RE.sub(" ", name)))
+
+
+def warn_secret_variables(state: _State) -> None:
+    """Warn once per collection variable that holds a literal credential (it is never copied)."""
+    for key, (value, marked, _) in sorted(state.variables.items()):
+        if value.strip() and not VAR_RE.fullmatch(value.strip()) and (marked or looks_secret(key)):
+            state.secrets_found.append(f"variable `{key}`")
+            state.warn(f"variable `{key}`", "the collection contains a literal secret (a variable); zgen left it out")
 
 
 @dataclass
@@ -132,6 +165,7 @@ def normalize(loaded: LoadedCollection, diagnostics: Diagnostics) -> Api:
     title = info.get("name") if isinstance(info.get("name"), str) and info.get("name") else loaded.stem
     state = _State(loaded.file, diagnostics, collection_variables(data.get("variable")))
     operations: list[Operation] = []
+    warn_secret_variables(state)
     root_auth = parse_auth(state, data.get("auth"), "collection auth", None)
     walk_items(state, data["item"], (), root_auth, operations, "/item")
     if not operations:
@@ -281,8 +315,9 @@ def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) 
     if kind == "apikey":
         key_name = params.get("key") or "X-API-Key"
         value = credential_from(state, params.get("value", ""), "api_key", where, "API key")
-        location = "query" if params.get("in") == "query" else "header"
-        return AuthSpec("apikey", kind, location=location, name=key_name, credentials=(value,))
+        if params.get("in") == "query":
+            return AuthSpec("apikey", kind, location="query", name=key_name, credentials=(value,))
+        return AuthSpec("apikey", kind, location="header", name=key_name, credentials=(value,))
     if kind == "oauth2":
         token = credential_from(state, params.get("accessToken", ""), "access_token", where, "OAuth 2 access token")
         if params.get("addTokenTo") == "queryParams":
@@ -506,7 +541,7 @@ def parse_headers(state: _State, raw: Any, place: str) -> tuple[tuple[tuple[str,
         if lower in SECRET_HEADERS or looks_secret(lower):
             literal = "".join(text for kind, text in template if kind == "text").strip()
             variables = [text for kind, text in template if kind == "var"]
-            if literal and not variables or (literal and literal.lower() not in {"bearer", "basic", "token"}):
+            if (literal and not variables) or (literal and literal.lower() not in {"bearer", "basic", "token"}):
                 cred = state.literal_secret(re.sub(r"[^a-z0-9]+", "_", lower).strip("_") or "secret", f"{place} (header `{key}`)", f"header `{key}`")
                 headers[key] = (("var", cred),)
                 continue
@@ -631,6 +666,8 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
             except (json.JSONDecodeError, RecursionError) as exc:
                 state.warn(where, f"saved body claims JSON but does not parse ({exc}); kept as a raw text fixture and left out of inference")
                 kind = "text"
+        body, parsed = redact_body(body, parsed, kind == "json")
+        headers = redact_headers(headers)
         examples.append(
             Example(
                 name=name,

@@ -8,7 +8,6 @@ and `docstring` (an escaped docstring body); identifiers come only from the nami
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -21,15 +20,10 @@ from . import __version__
 from .infer import Inferred, TypeRef
 from .ir import Api, AuthSpec, Example, Operation, Template
 from .naming import Names
+from .redact import redact_body, redact_headers
 
 TEST_BASE_URL = "https://api.test"
-REDACTED = "<redacted by zgen>"
-REDACTED_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
 DROPPED_FIXTURE_HEADERS = {"content-encoding", "transfer-encoding", "content-length", "connection"}
-SECRET_BODY_KEY_RE = re.compile(
-    r"^(access[-_]?token|refresh[-_]?token|id[-_]?token|client[-_]?secret|password|secret|api[-_]?key|session[-_]?token)$",
-    re.IGNORECASE,
-)
 
 
 def literal(value: Any) -> str:
@@ -238,36 +232,9 @@ def flatten(node: NamespaceView) -> list[NamespaceView]:
     return result
 
 
-def redact_json(value: Any) -> tuple[Any, bool]:
-    """Replace token-like values in a saved body with a visible placeholder."""
-    if isinstance(value, dict):
-        changed = False
-        result: dict[str, Any] = {}
-        for key, item in value.items():
-            if SECRET_BODY_KEY_RE.match(key) and isinstance(item, str) and item:
-                result[key] = REDACTED
-                changed = True
-            else:
-                result[key], sub = redact_json(item)
-                changed = changed or sub
-        return result, changed
-    if isinstance(value, list):
-        items = [redact_json(item) for item in value]
-        return [item for item, _ in items], any(sub for _, sub in items)
-    return value, False
-
-
 def fixture_data(example: Example, method: str, path: str) -> str:
-    headers = [
-        [key, REDACTED if key.lower() in REDACTED_HEADERS else value]
-        for key, value in example.headers
-        if key.lower() not in DROPPED_FIXTURE_HEADERS
-    ]
-    body = example.body
-    if example.kind == "json":
-        redacted, changed = redact_json(example.parsed)
-        if changed:
-            body = json.dumps(redacted, ensure_ascii=False, indent=2)
+    headers = [list(pair) for pair in redact_headers(example.headers) if pair[0].lower() not in DROPPED_FIXTURE_HEADERS]
+    body, _ = redact_body(example.body, example.parsed, example.kind == "json")
     data = {
         "name": example.name,
         "place": example.place,
