@@ -1,20 +1,27 @@
-"""The command line: `zgen build`, `zgen --version`."""
+"""The command line: `zgen build`, `zgen diff`, `zgen --version`."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
-from .diagnostics import ZgenError
+from .diagnostics import Diagnostics, ZgenError
 from .load import DEFAULT_MAX_BYTES
+from .pipeline import BuildReport, SourceSettings
 from .pipeline import build as run_build
+
+# A progress bar is shown on a terminal when formatting has at least this many pieces to do.
+PROGRESS_MIN_PIECES = 60
+CHECK_DIFF_LINES = 40  # per stale file
+CHECK_DIFF_TOTAL = 400  # over all stale files
 
 
 @dataclass(frozen=True)
@@ -23,32 +30,100 @@ class ProjectConfig:
     packages: dict[Path, str]
     output: Path | None
     templates: Path | None
+    environment: Path | None = None
+    settings: dict[Path, SourceSettings] = field(default_factory=dict)  # keyed by resolved path
+
+
+def _optional_path(root: Path, table: dict[str, Any], key: str, file: Path, place: str) -> Path | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ZgenError(str(file), place, f"`{key}` must be a path (a string)")
+    return root / value
 
 
 def read_config(root: Path) -> ProjectConfig | None:
-    """[tool.zgen] of ./pyproject.toml, if there is one."""
+    """[tool.zgen] of ./pyproject.toml, if there is one.
+
+    ```toml
+    [tool.zgen]
+    output = "generated"          # default output folder
+    templates = "templates/zgen"  # optional, for every collection
+    environment = "env.json"      # optional, for every collection
+
+    [[tool.zgen.collections]]
+    path = "collections/api.json"
+    package = "my_api"            # optional
+    environment = "collections/prod.postman_environment.json"  # optional
+    templates = "my_templates"    # optional
+    overrides = { ... }           # optional, passed to the naming and inference stages
+    ```
+    """
     path = root / "pyproject.toml"
     if not path.is_file():
         return None
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ZgenError(str(path), "", f"cannot read: {exc}") from None
-    section: Any = data.get("tool", {}).get("zgen")
+    tool = data.get("tool")
+    section: Any = tool.get("zgen") if isinstance(tool, dict) else None
     if not isinstance(section, dict):
         return None
+    templates = _optional_path(root, section, "templates", path, "[tool.zgen]")
+    environment = _optional_path(root, section, "environment", path, "[tool.zgen]")
+    output = _optional_path(root, section, "output", path, "[tool.zgen]")
+    entries = section.get("collections", [])
+    if not isinstance(entries, list):
+        raise ZgenError(str(path), "[tool.zgen] collections", "must be a list of tables ([[tool.zgen.collections]])")
     sources: list[Path] = []
     packages: dict[Path, str] = {}
-    for index, entry in enumerate(section.get("collections", [])):
+    settings: dict[Path, SourceSettings] = {}
+    for index, entry in enumerate(entries):
+        place = f"[tool.zgen] collections[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-            raise ZgenError(str(path), f"[tool.zgen] collections[{index}]", "needs a `path`")
+            raise ZgenError(str(path), place, "needs a `path`")
         source = root / entry["path"]
         sources.append(source)
-        if isinstance(entry.get("package"), str):
-            packages[source] = entry["package"]
-    output = root / section["output"] if isinstance(section.get("output"), str) else None
-    templates = root / section["templates"] if isinstance(section.get("templates"), str) else None
-    return ProjectConfig(sources, packages, output, templates)
+        package = entry.get("package")
+        if package is not None and (not isinstance(package, str) or not package.isidentifier()):
+            raise ZgenError(str(path), place, "`package` must be a Python identifier")
+        if package is not None:
+            packages[source] = package
+        overrides = entry.get("overrides", {})
+        if not isinstance(overrides, dict):
+            raise ZgenError(str(path), place, "`overrides` must be a table")
+        settings[source.resolve()] = SourceSettings(
+            package=package,
+            environment=_optional_path(root, entry, "environment", path, place) or environment,
+            templates=_optional_path(root, entry, "templates", path, place) or templates,
+            overrides=overrides,
+        )
+    return ProjectConfig(sources, packages, output, templates, environment, settings)
+
+
+class _Progress:
+    """A click progress bar over the formatting stage, opened once there is enough to show."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < PROGRESS_MIN_PIECES:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="zgen: formatting", file=sys.stdout)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 @click.group()
@@ -62,7 +137,9 @@ def main() -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Output folder (default: generated/).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 and show a diff if the output is stale.")
 @click.option("--templates", type=click.Path(path_type=Path, file_okay=False), default=None, help="A folder of templates layered over the built-in ones.")
+@click.option("--environment", type=click.Path(path_type=Path, dir_okay=False), default=None, help="A Postman environment file: defaults for the collection's variables (secrets are never copied).")
 @click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True, help="Refuse collection files larger than this.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes for formatting (default: the CPUs available, up to 8).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print stage timings and every file written.")
 def build(
@@ -70,7 +147,9 @@ def build(
     output: Path | None,
     check: bool,
     templates: Path | None,
+    environment: Path | None,
     max_bytes: int,
+    jobs: int | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -79,33 +158,42 @@ def build(
     With no COLLECTION, builds what [tool.zgen] in ./pyproject.toml lists.
     """
     start = time.perf_counter()
+    progress = _Progress(enabled=not quiet and sys.stdout.isatty())
     try:
         config = read_config(Path.cwd())
         sources = list(collections)
-        packages: dict[Path, str] = {}
-        if config is not None:
-            packages = {src.resolve(): name for src, name in config.packages.items()}
-            if not sources:
-                sources = config.sources
+        if not sources and config is not None:
+            sources = config.sources
         if not sources:
             raise ZgenError("zgen build", "", "no collection given, and no [tool.zgen] collections in ./pyproject.toml")
         out = output or (config.output if config and config.output else Path("generated"))
-        tpl = templates or (config.templates if config else None)
-        by_source = {src: packages[src.resolve()] for src in sources if src.resolve() in packages}
-        report = run_build(sources, out, check=check, packages=by_source, templates=tpl, max_bytes=max_bytes)
+        settings: dict[Path, SourceSettings] = {}
+        for source in sources:
+            configured = config.settings.get(source.resolve()) if config else None
+            settings[source] = SourceSettings(
+                package=configured.package if configured else None,
+                environment=environment or (configured.environment if configured else None) or (config.environment if config else None),
+                templates=templates or (configured.templates if configured else None) or (config.templates if config else None),
+                overrides=configured.overrides if configured else {},
+            )
+        report = run_build(
+            sources, out, check=check, settings=settings, max_bytes=max_bytes, workers=jobs, progress=progress
+        )
     except ZgenError as exc:
+        progress.close()
         click.echo(f"zgen: error: {exc.line()}", err=True)
         sys.exit(2)
+    progress.close()
     if not quiet:
         for warning in report.diagnostics.warnings:
             click.echo(warning.line(), err=True)
     elapsed = time.perf_counter() - start
+    if verbose:
+        print_timings(report)
     if check:
         stale = report.plan.stale
         if stale:
-            for diff in report.plan.diffs:
-                lines = diff.splitlines()
-                click.echo("\n".join(lines[:40]) + ("\n..." if len(lines) > 40 else ""))
+            print_check_diff(report)
             for path in stale:
                 click.echo(f"stale: {path}", err=True)
             click.echo(f"zgen: {len(stale)} file(s) out of date; run `zgen build` and commit the result", err=True)
@@ -118,15 +206,81 @@ def build(
             click.echo(f"wrote {path}")
         for path in report.plan.remove:
             click.echo(f"removed {path}")
-        click.echo("timings: " + ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in report.timings.items()))
     if not quiet:
-        for pkg in report.packages:
-            click.echo(
-                f"zgen: {pkg.package} from {pkg.source}: {pkg.requests} requests, {pkg.models} models, "
-                f"{pkg.responses} saved responses, {pkg.tests} tests"
-            )
+        print_summary(report, elapsed)
+
+
+def print_timings(report: BuildReport) -> None:
+    click.echo("timings: " + ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in report.timings.items()))
+    click.echo(f"black: {report.formatted} file(s) formatted, {report.reused} unchanged since the last build")
+
+
+def print_check_diff(report: BuildReport) -> None:
+    shown = 0
+    for index, diff in enumerate(report.plan.diffs):
+        lines = diff.splitlines()
+        if shown >= CHECK_DIFF_TOTAL:
+            click.echo(f"... and {len(report.plan.diffs) - index} more stale file(s)")
+            return
+        click.echo("\n".join(lines[:CHECK_DIFF_LINES]) + ("\n..." if len(lines) > CHECK_DIFF_LINES else ""))
+        shown += min(len(lines), CHECK_DIFF_LINES)
+
+
+def print_summary(report: BuildReport, elapsed: float) -> None:
+    for pkg in report.packages:
         click.echo(
-            f"zgen: {len(report.packages)} package(s), {len(report.diagnostics.warnings)} warning(s); "
-            f"{report.files_written} written, {report.files_unchanged} unchanged, {report.files_removed} removed "
-            f"in {elapsed:.1f}s"
+            f"zgen: {pkg.package} from {pkg.source}: {pkg.requests} requests, {pkg.models} models, "
+            f"{pkg.responses} fixtures, {pkg.tests} tests"
         )
+    click.echo(
+        f"zgen: {len(report.packages)} package(s), {len(report.diagnostics.warnings)} warning(s); "
+        f"{report.files_written} written, {report.files_unchanged} unchanged, {report.files_removed} removed "
+        f"in {elapsed:.1f}s"
+    )
+
+
+@main.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="How to print the changes.")
+@click.option("--environment", type=click.Path(path_type=Path, dir_okay=False), default=None, help="A Postman environment file used for both versions.")
+def diff(old: Path, new: Path, output_format: str, environment: Path | None) -> None:
+    """Compare two versions of a collection as an API.
+
+    Lists requests added, removed or renamed, parameters added, removed or made required, and
+    response model fields added, removed or changed in type. Exits 1 when a change breaks code
+    written against OLD, 0 otherwise (2 on bad input).
+    """
+    from .diff import compare, render_text
+
+    try:
+        settings = SourceSettings(environment=environment)
+        result = compare(old, new, Diagnostics(), settings)
+    except ZgenError as exc:
+        click.echo(f"zgen: error: {exc.line()}", err=True)
+        sys.exit(2)
+    if output_format == "json":
+        click.echo(json.dumps(result.as_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(render_text(result), nl=False)
+    sys.exit(1 if result.breaking else 0)
+
+
+@main.command()
+@click.argument("collections", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--markdown", is_flag=True, help="Print a Markdown table.")
+@click.option("--timings/--no-timings", default=True, show_default=True, help="Include each build's time (changes from run to run).")
+def stats(collections: tuple[Path, ...], markdown: bool, timings: bool) -> None:
+    """Build each COLLECTION into a temporary folder and print a table of figures.
+
+    One row per collection: requests, models, saved responses, generated tests, warnings and
+    build time. Warnings are counted, not printed.
+    """
+    from .stats import collect, table
+
+    try:
+        rows = collect(list(collections))
+    except ZgenError as exc:
+        click.echo(f"zgen: error: {exc.line()}", err=True)
+        sys.exit(2)
+    click.echo(table(rows, markdown=markdown, timings=timings), nl=False)

@@ -10,6 +10,7 @@ from http import HTTPStatus
 from typing import Any
 
 from .diagnostics import Diagnostics, ZgenError
+from .environment import EnvironmentValues, merge_environment
 from .ir import (
     Api,
     AuthSpec,
@@ -158,12 +159,15 @@ class _State:
         return self.credential(key)
 
 
-def normalize(loaded: LoadedCollection, diagnostics: Diagnostics) -> Api:
+def normalize(
+    loaded: LoadedCollection, diagnostics: Diagnostics, environment: EnvironmentValues | None = None
+) -> Api:
     data = loaded.data
     info = data.get("info") if isinstance(data.get("info"), dict) else {}
     assert isinstance(info, dict)
     title = info.get("name") if isinstance(info.get("name"), str) and info.get("name") else loaded.stem
-    state = _State(loaded.file, diagnostics, collection_variables(data.get("variable")))
+    variables = merge_environment(collection_variables(data.get("variable")), environment)
+    state = _State(loaded.file, diagnostics, variables)
     operations: list[Operation] = []
     warn_secret_variables(state)
     root_auth = parse_auth(state, data.get("auth"), "collection auth", None)

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import jinja2
 
 from .diagnostics import Diagnostics, ZgenError
-from .infer import infer
-from .load import DEFAULT_MAX_BYTES, load
+from .environment import EnvironmentValues, load_environment
+from .infer import Inferred, infer
+from .ir import Api
+from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
 from .modelgen import generate_models
-from .naming import assign
+from .naming import Names, assign
 from .normalize import normalize
-from .render import environment, render
-from .write import Plan, apply, format_source, plan
+from .render import environment as template_environment
+from .render import render
+from .write import Plan, Progress, apply, format_packages, plan
 
 STAGES = ("load", "normalize", "infer", "names", "render", "format", "write")
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """What [tool.zgen] (or the command line) says about one collection."""
+
+    package: str | None = None
+    environment: Path | None = None
+    templates: Path | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -37,6 +53,8 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     plan: Plan = field(default_factory=Plan)
     checked: bool = False
+    formatted: int = 0  # Python files black formatted
+    reused: int = 0  # Python files whose source was unchanged: taken from disk without black
 
     @property
     def files_written(self) -> int:
@@ -51,65 +69,119 @@ class BuildReport:
         return 0 if self.checked else len(self.plan.remove)
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """A collection taken through the stages before rendering: what `zgen diff` compares."""
+
+    loaded: LoadedCollection
+    api: Api
+    inferred: Inferred
+    names: Names
+
+
 @contextmanager
-def _timed(report: BuildReport, stage: str) -> Iterator[None]:
+def _timed(report: BuildReport | None, stage: str) -> Iterator[None]:
     start = time.perf_counter()
     try:
         yield
     finally:
-        report.timings[stage] += time.perf_counter() - start
+        if report is not None:
+            report.timings[stage] += time.perf_counter() - start
+
+
+def analyze(
+    source: Path,
+    diagnostics: Diagnostics,
+    settings: SourceSettings | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    report: BuildReport | None = None,
+    environments: dict[Path, EnvironmentValues] | None = None,
+) -> Analysis:
+    """Load, normalize, infer and name one collection."""
+    settings = settings or SourceSettings()
+    with _timed(report, "load"):
+        loaded = load(source, diagnostics, max_bytes=max_bytes)
+        values: EnvironmentValues = {}
+        if settings.environment is not None:
+            cache = environments if environments is not None else {}
+            if settings.environment not in cache:
+                cache[settings.environment] = load_environment(settings.environment)
+            values = cache[settings.environment]
+    with _timed(report, "normalize"):
+        api = normalize(loaded, diagnostics, environment=values)
+    with _timed(report, "infer"):
+        inferred = infer(api, diagnostics)
+    with _timed(report, "names"):
+        names = assign(api, inferred, settings.package)
+    return Analysis(loaded, api, inferred, names)
 
 
 def build(
     sources: list[Path],
     output: Path,
-    *,
     check: bool = False,
+    *,
     packages: dict[Path, str] | None = None,
     templates: Path | None = None,
+    environment: Path | None = None,
+    settings: Mapping[Path, SourceSettings] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    workers: int | None = None,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """Build every collection into `output`; with `check`, only compare. Raises ZgenError on bad input.
 
-    Nothing is written unless every collection built: a failure leaves the output folder as it was.
+    `packages`, `templates` and `environment` apply to every source; `settings` (per source, as
+    read from [tool.zgen]) take precedence. Nothing is written unless every collection built: a
+    failure leaves the output folder as it was.
     """
     report = BuildReport(checked=check)
     diagnostics = report.diagnostics
-    env = environment(templates)
+    template_envs: dict[Path | None, jinja2.Environment] = {}
+    env_values: dict[Path, EnvironmentValues] = {}
     rendered: dict[str, dict[str, str]] = {}
     origin: dict[str, str] = {}
     for source in sources:
-        with _timed(report, "load"):
-            loaded = load(source, diagnostics, max_bytes=max_bytes)
-        with _timed(report, "normalize"):
-            api = normalize(loaded, diagnostics)
-        with _timed(report, "infer"):
-            inferred = infer(api, diagnostics)
-        with _timed(report, "names"):
-            names = assign(api, inferred, (packages or {}).get(source))
+        given = (settings or {}).get(source)
+        chosen = SourceSettings(
+            package=(given.package if given else None) or (packages or {}).get(source),
+            environment=(given.environment if given else None) or environment,
+            templates=(given.templates if given else None) or templates,
+            overrides=given.overrides if given else {},
+        )
+        analysis = analyze(source, diagnostics, chosen, max_bytes=max_bytes, report=report, environments=env_values)
+        api, inferred, names = analysis.api, analysis.inferred, analysis.names
         if names.package in rendered:
             raise ZgenError(
-                loaded.file, "", f"package name {names.package!r} is also built from {origin[names.package]}; name one of them in [tool.zgen]"
+                analysis.loaded.file,
+                "",
+                f"package name {names.package!r} is also built from {origin[names.package]}; name one of them in [tool.zgen]",
             )
         with _timed(report, "infer"):
             models_source = generate_models(inferred, names)
         with _timed(report, "render"):
-            package = render(api, inferred, names, models_source, env)
-        with _timed(report, "format"):
-            rendered[package.package] = {path: format_source(path, content) for path, content in package.files.items()}
-        origin[package.package] = loaded.file
+            if chosen.templates not in template_envs:
+                template_envs[chosen.templates] = template_environment(chosen.templates)
+            package = render(api, inferred, names, models_source, template_envs[chosen.templates])
+        rendered[package.package] = package.files
+        origin[package.package] = analysis.loaded.file
+        examples = sum(len(op.examples) for op in api.operations)
         report.packages.append(
             PackageSummary(
                 package=package.package,
-                source=loaded.file,
+                source=analysis.loaded.file,
                 requests=len(api.operations),
                 models=len(inferred.shapes),
-                responses=sum(len(op.examples) for op in api.operations),
-                tests=sum(len(op.examples) for op in api.operations),
+                responses=examples,
+                tests=examples,
             )
         )
+    with _timed(report, "format"):
+        formatted = format_packages(output, rendered, workers=workers, progress=progress)
+    report.formatted, report.reused = formatted.formatted, formatted.reused
     with _timed(report, "write"):
-        report.plan = plan(output, rendered, diff=check)
+        report.plan = plan(output, formatted.packages, diff=check, records=formatted.records)
         if not check:
             apply(report.plan)
     return report
