@@ -8,8 +8,10 @@ gets one class, and every request's own name for it stays importable as an alias
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import re
+import sys
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
@@ -110,9 +112,30 @@ class Names:
     test_modules: tuple[str, ...]  # per operation: module name of its tests
 
 
+# A package must not shadow a module its own code, its tests or Python import (the output folder
+# goes on sys.path), nor be a name Windows reserves for devices (`con/` cannot be created there).
+# Names removed from the standard library since 3.11 stay listed so every version gives the same name.
+SHADOWED_MODULES = frozenset(sys.stdlib_module_names) | {
+    "asynchat", "asyncore", "distutils", "imp", "smtpd", "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt",
+    "imghdr", "mailcap", "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau",
+    "telnetlib", "uu", "xdrlib", "lib2to3", "annotationlib", "compression",
+    "httpx", "httpcore", "h11", "anyio", "sniffio", "certifi", "idna", "pydantic", "pydantic_core",
+    "typing_extensions", "annotated_types", "pytest", "pluggy", "iniconfig", "packaging", "zgen",
+    "conftest", "test", "tests", "site", "setup", "sitecustomize", "usercustomize",
+}
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))})
+
+
+def file_stem(name: str, limit: int) -> str:
+    """A name that is also a file or folder name, kept short enough for every file system."""
+    if len(name) <= limit:
+        return name
+    return f"{name[: limit - 9].rstrip('_')}_{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
 def package_name(title: str) -> str:
-    name = snake(title, prefix="api")
-    if name in {"test", "tests", "typing", "json", "http", "email", "types", "io", "site"}:
+    name = file_stem(snake(title, prefix="api"), 60)
+    if name in SHADOWED_MODULES or name in WINDOWS_RESERVED:
         name = f"{name}_api"
     return name
 
@@ -280,7 +303,7 @@ def fixture_names(api: Api, ns_paths: list[tuple[str, ...]], methods: list[str])
         stem = "__".join((*ns_paths[index], methods[index]))
         names = []
         for example in op.examples:
-            base = f"{stem}__{snake(example.name, prefix='response') if words(example.name) else 'response'}"
+            base = file_stem(f"{stem}__{snake(example.name, prefix='response') if words(example.name) else 'response'}", 120)
             name = base if base not in taken else unique(f"{base}_{example.status}", taken, "_again")
             taken.add(name)
             names.append(name)
@@ -304,7 +327,7 @@ def assign(api: Api, inferred: Inferred, package: str | None = None) -> Names:
         shape.id: field_names(shape, shape.orders[canonical[shape.id]]) for shape in inferred.shapes
     }
     params, body_args = zip(*(param_names(op) for op in api.operations), strict=True) if api.operations else ((), ())
-    test_modules = tuple("test_" + (ns[0] if ns else "root") for ns in ns_paths)
+    test_modules = tuple(file_stem("test_" + (ns[0] if ns else "root"), 100) for ns in ns_paths)
     return Names(
         package=pkg,
         env_prefix=pkg.upper(),
