@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
 from genson import SchemaBuilder
 from genson.schema.strategies import String
 
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostics, ZgenError
 from .ir import Api, ExampleKind, Operation
 
 # A type expression: ("str",), ("list", item), ("union", (a, b)), ("model", shape_id), ...
@@ -75,6 +76,104 @@ class FormattedString(String):  # type: ignore[misc]
 
 class Builder(SchemaBuilder):  # type: ignore[misc]
     EXTRA_STRATEGIES = (FormattedString,)
+
+
+ROLES: tuple[Role, ...] = ("response", "error", "request")
+SIMPLE_TYPES: dict[str, TypeRef] = {
+    "str": ("str",), "int": ("int",), "float": ("float",), "bool": ("bool",), "datetime": ("datetime",),
+    "date": ("date",), "uuid": ("uuid",), "UUID": ("uuid",), "any": ANY, "Any": ANY, "None": NULL,
+    "null": NULL, "dict": ("dict",),
+}
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Corrections from [tool.zgen] for the cases where a guess is wrong.
+
+    `models` renames a generated class; `types` sets the type at a JSON path of one request's body,
+    keyed by (request place "Folder / Request", body role, JSON path "$.data[].id").
+    """
+
+    file: str = "pyproject.toml"
+    models: Mapping[str, str] = field(default_factory=dict)
+    types: Mapping[tuple[str, Role, str], TypeRef] = field(default_factory=dict)
+
+
+def parse_type(text: str) -> TypeRef | None:
+    """A type written in an override: `str`, `int | None`, `list[datetime]`, `any`..."""
+    text = text.strip()
+    members: list[str] = []
+    level, start = 0, 0
+    for index, char in enumerate(text):
+        level += {"[": 1, "]": -1}.get(char, 0)
+        if level < 0:
+            return None
+        if char == "|" and level == 0:
+            members.append(text[start:index])
+            start = index + 1
+    members.append(text[start:])
+    if level != 0:
+        return None
+    if len(members) > 1:
+        parsed = [parse_type(member) for member in members]
+        if any(member is None for member in parsed):
+            return None
+        return union([member for member in parsed if member is not None])
+    if text.startswith("list[") and text.endswith("]"):
+        item = parse_type(text[5:-1])
+        return None if item is None else ("list", item)
+    if text == "list":
+        return ("list", ANY)
+    return SIMPLE_TYPES.get(text)
+
+
+def parse_overrides(raw: Mapping[str, Any], file: str = "pyproject.toml") -> Overrides:
+    """Read the `overrides` table of one [[tool.zgen.collections]] entry.
+
+    ```toml
+    [tool.zgen.collections.overrides.models]
+    GetUserAddress = "Address"            # generated class name = the name you want
+
+    [[tool.zgen.collections.overrides.fields]]
+    request = "Users / Get User"          # the request: its folders and name, joined by " / "
+    path = "$.data[].zip"                 # JSON path in the body; [] is an array item, $ the body
+    type = "str"                          # str int float bool datetime date uuid any dict list[T] T | None
+    body = "response"                     # response (default), error or request
+    ```
+    """
+    place = "[tool.zgen] overrides"
+    models: dict[str, str] = {}
+    raw_models = raw.get("models", {})
+    if not isinstance(raw_models, Mapping):
+        raise ZgenError(file, f"{place}.models", "expected a table of `GeneratedName = \"NewName\"`")
+    for old, new in raw_models.items():
+        if not isinstance(new, str) or not new.isidentifier() or not new[:1].isupper():
+            raise ZgenError(file, f"{place}.models.{old}", f"{new!r} is not a class name (PascalCase identifier)")
+        models[str(old)] = new
+    types: dict[tuple[str, Role, str], TypeRef] = {}
+    raw_fields = raw.get("fields", [])
+    if not isinstance(raw_fields, list):
+        raise ZgenError(file, f"{place}.fields", "expected an array of tables")
+    for index, entry in enumerate(raw_fields):
+        where = f"{place}.fields[{index}]"
+        if not isinstance(entry, Mapping):
+            raise ZgenError(file, where, "expected a table with `request`, `path` and `type`")
+        request, path, type_text = entry.get("request"), entry.get("path", "$"), entry.get("type")
+        role = entry.get("body", "response")
+        if not isinstance(request, str) or not request:
+            raise ZgenError(file, where, "needs `request`: the request's folders and name, joined by \" / \"")
+        if not isinstance(path, str) or not path.startswith("$"):
+            raise ZgenError(file, where, f"`path` must be a JSON path starting with `$`, like `$.data[].id`; found {path!r}")
+        if role not in ROLES:
+            raise ZgenError(file, where, f"`body` must be one of {', '.join(ROLES)}; found {role!r}")
+        parsed = parse_type(type_text) if isinstance(type_text, str) else None
+        if parsed is None:
+            raise ZgenError(
+                file, where,
+                f"`type` {type_text!r} is not one of str, int, float, bool, datetime, date, uuid, any, dict, list[T], T | None",
+            )
+        types[(request, role, path)] = parsed
+    return Overrides(file, models, types)
 
 
 @dataclass(frozen=True)
@@ -154,10 +253,12 @@ def depth(value: Any, limit: int) -> int:
 
 
 class _Inferrer:
-    def __init__(self, api: Api, diagnostics: Diagnostics) -> None:
+    def __init__(self, api: Api, diagnostics: Diagnostics, overrides: Overrides) -> None:
         self.api = api
         self.diagnostics = diagnostics
         self.registry = _Registry()
+        self.overrides = overrides
+        self.used: set[tuple[str, Role, str]] = set()
 
     def warn(self, place: str, message: str) -> None:
         self.diagnostics.warn(self.api.file, place, message)
@@ -182,6 +283,12 @@ class _Inferrer:
         return self.convert(schema, op_index, role, (), place)
 
     def convert(self, schema: dict[str, Any], op: int, role: Role, path: tuple[str, ...], place: str) -> TypeRef:
+        if self.overrides.types:
+            wanted = (self.api.operations[op].place, role, "$" + path_text(path))
+            override = self.overrides.types.get(wanted)
+            if override is not None:
+                self.used.add(wanted)
+                return override
         if "anyOf" in schema:
             members = [self.convert(sub, op, role, path, place) for sub in schema["anyOf"]]
             return union(members)
@@ -194,7 +301,7 @@ class _Inferrer:
         if kind == "null":
             return NULL
         if kind == "string":
-            fmt = schema.get("format")
+            fmt = str(schema.get("format") or "")
             return {"date-time": ("datetime",), "date": ("date",), "uuid": ("uuid",)}.get(fmt, ("str",))
         if kind == "integer":
             return ("int",)
@@ -244,9 +351,12 @@ class _Inferrer:
         return OperationTypes(response, tuple(kinds), error, request)
 
 
+def path_text(path: tuple[str, ...]) -> str:
+    return "".join("[]" if part == "[]" else f".{part}" for part in path)
+
+
 def json_path(path: tuple[str, ...]) -> str:
-    text = "".join("[]" if part == "[]" else f".{part}" for part in path)
-    return f"`${text}`"
+    return f"`${path_text(path)}`"
 
 
 def union(members: list[TypeRef]) -> TypeRef:
@@ -264,9 +374,15 @@ def union(members: list[TypeRef]) -> TypeRef:
     return ("union", tuple(sorted(flat, key=lambda t: (t == NULL, repr(t)))))
 
 
-def infer(api: Api, diagnostics: Diagnostics) -> Inferred:
-    inferrer = _Inferrer(api, diagnostics)
+def infer(api: Api, diagnostics: Diagnostics, overrides: Overrides | None = None) -> Inferred:
+    inferrer = _Inferrer(api, diagnostics, overrides or Overrides())
     ops = tuple(inferrer.operation(index, op) for index, op in enumerate(api.operations))
+    for request, role, path in sorted(set(inferrer.overrides.types) - inferrer.used):
+        diagnostics.warn(
+            inferrer.overrides.file,
+            f"[tool.zgen] overrides.fields {request} {role} `{path}`",
+            f"matched no {role} body of {api.file}; check the request place and the JSON path",
+        )
     registry = inferrer.registry
     shapes = tuple(
         Shape(i, registry.fields[i], tuple(registry.usages[i]), tuple(registry.orders[i]))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+from datamodel_code_generator import generate
+from datamodel_code_generator.enums import DataModelType, InputFileType
+from datamodel_code_generator.format import PythonVersion
 
 from .infer import Inferred, TypeRef
 from .naming import Names

@@ -14,10 +14,11 @@ import re
 import sys
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .infer import Inferred, Shape, Usage
+from .diagnostics import ZgenError
+from .infer import Inferred, Overrides, Shape, TypeRef, Usage
 from .ir import Api, Operation
 
 MAX_WORDS = 12
@@ -234,6 +235,9 @@ def shape_candidates(shape: Shape, prefixes: list[str]) -> list[tuple[str, Usage
                 continue
             parts.append(words(key)[:MAX_WORDS] or non_ascii_words(key))
         name = prefixes[usage.op] + suffix + "".join(pascal(part) for part in parts)
+        if name[-1:].isdigit() and not (parts and parts[-1] and parts[-1][-1][-1:].isdigit()):
+            # The digit comes from the request name, not from a JSON key: `Ping100Response`.
+            name += "Response"
         if name in RESERVED_CLASSES or not name:
             name += "Model"
         found.append((name, usage, position))
@@ -256,7 +260,9 @@ def model_names(inferred: Inferred, prefixes: list[str], taken: set[str]) -> tup
         best = max(shared_errors, key=lambda s: (len({u.op for u in s.usages}), [-ord(c) for c in min(n for n, _, _ in candidates[s.id])]))
         names[best.id] = unique("ErrorResponse", taken, "Model")
         canonical_usage[best.id] = candidates[best.id][0][2]
-    for shape in sorted(inferred.shapes, key=lambda s: candidates[s.id][0][0]):
+    identity = structural_keys(inferred)
+    # Candidates are claimed in an order that depends only on each shape, never on request order.
+    for shape in sorted(inferred.shapes, key=lambda s: (candidates[s.id][0][0], identity[s.id])):
         if shape.id in names:
             continue
         for name, _, position in candidates[shape.id]:
@@ -282,6 +288,56 @@ def model_names(inferred: Inferred, prefixes: list[str], taken: set[str]) -> tup
             kept.append((alias, target))
     taken.update(alias_names)
     return names, kept, canonical_usage
+
+
+def structural_keys(inferred: Inferred) -> dict[int, str]:
+    """A text per shape that depends only on its structure (not on shape ids), for tie-breaks."""
+    by_id = {shape.id: shape for shape in inferred.shapes}
+    done: dict[int, str] = {}
+
+    def type_key(ref: TypeRef) -> str:
+        if ref[0] == "model":
+            return "{" + shape_key(ref[1]) + "}"
+        if ref[0] == "list":
+            return "[" + type_key(ref[1]) + "]"
+        if ref[0] == "union":
+            return "|".join(sorted(type_key(member) for member in ref[1]))
+        return str(ref[0])
+
+    def shape_key(shape_id: int) -> str:
+        if shape_id not in done:
+            fields = by_id[shape_id].fields
+            done[shape_id] = ",".join(f"{f.key!r}{'' if f.required else '?'}:{type_key(f.type)}" for f in fields)
+        return done[shape_id]
+
+    return {shape.id: shape_key(shape.id) for shape in inferred.shapes}
+
+
+def rename_models(
+    models: dict[int, str], aliases: list[tuple[str, str]], renames: Mapping[str, str], taken: set[str], file: str
+) -> list[tuple[str, str]]:
+    """Apply [tool.zgen] model renames; aliases that pointed at a renamed class follow it."""
+    by_name = {name: shape_id for shape_id, name in models.items()}
+    moved: dict[str, str] = {}
+    for old, new in sorted(renames.items()):
+        place = f"[tool.zgen] overrides.models.{old}"
+        if old not in by_name:
+            raise ZgenError(file, place, f"no generated model is named {old!r}")
+        if new == old:
+            continue
+        if new in RESERVED_CLASSES or new in by_name or (new in taken and new not in {a for a, _ in aliases}):
+            raise ZgenError(file, place, f"{new!r} is already the name of another class")
+        models[by_name.pop(old)] = new
+        by_name[new] = -1
+        taken.add(new)
+        moved[old] = new
+    kept = []
+    for alias, target in aliases:
+        target = moved.get(target, target)
+        if alias in by_name or alias == target:
+            continue
+        kept.append((alias, target))
+    return kept
 
 
 def field_names(shape: Shape, order: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -311,7 +367,7 @@ def fixture_names(api: Api, ns_paths: list[tuple[str, ...]], methods: list[str])
     return tuple(result)
 
 
-def assign(api: Api, inferred: Inferred, package: str | None = None) -> Names:
+def assign(api: Api, inferred: Inferred, package: str | None = None, overrides: Overrides | None = None) -> Names:
     pkg = package or package_name(api.title)
     ns_paths, methods, classes = operation_names(api)
     prefixes = [pascal(w for part in (*ns_paths[i], methods[i]) for w in words(part)) for i in range(len(methods))]
@@ -323,6 +379,8 @@ def assign(api: Api, inferred: Inferred, package: str | None = None) -> Names:
         else:
             forms.append("")
     models, aliases, canonical = model_names(inferred, prefixes, taken)
+    if overrides is not None and overrides.models:
+        aliases = rename_models(models, aliases, overrides.models, taken, overrides.file)
     fields = {
         shape.id: field_names(shape, shape.orders[canonical[shape.id]]) for shape in inferred.shapes
     }

@@ -219,7 +219,8 @@ def walk_items(
         here = f"{pointer}/{index}"
         if not isinstance(item, dict):
             raise ZgenError(state.file, here, f"expected an item (object), found {type(item).__name__}")
-        name = item.get("name") if isinstance(item.get("name"), str) else ""
+        raw_name = item.get("name")
+        name = raw_name if isinstance(raw_name, str) else ""
         if isinstance(item.get("item"), list):
             place = " / ".join((*folders, name or "(unnamed folder)"))
             folder_auth = parse_auth(state, item.get("auth"), place, auth) if "auth" in item else auth
@@ -405,6 +406,11 @@ def parse_url(state: _State, url: Any, place: str) -> tuple[str, Template, tuple
     host_key = host_var(state, host, place)
     path, params = path_template(state, segments, path_vars)
     query_params, fixed = parse_query(state, query_entries, place)
+    path_keys = {param.key for param in params}
+    for param in query_params:
+        if param.key in path_keys:
+            state.warn(place, f"query parameter `{param.key}` has the name of a path parameter; it is sent in the path only")
+    query_params = [param for param in query_params if param.key not in path_keys]
     return host_key, path, (*params, *query_params), fixed
 
 
@@ -526,8 +532,9 @@ def header_entries(raw: Any) -> list[tuple[str, str]]:
     elif isinstance(raw, list):
         for entry in raw:
             if isinstance(entry, dict) and entry.get("disabled") is not True and isinstance(entry.get("key"), str):
-                value = entry.get("value")
-                entries.append((entry["key"], value if isinstance(value, str) else ("" if value is None else str(value))))
+                raw_value = entry.get("value")
+                text = raw_value if isinstance(raw_value, str) else ("" if raw_value is None else str(raw_value))
+                entries.append((entry["key"], text))
     return entries
 
 
@@ -605,8 +612,8 @@ def parse_body(state: _State, raw: Any, content_type: str | None, place: str) ->
                 continue
             is_file = mode == "formdata" and entry.get("type") == "file"
             fields[key] = FormField(key, is_file, entry.get("disabled") is not True, description_text(entry.get("description")))
-        default_type = "application/x-www-form-urlencoded" if mode == "urlencoded" else None
-        return Body(mode, default_type, None, tuple(fields.values()))
+        form_type = "application/x-www-form-urlencoded" if mode == "urlencoded" else None
+        return Body(mode, form_type, None, tuple(fields.values()))
     if mode == "file":
         return Body("file", content_type or "application/octet-stream")
     if mode == "graphql":
@@ -655,7 +662,8 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
     for response in raw if isinstance(raw, list) else []:
         if not isinstance(response, dict):
             continue
-        name = response.get("name") if isinstance(response.get("name"), str) else ""
+        raw_name = response.get("name")
+        name = raw_name if isinstance(raw_name, str) else ""
         where = f"{place} / response {name or '(unnamed)'!r}"
         headers = tuple(header_entries(response.get("header")))
         content_type = next((value for key, value in headers if key.lower() == "content-type"), "")

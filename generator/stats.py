@@ -1,0 +1,103 @@
+"""Figures for a set of collections: requests, models, saved responses, tests, warnings, build time.
+
+`zgen stats` builds each collection into a temporary folder and prints one row per collection.
+The rows hold nothing that changes from run to run except the build time, which can be left out
+(`--no-timings`) to get a table that can be committed and compared.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .pipeline import BuildReport, PackageSummary, build
+
+TEST_RE = re.compile(r"^(?:async )?def (test_\w+)\(", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Row:
+    collection: str  # the file name, never a path
+    requests: int
+    models: int
+    responses: int
+    tests: int
+    warnings: int
+    seconds: float | None = None
+
+
+def count_tests(package_dir: Path) -> int:
+    """Test functions written into a generated package's tests/ folder."""
+    return sum(
+        len(TEST_RE.findall(path.read_text(encoding="utf-8"))) for path in sorted((package_dir / "tests").glob("test_*.py"))
+    )
+
+
+def rows_from_report(report: BuildReport, output: Path) -> list[Row]:
+    """One row per package of a finished build (written to `output`)."""
+    rows = []
+    for summary in report.packages:
+        rows.append(row_for(summary, report, output))
+    return sorted(rows, key=lambda row: row.collection)
+
+
+def row_for(summary: PackageSummary, report: BuildReport, output: Path, seconds: float | None = None) -> Row:
+    name = Path(summary.source).name
+    warnings = sum(1 for warning in report.diagnostics.warnings if Path(warning.file).name == name)
+    return Row(
+        collection=name,
+        requests=summary.requests,
+        models=summary.models,
+        responses=summary.responses,
+        tests=count_tests(output / summary.package),
+        warnings=warnings,
+        seconds=seconds,
+    )
+
+
+def collect(sources: list[Path]) -> list[Row]:
+    """Build each collection on its own, in a temporary folder, and measure it."""
+    rows: list[Row] = []
+    for source in sources:
+        with tempfile.TemporaryDirectory(prefix="zgen-stats-") as folder:
+            start = time.perf_counter()
+            report = build([source], Path(folder))
+            seconds = time.perf_counter() - start
+            rows.extend(row_for(summary, report, Path(folder), seconds) for summary in report.packages)
+    return sorted(rows, key=lambda row: row.collection)
+
+
+HEADINGS = ("collection", "requests", "models", "saved responses", "tests", "warnings")
+
+
+def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
+    """The rows and a total line, as a Markdown table or as aligned text."""
+    headings = [*HEADINGS, "build time (s)"] if timings else list(HEADINGS)
+    total = Row(
+        "total",
+        sum(r.requests for r in rows),
+        sum(r.models for r in rows),
+        sum(r.responses for r in rows),
+        sum(r.tests for r in rows),
+        sum(r.warnings for r in rows),
+        sum(r.seconds or 0.0 for r in rows) if timings else None,
+    )
+    cells = []
+    for row in [*rows, total]:
+        line = [row.collection, *(str(v) for v in (row.requests, row.models, row.responses, row.tests, row.warnings))]
+        if timings:
+            line.append(f"{row.seconds or 0.0:.1f}")
+        cells.append(line)
+    if markdown:
+        out = ["| " + " | ".join(headings) + " |", "|---" + "|--:" * (len(headings) - 1) + "|"]
+        out += ["| " + " | ".join(line) + " |" for line in cells]
+        return "\n".join(out) + "\n"
+    widths = [max(len(text) for text in column) for column in zip(headings, *cells, strict=True)]
+    lines = [headings, *cells]
+    return "\n".join(
+        "  ".join(text.ljust(w) if i == 0 else text.rjust(w) for i, (text, w) in enumerate(zip(line, widths, strict=True)))
+        for line in lines
+    ) + "\n"
