@@ -24,12 +24,15 @@ from .ir import Api, Operation
 MAX_WORDS = 12
 RESERVED_CLIENT_ATTRS = {
     "with_raw_response", "close", "aclose", "base_url", "timeout", "max_retries", "auth", "http_client",
-    "request", "copy", "default_headers",
+    "request", "copy", "default_headers", "with_streaming_response",
 }
 RESERVED_PARAMS = {
     "self", "timeout", "extra_headers", "extra_query", "models", "typing", "httpx", "cast", "Any",
 }
-RESERVED_CLIENT_ARGS = {"base_url", "timeout", "max_retries", "http_client", "auth", "default_headers", "self"}
+RESERVED_CLIENT_ARGS = {
+    "base_url", "timeout", "max_retries", "http_client", "auth", "default_headers", "self",
+    "auth_header", "auth_prefix", "retry_all_methods", "on_unauthorized",
+}
 RESERVED_CLASSES = {
     "Client", "AsyncClient", "BaseModel", "ConfigDict", "Field", "RootModel", "AwareDatetime", "Any",
     "UUID", "TypedDict", "NotRequired", "Required", "Literal", "Optional", "Union", "None", "True", "False",
