@@ -349,7 +349,10 @@ def field_names(shape: Shape, order: tuple[str, ...]) -> tuple[tuple[str, str], 
     # Keys already in snake_case keep their plain name; the others yield.
     for key in sorted(order, key=lambda k: (snake(k, prefix="field") != k, k)):
         name = snake(key, prefix="field")
-        if name.startswith("model_") or name in RESERVED_FIELDS:
+        if name.startswith("model_"):
+            # pydantic reserves `model_*` (a trailing underscore is not enough: `model_dump_` clashes).
+            name = f"field_{name}"
+        elif name in RESERVED_FIELDS:
             name += "_"
         chosen[key] = unique(name, taken)
     return tuple((key, chosen[key]) for key in order)

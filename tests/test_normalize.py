@@ -1,0 +1,79 @@
+"""normalize: Postman's quirks to the IR, on small inline collections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import collection, request, response
+from zgen.diagnostics import Diagnostics
+from zgen.ir import Api
+from zgen.load import LoadedCollection
+from zgen.normalize import normalize
+
+URL = "https://api.example.com"
+
+
+def run(data: dict[str, Any]) -> tuple[Api, list[str]]:
+    diagnostics = Diagnostics()
+    api = normalize(LoadedCollection("api.json", "api", data, "v2.1"), diagnostics)
+    return api, [w.line() for w in diagnostics.warnings]
+
+
+def test_query_parameter_named_like_a_path_parameter_is_sent_in_the_path() -> None:
+    url = {
+        "raw": f"{URL}/templates/:id?id=1",
+        "host": ["api", "example", "com"],
+        "protocol": "https",
+        "path": ["templates", ":id"],
+        "query": [{"key": "id", "value": "1"}],
+        "variable": [{"key": "id", "value": "1"}],
+    }
+    item = request("Get Template", "")
+    item["request"]["url"] = url
+    api, warnings = run(collection(item))
+    params = api.operations[0].params
+    assert [(p.key, p.location) for p in params] == [("id", "path")]
+    assert warnings == [
+        "warning: api.json: Get Template: query parameter `id` has the name of a path parameter; it is sent in the path only"
+    ]
+
+
+def test_bare_string_request_and_non_standard_method() -> None:
+    data = collection(
+        {"name": "Plain", "request": f"{URL}/plain"},
+        request("Purge Cache", f"{URL}/cache", method="purge"),
+    )
+    api, _ = run(data)
+    assert [(op.method, op.path) for op in api.operations] == [
+        ("GET", (("text", "/plain"),)),
+        ("PURGE", (("text", "/cache"),)),
+    ]
+
+
+def test_saved_response_status_from_code_or_status_text() -> None:
+    responses = [
+        {"name": "made", "status": "Created", "header": [], "body": ""},
+        {"name": "gone", "status": "404 Not Found", "header": [], "body": ""},
+        {"name": "who knows", "header": [], "body": ""},
+        {**response("ok", 200, {"a": 1}), "code": "202"},
+    ]
+    api, warnings = run(collection(request("Get", f"{URL}/x", responses=responses)))
+    assert [e.status for e in api.operations[0].examples] == [201, 404, 200, 202]
+    assert warnings == [
+        "warning: api.json: Get / response 'who knows': saved response has no status code; treated as a 200 success example"
+    ]
+
+
+def test_body_kinds() -> None:
+    responses = [
+        response("json", 200, {"a": 1}),
+        response("xml", 200, "<a/>", "application/xml"),
+        response("html", 200, "<p>hi</p>", "text/html; charset=utf-8"),
+        response("pdf", 200, "%PDF-1.4", "application/pdf"),
+        response("empty", 204, ""),
+        response("broken", 200, '{"a": 1,}'),
+    ]
+    api, warnings = run(collection(request("Get", f"{URL}/x", responses=responses)))
+    assert [e.kind for e in api.operations[0].examples] == ["json", "text", "text", "binary", "empty", "text"]
+    assert len(warnings) == 1
+    assert "Get / response 'broken': saved body claims JSON but does not parse" in warnings[0]
