@@ -99,6 +99,7 @@ def read_config(root: Path) -> ProjectConfig | None:
             environment=_optional_path(root, entry, "environment", path, place) or environment,
             templates=_optional_path(root, entry, "templates", path, place) or templates,
             overrides=overrides,
+            config_file=str(path),
         )
     return ProjectConfig(sources, packages, output, templates, environment, settings)
 
@@ -175,6 +176,7 @@ def build(
                 environment=environment or (configured.environment if configured else None) or (config.environment if config else None),
                 templates=templates or (configured.templates if configured else None) or (config.templates if config else None),
                 overrides=configured.overrides if configured else {},
+                config_file=configured.config_file if configured else "pyproject.toml",
             )
         report = run_build(
             sources, out, check=check, settings=settings, max_bytes=max_bytes, workers=jobs, progress=progress

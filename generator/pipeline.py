@@ -13,7 +13,7 @@ import jinja2
 
 from .diagnostics import Diagnostics, ZgenError
 from .environment import EnvironmentValues, load_environment
-from .infer import Inferred, infer
+from .infer import Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
 from .modelgen import generate_models
@@ -33,7 +33,8 @@ class SourceSettings:
     package: str | None = None
     environment: Path | None = None
     templates: Path | None = None
-    overrides: Mapping[str, Any] = field(default_factory=dict)
+    overrides: Mapping[str, Any] = field(default_factory=dict)  # the `overrides` table, as written
+    config_file: str = "pyproject.toml"  # where the settings come from, for messages
 
 
 @dataclass
@@ -100,6 +101,7 @@ def analyze(
 ) -> Analysis:
     """Load, normalize, infer and name one collection."""
     settings = settings or SourceSettings()
+    overrides = parse_overrides(settings.overrides, settings.config_file) if settings.overrides else None
     with _timed(report, "load"):
         loaded = load(source, diagnostics, max_bytes=max_bytes)
         values: EnvironmentValues = {}
@@ -111,9 +113,9 @@ def analyze(
     with _timed(report, "normalize"):
         api = normalize(loaded, diagnostics, environment=values)
     with _timed(report, "infer"):
-        inferred = infer(api, diagnostics)
+        inferred = infer(api, diagnostics, overrides)
     with _timed(report, "names"):
-        names = assign(api, inferred, settings.package)
+        names = assign(api, inferred, settings.package, overrides)
     return Analysis(loaded, api, inferred, names)
 
 
@@ -149,6 +151,7 @@ def build(
             environment=(given.environment if given else None) or environment,
             templates=(given.templates if given else None) or templates,
             overrides=given.overrides if given else {},
+            config_file=given.config_file if given else "pyproject.toml",
         )
         analysis = analyze(source, diagnostics, chosen, max_bytes=max_bytes, report=report, environments=env_values)
         api, inferred, names = analysis.api, analysis.inferred, analysis.names

@@ -172,3 +172,45 @@ def test_progress_bar_on_a_terminal_for_big_builds(monkeypatch: pytest.MonkeyPat
     silent = _Progress(enabled=False)
     silent(0, 500)
     silent.close()
+
+
+def test_overrides_in_the_configuration_reach_naming_and_inference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = project(
+        tmp_path / "proj",
+        """
+[tool.zgen]
+output = "out"
+
+[[tool.zgen.collections]]
+path = "collections/ping.json"
+package = "pinger"
+
+[tool.zgen.collections.overrides.models]
+HealthPing = "PingResult"
+
+[[tool.zgen.collections.overrides.fields]]
+request = "Health / Ping"
+path = "$.at"
+type = "str"
+""",
+        ping=ping(),
+    )
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(main, ["build", "-q"])
+    assert result.exit_code == 0, result.output
+    models = (root / "out" / "pinger" / "models.py").read_text()
+    assert "class PingResult(BaseModel):" in models
+    assert "at: str" in models and "datetime" not in models
+
+
+def test_a_bad_override_is_one_line_naming_pyproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = project(
+        tmp_path / "proj",
+        '[[tool.zgen.collections]]\npath = "collections/ping.json"\n[tool.zgen.collections.overrides.models]\nHealthPing = "not a class"\n',
+        ping=ping(),
+    )
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(main, ["build", "-q", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "pyproject.toml" in result.output and "overrides.models.HealthPing" in result.output
+    assert not (tmp_path / "out").exists()
