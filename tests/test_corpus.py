@@ -6,6 +6,7 @@ by one mypy run and tested by one pytest run: much faster than 25 of each.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -14,13 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from click.testing import CliRunner
+from conftest import CORPUS, REPO, collection, request, response
 from zgen.diagnostics import Diagnostics
 from zgen.infer import infer
 from zgen.load import load
 from zgen.naming import assign
 from zgen.normalize import normalize
 from zgen.pipeline import BuildReport, build
+from zgen.stats import rows_from_report, table
 
 SOURCES = sorted(CORPUS.glob("*.json"))
 EXPECTED_COLLECTIONS = 25
@@ -105,3 +108,31 @@ def test_no_class_name_ends_in_a_digit_unless_its_key_does() -> None:
             assert any(usage.path and usage.path[-1][-1:].isdigit() for usage in shape.usages), (
                 f"{source.name}: class {name} ends in a digit but its JSON key does not ({keys[-1:]})"
             )
+
+
+def test_docs_table_matches_what_zgen_stats_prints(corpus: CorpusBuild) -> None:
+    """docs/corpus.md holds `zgen stats ... --markdown --no-timings`; the figures must still hold."""
+    expected = table(rows_from_report(corpus.report, corpus.output), markdown=True, timings=False)
+    committed = (REPO / "docs" / "corpus.md").read_text(encoding="utf-8")
+    assert expected in committed, "docs/corpus.md is stale: run `zgen stats ../shared/corpus/*.json --markdown --no-timings`"
+
+
+def test_stats_command_prints_one_row_per_collection(tmp_path: Path) -> None:
+    from zgen.cli import main
+
+    source = tmp_path / "small.json"
+    data = collection(
+        request("Get Thing", "https://api.example.com/thing", responses=[response("ok", 200, {"a": None})]),
+        request("List", "https://api.example.com/things", responses=[response("ok", 200, [{"b": 1}])]),
+    )
+    source.write_text(json.dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(main, ["stats", str(source), "--markdown", "--no-timings"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "| collection | requests | models | saved responses | tests | warnings |",
+        "|---|--:|--:|--:|--:|--:|",
+        "| small.json | 2 | 2 | 2 | 2 | 1 |",
+        "| total | 2 | 2 | 2 | 2 | 1 |",
+    ]
+    timed = CliRunner().invoke(main, ["stats", str(source)])
+    assert timed.exit_code == 0 and "build time (s)" in timed.output and str(tmp_path) not in timed.output
