@@ -44,6 +44,8 @@ SECRET_HEADERS = {
     "token",
 }
 SKIPPED_HEADERS = {"content-length", "host", "transfer-encoding", "connection"}
+HEADER_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP token (RFC 9110)
+HEADER_VALUE_RE = re.compile(r"[\t\x20-\x7e]*")  # what httpx and h11 send as is
 STATUS_BY_PHRASE = {status.phrase.lower(): int(status) for status in HTTPStatus}
 TEXT_TYPES = ("text/", "xml", "html", "javascript", "csv", "yaml", "x-www-form-urlencoded")
 JSON_LANGS = {"json"}
@@ -347,11 +349,11 @@ def split_raw_url(raw: str) -> tuple[str, list[str], str]:
     """Split a raw URL into host expression, path segments and query string."""
     raw = raw.strip().split("#", 1)[0]
     raw, _, query = raw.partition("?")
-    match = re.match(r"^(\{\{[^{}]+\}\}[^/]*)(.*)$", raw)
+    match = re.match(r"^(\{\{[^{}]+\}\}[^/]*)(.*)$", raw, re.DOTALL)
     if match:
         host, rest = match.group(1), match.group(2)
     else:
-        scheme_match = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)?([^/]*)(.*)$", raw)
+        scheme_match = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)?([^/]*)(.*)$", raw, re.DOTALL)
         assert scheme_match is not None
         scheme = scheme_match.group(1) or "http://"
         host, rest = (scheme + scheme_match.group(2)) if scheme_match.group(2) else "", scheme_match.group(3)
@@ -544,6 +546,12 @@ def parse_headers(state: _State, raw: Any, place: str) -> tuple[tuple[tuple[str,
     for key, value in header_entries(raw):
         lower = key.lower().strip()
         if not lower or lower in SKIPPED_HEADERS or any(existing.lower() == lower for existing in headers):
+            continue
+        if not HEADER_NAME_RE.fullmatch(key):
+            state.warn(place, f"header name {key!r} is not a valid HTTP header name; left out")
+            continue
+        if not HEADER_VALUE_RE.fullmatch(value):
+            state.warn(place, f"header `{key}` has a value HTTP cannot carry (control or non-ASCII characters); left out")
             continue
         if lower == "content-type":
             content_type = value or None

@@ -8,6 +8,7 @@ and `docstring` (an escaped docstring body); identifiers come only from the nami
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -146,7 +147,7 @@ def operation_view(api: Api, index: int, inferred: Inferred, names: Names, impor
     args: list[Arg] = []
     path_parts: list[str] = []
     for kind, text in op.path:
-        path_parts.append(literal(text) if kind == "text" else f"_base.quote({params[text]})")
+        path_parts.append(literal(path_text(text)) if kind == "text" else f"_base.quote({params[text]})")
     path_expr = " + ".join(path_parts) if path_parts else literal("")
     for param in op.params:
         name = params[param.key]
@@ -248,8 +249,17 @@ def fixture_data(example: Example, method: str, path: str) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
+def path_text(text: str) -> str:
+    """Literal path text from the collection, percent-encoded where a URL path cannot hold it as is.
+
+    Already-encoded `%XX` and every character a path may carry stay; spaces, `#`, `?`, control and
+    non-ASCII characters are encoded, so the request goes to the path the collection names.
+    """
+    return re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", quote(text, safe="/:@!$&'()*+,;=-._~%"))
+
+
 def sample_path(op: Operation, values: dict[str, str]) -> str:
-    return "".join(text if kind == "text" else quote(values[text], safe="") for kind, text in op.path)
+    return "".join(path_text(text) if kind == "text" else quote(values[text], safe="") for kind, text in op.path)
 
 
 @dataclass
