@@ -253,9 +253,11 @@ def path_text(text: str) -> str:
     """Literal path text from the collection, percent-encoded where a URL path cannot hold it as is.
 
     Already-encoded `%XX` and every character a path may carry stay; spaces, `#`, `?`, control and
-    non-ASCII characters are encoded, so the request goes to the path the collection names.
+    non-ASCII characters are encoded, and so are `.` and `..` segments (which an HTTP client would
+    otherwise resolve away), so the request goes to the path the collection names.
     """
-    return re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", quote(text, safe="/:@!$&'()*+,;=-._~%"))
+    encoded = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", quote(text, safe="/:@!$&'()*+,;=-._~%"))
+    return "/".join(piece.replace(".", "%2E") if piece in (".", "..") else piece for piece in encoded.split("/"))
 
 
 def sample_path(op: Operation, values: dict[str, str]) -> str:

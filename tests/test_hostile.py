@@ -376,3 +376,10 @@ def test_url_with_a_newline_in_its_path_is_data() -> None:
     )
     client = next(content for path, content in files.items() if path.endswith("/client.py"))
     assert "/a%22%22%22%0Aimport%20os%0A%22%22%22" in client
+
+
+def test_dot_segments_are_sent_not_resolved() -> None:
+    """`..` in a collection's path is data: encoded, so httpx does not resolve it to another path."""
+    files = rendered({"info": {"name": "d", "schema": V21}, "item": [{"name": "r", "request": {"method": "GET", "url": "https://x.test/../a/./b"}}]})
+    client = next(content for path, content in files.items() if path.endswith("/client.py"))
+    assert "/%2E%2E/a/%2E/b" in client
