@@ -97,6 +97,7 @@ class Overrides:
     file: str = "pyproject.toml"
     models: Mapping[str, str] = field(default_factory=dict)
     types: Mapping[tuple[str, Role, str], TypeRef] = field(default_factory=dict)
+    optional: frozenset[tuple[str, Role, str]] = frozenset()
 
 
 def parse_type(text: str) -> TypeRef | None:
@@ -139,6 +140,7 @@ def parse_overrides(raw: Mapping[str, Any], file: str = "pyproject.toml") -> Ove
     path = "$.data[].zip"                 # JSON path in the body; [] is an array item, $ the body
     type = "str"                          # str int float bool datetime date uuid any dict list[T] T | None
     body = "response"                     # response (default), error or request
+    optional = true                       # the key may be absent (with or without `type`)
     ```
     """
     place = "[tool.zgen] overrides"
@@ -151,6 +153,7 @@ def parse_overrides(raw: Mapping[str, Any], file: str = "pyproject.toml") -> Ove
             raise ZgenError(file, f"{place}.models.{old}", f"{new!r} is not a class name (PascalCase identifier)")
         models[str(old)] = new
     types: dict[tuple[str, Role, str], TypeRef] = {}
+    optional: set[tuple[str, Role, str]] = set()
     raw_fields = raw.get("fields", [])
     if not isinstance(raw_fields, list):
         raise ZgenError(file, f"{place}.fields", "expected an array of tables")
@@ -166,6 +169,15 @@ def parse_overrides(raw: Mapping[str, Any], file: str = "pyproject.toml") -> Ove
             raise ZgenError(file, where, f"`path` must be a JSON path starting with `$`, like `$.data[].id`; found {path!r}")
         if role not in ROLES:
             raise ZgenError(file, where, f"`body` must be one of {', '.join(ROLES)}; found {role!r}")
+        make_optional = entry.get("optional", False)
+        if not isinstance(make_optional, bool):
+            raise ZgenError(file, where, f"`optional` must be true or false; found {make_optional!r}")
+        if make_optional:
+            if path == "$":
+                raise ZgenError(file, where, "`optional` needs the path of a key, like `$.result`")
+            optional.add((request, role, path))
+            if type_text is None:
+                continue
         parsed = parse_type(type_text) if isinstance(type_text, str) else None
         if parsed is None:
             raise ZgenError(
@@ -173,7 +185,7 @@ def parse_overrides(raw: Mapping[str, Any], file: str = "pyproject.toml") -> Ove
                 f"`type` {type_text!r} is not one of str, int, float, bool, datetime, date, uuid, any, dict, list[T], T | None",
             )
         types[(request, role, path)] = parsed
-    return Overrides(file, models, types)
+    return Overrides(file, models, types, frozenset(optional))
 
 
 @dataclass(frozen=True)
@@ -326,7 +338,13 @@ class _Inferrer:
                 if sub_type == NULL:
                     self.warn(f"{place} {json_path((*path, key))}", "field seen only as null; typed as Any")
                     sub_type = ANY
-                fields.append(FieldShape(key, sub_type, key in required))
+                is_required = key in required
+                if is_required and self.overrides.optional:
+                    wanted = (self.api.operations[op].place, role, "$" + path_text((*path, key)))
+                    if wanted in self.overrides.optional:
+                        self.used.add(wanted)
+                        is_required = False
+                fields.append(FieldShape(key, sub_type, is_required))
             return ("model", self.registry.add(fields, Usage(op, role, path)))
         return ANY
 
@@ -377,7 +395,7 @@ def union(members: list[TypeRef]) -> TypeRef:
 def infer(api: Api, diagnostics: Diagnostics, overrides: Overrides | None = None) -> Inferred:
     inferrer = _Inferrer(api, diagnostics, overrides or Overrides())
     ops = tuple(inferrer.operation(index, op) for index, op in enumerate(api.operations))
-    for request, role, path in sorted(set(inferrer.overrides.types) - inferrer.used):
+    for request, role, path in sorted((set(inferrer.overrides.types) | inferrer.overrides.optional) - inferrer.used):
         diagnostics.warn(
             inferrer.overrides.file,
             f"[tool.zgen] overrides.fields {request} {role} `{path}`",

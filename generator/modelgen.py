@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from datamodel_code_generator import generate
@@ -81,7 +82,24 @@ def generate_models(inferred: Inferred, names: Names) -> str:
         formatters=[],
     )
     assert isinstance(output, str)
-    lines = output.splitlines()
+    return sorted_imports(output)
+
+
+def sorted_imports(source: str) -> str:
+    """The generated models with datamodel-code-generator's header dropped and its imports in
+    isort order: __future__, then the standard library, then third-party packages."""
+    lines = source.splitlines()
     while lines and (lines[0].startswith("#") or not lines[0].strip()):
         lines.pop(0)
-    return "\n".join(lines) + "\n"
+    imports: list[str] = []
+    while lines and (lines[0].startswith(("from ", "import ")) or not lines[0].strip()):
+        line = lines.pop(0)
+        if line.strip():
+            imports.append(line)
+    groups: list[list[str]] = [[], [], []]
+    for line in imports:
+        module = line.split()[1].split(".")[0]
+        group = 0 if module == "__future__" else 1 if module in sys.stdlib_module_names else 2
+        groups[group].append(line)
+    blocks = ["\n".join(sorted(group, key=lambda text: text.split()[1])) for group in groups if group]
+    return "\n\n".join(blocks) + "\n\n\n" + "\n".join(lines) + "\n"

@@ -8,6 +8,7 @@ and `docstring` (an escaped docstring body); identifiers come only from the nami
 from __future__ import annotations
 
 import json
+import keyword
 import re
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -51,6 +52,14 @@ def docstring(text: str) -> str:
     if text.endswith('"'):
         text += " "
     return text
+
+
+def export_order(name: str) -> tuple[int, list[tuple[int, int | str]]]:
+    """The order of names in `__all__` and import lists that isort and ruff expect:
+    CONSTANTS, then Classes, then the rest, each in natural order (Model2 before Model10)."""
+    category = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+    natural = [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part]
+    return category, natural
 
 
 def header_comment(api: Api) -> str:
@@ -335,14 +344,15 @@ def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: 
             }
         )
     base_default = next((v.default for v in api.variables if v.key == api.base_url), None)
-    model_names = sorted({*names.models.values(), *(alias for alias, _ in names.aliases)})
+    model_names = sorted({*names.models.values(), *(alias for alias, _ in names.aliases)}, key=export_order)
     form_views = []
     for index, op in enumerate(api.operations):
         if names.forms[index] and op.body is not None:
             form_views.append(
                 {
                     "name": names.forms[index],
-                    "fields": [(f.key, "_base.FileInput" if f.is_file else "str") for f in op.body.fields],
+                    "fields": [(f.key, "FileInput" if f.is_file else "str") for f in op.body.fields],
+                    "class_syntax": all(f.key.isidentifier() and not keyword.iskeyword(f.key) for f in op.body.fields),
                     "doc": docstring(f"Form fields of {op.place}."),
                 }
             )
@@ -360,7 +370,7 @@ def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: 
         "models_source": models_source,
         "model_names": model_names,
         "aliases": names.aliases,
-        "forms": form_views,
+        "forms": sorted(form_views, key=lambda form: export_order(form["name"])),
     }
     out: dict[str, str] = {}
     for template, target in (
@@ -406,6 +416,7 @@ def render_tests(api: Api, inferred: Inferred, names: Names, env: jinja2.Environ
     test_context = {
         **context,
         "fixtures": fixtures,
+        "testing_exports": sorted(["SavedResponse", "same_json", *(f["name"] for f in fixtures)], key=export_order),
         "test_base_url": TEST_BASE_URL,
         "host_names": host_names,
         "secret_names": secret_names,

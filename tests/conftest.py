@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from zgen.pipeline import BuildReport, build
 
 REPO = Path(__file__).resolve().parent.parent

@@ -328,3 +328,30 @@ def test_overrides_reach_the_models_source() -> None:
     _, inferred, names, _ = analyze(one({"n": 1}), overrides)
     source = generate_models(inferred, names)
     assert "class Thing(BaseModel)" in source and "n: float" in source
+
+
+def test_override_makes_a_key_optional_and_keeps_its_inferred_type() -> None:
+    overrides = parse_overrides(
+        {
+            "fields": [
+                {"request": "Get Thing", "path": "$.result", "optional": True},
+                {"request": "Get Thing", "path": "$.items[].code", "optional": True, "type": "int"},
+            ]
+        }
+    )
+    _, inferred, names, diagnostics = analyze(one({"result": {"url": "u"}, "items": [{"code": 1}]}), overrides)
+    assert fields(inferred, names, "GetThing")["result"] == (model_ref(names, "GetThingResult"), False)
+    assert fields(inferred, names, "GetThingItem") == {"code": (("int",), False)}
+    assert not diagnostics.warnings
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"request": "Get Thing", "path": "$", "optional": True},
+        {"request": "Get Thing", "path": "$.x", "optional": "yes"},
+    ],
+)
+def test_bad_optional_overrides_are_user_errors(entry: dict[str, Any]) -> None:
+    with pytest.raises(ZgenError, match=r"\[tool.zgen\] overrides"):
+        parse_overrides({"fields": [entry]})

@@ -95,3 +95,25 @@ def test_bad_input_leaves_output_untouched(tmp_path: Path, content: bytes) -> No
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "bad.json" in lines[0] and "Traceback" not in result.output
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_polling_a_running_job_parses_without_result() -> None:
+    """[tool.zgen] makes `result` and `resource[].code` optional: a running job has neither."""
+    import httpx
+    from zoho_crm_bulk_write import Client
+    from zoho_crm_bulk_write.testing import SavedResponse
+
+    finished = SavedResponse.load("bulk_write__job_details__success_response").json
+    running = {**finished, "status": "IN PROGRESS"}
+    del running["result"]
+    running["resource"] = [{k: v for k, v in finished["resource"][0].items() if k != "code"}]
+    bodies = [running, finished]
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=bodies.pop(0))
+
+    with Client(access_token="t", http_client=httpx.Client(transport=httpx.MockTransport(respond))) as client:
+        first = client.bulk_write.job_details(job_id="1")
+        second = client.bulk_write.job_details(job_id="1")
+    assert first.status == "IN PROGRESS" and first.result is None and first.resource[0].code is None
+    assert second.result is not None and second.result.download_url.endswith(".zip")

@@ -66,6 +66,8 @@ __all__ = [
     "RateLimitError",
     "RawResponse",
     "UnprocessableEntityError",
+]
+__all__ += [
     "BulkWriteCreateBulkWriteJob",
     "BulkWriteCreateBulkWriteJobDetails",
     "BulkWriteCreateBulkWriteJobDetailsCreatedBy",

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email.utils
 import functools
+import inspect
+import math
 import os
 import random
+import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Generic, Literal, ParamSpec, TypeVar
+from typing import IO, Any, Generic, Literal, ParamSpec, TypeVar, cast
 from urllib.parse import quote as _url_quote
 
 import httpx
@@ -33,6 +37,10 @@ MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRY_STATUSES = frozenset({408, 409, 429})
+# Failures worth another attempt: the request may not have reached the server, or the answer was lost.
+RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# Everything httpx raises; none of it leaves a call unwrapped.
+HTTPX_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict)
 
 
 class NotGiven:
@@ -50,6 +58,10 @@ Timeout = float | httpx.Timeout | None
 Credential = str | Callable[[], str]
 FileContent = bytes | IO[bytes] | os.PathLike[str]
 FileInput = FileContent | tuple[str, FileContent] | tuple[str, FileContent, str]
+# Called once per request when the server answers 401 to the collection's auth: return a new token
+# (it replaces the stored one), or None after refreshing whatever a callable credential reads.
+TokenRefresher = Callable[[], str | None]
+AsyncTokenRefresher = Callable[[], Awaitable[str | None]] | Callable[[], str | None]
 
 
 def quote(value: object) -> str:
@@ -106,9 +118,12 @@ class RawResponse(Generic[T]):
 
 
 _RAW: ContextVar[bool] = ContextVar("_RAW", default=False)
+_STREAM: ContextVar[bool] = ContextVar("_STREAM", default=False)
 
 
 def to_raw_response_wrapper(func: Callable[P, T]) -> Callable[P, RawResponse[T]]:
+    """The method returning RawResponse: the parsed result and the httpx.Response."""
+
     @functools.wraps(func)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
         token = _RAW.set(True)
@@ -124,6 +139,8 @@ def to_raw_response_wrapper(func: Callable[P, T]) -> Callable[P, RawResponse[T]]
 def async_to_raw_response_wrapper(
     func: Callable[P, Awaitable[T]],
 ) -> Callable[P, Awaitable[RawResponse[T]]]:
+    """The async method returning RawResponse: the parsed result and the httpx.Response."""
+
     @functools.wraps(func)
     async def wrapped(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
         token = _RAW.set(True)
@@ -136,14 +153,59 @@ def async_to_raw_response_wrapper(
     return wrapped
 
 
-@functools.lru_cache(maxsize=None)
+def to_streamed_response_wrapper(
+    func: Callable[P, object],
+) -> Callable[P, contextlib.AbstractContextManager[httpx.Response]]:
+    """The method as a context manager yielding the open httpx.Response, its body not yet read.
+
+    Error statuses still raise (after the retries); the body is read only by the caller, with
+    `iter_bytes()`, `iter_lines()` or `read()`, and the connection is released on exit.
+    """
+
+    @contextlib.contextmanager
+    def streamed(*args: P.args, **kwargs: P.kwargs) -> Generator[httpx.Response, None, None]:
+        token = _STREAM.set(True)
+        try:
+            response: Any = func(*args, **kwargs)
+        finally:
+            _STREAM.reset(token)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    return functools.wraps(func)(streamed)
+
+
+def async_to_streamed_response_wrapper(
+    func: Callable[P, Awaitable[object]],
+) -> Callable[P, contextlib.AbstractAsyncContextManager[httpx.Response]]:
+    """The async method as an async context manager yielding the open httpx.Response."""
+
+    @contextlib.asynccontextmanager
+    async def streamed(*args: P.args, **kwargs: P.kwargs) -> AsyncGenerator[httpx.Response, None]:
+        token = _STREAM.set(True)
+        try:
+            response: Any = await func(*args, **kwargs)
+        finally:
+            _STREAM.reset(token)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    return functools.wraps(func)(streamed)
+
+
+@functools.cache
 def _adapter(tp: Any) -> TypeAdapter[Any]:
     return TypeAdapter(tp)
 
 
 def _validate(tp: Any, data: Any) -> Any:
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return tp.model_validate(data)
+    model: Any = tp
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model.model_validate(data)
     return _adapter(tp).validate_python(data)
 
 
@@ -155,17 +217,17 @@ def _jsonable(value: Any) -> Any:
 
 def _file_tuple(value: Any) -> Any:
     if isinstance(value, tuple):
-        name, content, *rest = value
+        name, content, *rest = value  # pyright: ignore[reportUnknownVariableType]
         return (name, _file_content(content), *rest)
     if isinstance(value, os.PathLike):
-        path = Path(value)
+        path = Path(cast("os.PathLike[str]", value))
         return (path.name, path.read_bytes())
     return _file_content(value)
 
 
 def _file_content(value: Any) -> Any:
     if isinstance(value, os.PathLike):
-        return Path(value).read_bytes()
+        return Path(cast("os.PathLike[str]", value)).read_bytes()
     return value
 
 
@@ -214,32 +276,86 @@ def parse_error(response: httpx.Response, error_type: Any) -> errors.ApiStatusEr
     return errors.status_error_class(response.status_code)(response, parsed)
 
 
+def wrap_error(request: httpx.Request | None, exc: Exception) -> errors.ApiError:
+    """The package's error for an exception raised by httpx."""
+    if isinstance(exc, httpx.HTTPStatusError):  # a user's event hook called raise_for_status()
+        response = exc.response
+        try:
+            _ = response.content
+        except httpx.ResponseNotRead:  # closed unread: the error keeps the status and headers
+            response = httpx.Response(
+                response.status_code, headers=response.headers, request=exc.request
+            )
+        return parse_error(response, None)
+    if request is None:
+        return errors.ApiError(f"Invalid request: {exc}")
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.ApiTimeoutError(request)
+    return errors.ApiConnectionError(request, f"Connection error: {type(exc).__name__}: {exc}")
+
+
 def retry_delay(attempt: int, headers: httpx.Headers | None) -> float:
     """Seconds to wait before retry number `attempt` (0-based), honouring Retry-After."""
     if headers is not None:
         retry_after = headers.get("retry-after-ms")
         if retry_after is not None:
             try:
-                return min(float(retry_after) / 1000, MAX_RETRY_AFTER)
+                seconds = float(retry_after) / 1000
             except ValueError:
-                pass
+                seconds = math.nan
+            if math.isfinite(seconds):
+                return min(max(seconds, 0.0), MAX_RETRY_AFTER)
         retry_after = headers.get("retry-after")
         if retry_after is not None:
             try:
-                return min(max(float(retry_after), 0.0), MAX_RETRY_AFTER)
+                seconds = float(retry_after)
             except ValueError:
                 try:
-                    parsed = email.utils.parsedate_to_datetime(retry_after)
-                except (TypeError, ValueError, IndexError):
-                    parsed = None
-                if parsed is not None:
-                    return min(max(parsed.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
+                    seconds = (
+                        email.utils.parsedate_to_datetime(retry_after).timestamp() - time.time()
+                    )
+                except (TypeError, ValueError, IndexError, OverflowError):
+                    seconds = math.nan
+            if math.isfinite(seconds):
+                return min(max(seconds, 0.0), MAX_RETRY_AFTER)
     delay = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
     return delay * (1 - 0.25 * random.random())
 
 
 def should_retry(response: httpx.Response) -> bool:
     return response.status_code in RETRY_STATUSES or response.status_code >= 500
+
+
+@dataclass
+class Attempts:
+    """The state of one call across its attempts, and the decision after each of them.
+
+    The sync and async clients share this: they only send, sleep and refresh in their own way.
+    """
+
+    request: httpx.Request
+    token: str | None  # the credential the request carries, to detect a concurrent refresh
+    retries: int
+    refreshable: bool
+    attempt: int = 0
+    refreshed: bool = False
+
+    def after_error(self, exc: Exception) -> float:
+        """Seconds to wait before the next attempt after a failed send; raises when none is left."""
+        if isinstance(exc, RETRY_ERRORS) and self.attempt < self.retries:
+            self.attempt += 1
+            return retry_delay(self.attempt - 1, None)
+        raise wrap_error(self.request, exc) from exc
+
+    def after_response(self, response: httpx.Response) -> Literal["finish", "refresh"] | float:
+        """ "finish", "refresh" (the credentials, then send again), or seconds to wait before a retry."""
+        if response.status_code == 401 and self.refreshable and not self.refreshed:
+            self.refreshed = True
+            return "refresh"
+        if should_retry(response) and self.attempt < self.retries:
+            self.attempt += 1
+            return retry_delay(self.attempt - 1, response.headers)
+        return "finish"
 
 
 class BaseClient:
@@ -259,6 +375,7 @@ class BaseClient:
         auth_prefix: str | None,
         default_headers: Mapping[str, str] | None,
         retry_all_methods: bool,
+        on_unauthorized: Callable[[], object] | None = None,
     ) -> None:
         self._env_prefix = env_prefix
         resolved = base_url or os.environ.get(f"{env_prefix}_BASE_URL") or default_base_url
@@ -274,12 +391,15 @@ class BaseClient:
                 given if given is not None else (env if env is not None else default)
             )
         self.timeout: Timeout = DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
+        if max_retries < 0:
+            raise errors.ApiError("max_retries must be 0 or more")
         self.max_retries = max_retries
         self._auth = auth
         self._auth_header = auth_header
         self._auth_prefix = auth_prefix
         self._default_headers = dict(default_headers or {})
         self._retry_all_methods = retry_all_methods
+        self._on_unauthorized = on_unauthorized
 
     def _value(self, name: str) -> str | None:
         value = self._values.get(name)
@@ -293,20 +413,24 @@ class BaseClient:
             )
         return value
 
+    def _uses_scheme(self, scheme: AuthScheme | None) -> bool:
+        return scheme is not None and self._auth is None and scheme.kind != "unsupported"
+
     def _apply_auth(
         self, scheme: AuthScheme | None, headers: dict[str, str], params: dict[str, Any]
-    ) -> None:
-        if scheme is None or self._auth is not None or scheme.kind == "unsupported":
-            return
+    ) -> str | None:
+        """Add the collection's auth to a request as Postman sends it; returns the token sent."""
+        if scheme is None or not self._uses_scheme(scheme):
+            return None
         if scheme.kind == "basic":
             user, password = (self._credential(name) for name in scheme.credentials)
             token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
             headers["Authorization"] = f"Basic {token}"
-            return
+            return password
         secret = self._credential(scheme.credentials[0])
         if scheme.location == "query":
             params[scheme.name] = secret
-            return
+            return secret
         prefix = (
             scheme.prefix
             if self._auth_prefix is None or scheme.kind == "apikey"
@@ -318,9 +442,43 @@ class BaseClient:
             else self._auth_header
         )
         headers[name] = f"{prefix} {secret}" if prefix else secret
+        return secret
+
+    def _store_token(self, scheme: AuthScheme, token: object) -> None:
+        """Keep the token a refresh hook returned as the credential of the scheme."""
+        if isinstance(token, str) and scheme.credentials:
+            name = scheme.credentials[-1] if scheme.kind == "basic" else scheme.credentials[0]
+            self._values[name] = token
+
+    def _sent_token(self, scheme: AuthScheme) -> str | None:
+        name = scheme.credentials[-1] if scheme.kind == "basic" else scheme.credentials[0]
+        return self._value(name)
 
     def _retries_for(self, method: str) -> int:
         return self.max_retries if method in IDEMPOTENT_METHODS or self._retry_all_methods else 0
+
+    def _start(
+        self,
+        method: str,
+        auth: AuthScheme | None,
+        build: Callable[[], tuple[httpx.Request, str | None]],
+    ) -> Attempts:
+        request, token = self._build(build)
+        refreshable = (
+            self._on_unauthorized is not None
+            and self._uses_scheme(auth)
+            and bool(auth and auth.credentials)
+        )
+        return Attempts(request, token, self._retries_for(method), refreshable)
+
+    @staticmethod
+    def _build(
+        build: Callable[[], tuple[httpx.Request, str | None]],
+    ) -> tuple[httpx.Request, str | None]:
+        try:
+            return build()
+        except HTTPX_ERRORS as exc:
+            raise wrap_error(None, exc) from exc
 
     def _build_request(
         self,
@@ -340,7 +498,7 @@ class BaseClient:
         timeout: Timeout | NotGiven,
         extra_headers: Mapping[str, str] | None,
         extra_query: Mapping[str, Any] | None,
-    ) -> httpx.Request:
+    ) -> tuple[httpx.Request, str | None]:
         base = self.base_url if host is None else (self._value(host) or "").rstrip("/")
         if not base:
             raise errors.ApiError(f"{host} is not set: pass {host}= to the client")
@@ -349,7 +507,7 @@ class BaseClient:
         request_headers.update(
             {key: value for key, value in (headers or {}).items() if value is not None}
         )
-        self._apply_auth(auth, request_headers, params)
+        token = self._apply_auth(auth, request_headers, params)
         if content_type is not None:
             request_headers["Content-Type"] = content_type
         request_headers.update(extra_headers or {})
@@ -360,16 +518,13 @@ class BaseClient:
             form = {
                 key: value for key, value in data.items() if key not in files and value is not None
             }
-            picked = {
+            upload = {
                 key: _file_tuple(value)
                 for key, value in data.items()
                 if key in files and value is not None
             }
-            upload = picked if files else None
-            if files and not picked:
-                upload = None
         body_content = _file_content(content) if content is not None else None
-        return http.build_request(
+        request = http.build_request(
             method,
             base + path,
             params=params or None,
@@ -380,10 +535,14 @@ class BaseClient:
             content=body_content,
             timeout=self.timeout if isinstance(timeout, NotGiven) else timeout,
         )
+        return request, token
 
     def _finish(self, response: httpx.Response, spec: ResponseSpec, error_type: Any) -> Any:
+        """The call's result from its final response (read already, unless streaming a success)."""
         if response.status_code >= 400:
             raise parse_error(response, error_type)
+        if _STREAM.get():
+            return response
         parsed = parse_response(response, spec)
         if _RAW.get():
             return RawResponse(response, parsed)
@@ -395,6 +554,7 @@ class SyncClientBase(BaseClient):
         super().__init__(**kwargs)
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client(follow_redirects=True)
+        self._refresh_lock = threading.Lock()
 
     def close(self) -> None:
         """Close the underlying HTTP client (only if this client created it)."""
@@ -406,6 +566,13 @@ class SyncClientBase(BaseClient):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _refresh(self, scheme: AuthScheme, sent: str | None) -> None:
+        with self._refresh_lock:
+            if self._sent_token(scheme) != sent:
+                return  # another call refreshed it meanwhile
+            assert self._on_unauthorized is not None
+            self._store_token(scheme, self._on_unauthorized())
 
     def _request(
         self,
@@ -427,7 +594,8 @@ class SyncClientBase(BaseClient):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
     ) -> Any:
-        request = self._build_request(
+        build = functools.partial(
+            self._build_request,
             self._http,
             method,
             path,
@@ -444,29 +612,30 @@ class SyncClientBase(BaseClient):
             extra_headers=extra_headers,
             extra_query=extra_query,
         )
-        retries = self._retries_for(method)
-        attempt = 0
+        state = self._start(method, auth, build)
+        stream = _STREAM.get()
         while True:
             try:
-                response = self._http.send(request, auth=self._auth)
-            except httpx.TimeoutException as exc:
-                if attempt < retries:
-                    time.sleep(retry_delay(attempt, None))
-                    attempt += 1
-                    continue
-                raise errors.ApiTimeoutError(request) from exc
-            except httpx.TransportError as exc:
-                if attempt < retries:
-                    time.sleep(retry_delay(attempt, None))
-                    attempt += 1
-                    continue
-                raise errors.ApiConnectionError(request) from exc
-            if should_retry(response) and attempt < retries:
-                response.close()
-                time.sleep(retry_delay(attempt, response.headers))
-                attempt += 1
+                response = self._http.send(state.request, auth=self._auth, stream=stream)
+            except HTTPX_ERRORS as exc:
+                time.sleep(state.after_error(exc))
                 continue
-            return self._finish(response, spec, error_type)
+            step = state.after_response(response)
+            if step == "finish":
+                try:
+                    if stream and response.status_code >= 400:
+                        response.read()
+                    return self._finish(response, spec, error_type)
+                except HTTPX_ERRORS as exc:
+                    response.close()
+                    raise wrap_error(state.request, exc) from exc
+            response.close()
+            if step == "refresh":
+                assert auth is not None
+                self._refresh(auth, state.token)
+                state.request, state.token = self._build(build)
+            else:
+                time.sleep(step)
 
 
 class AsyncClientBase(BaseClient):
@@ -476,6 +645,7 @@ class AsyncClientBase(BaseClient):
         self._http = (
             http_client if http_client is not None else httpx.AsyncClient(follow_redirects=True)
         )
+        self._refresh_lock = asyncio.Lock()
 
     async def close(self) -> None:
         """Close the underlying HTTP client (only if this client created it)."""
@@ -487,6 +657,16 @@ class AsyncClientBase(BaseClient):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    async def _refresh(self, scheme: AuthScheme, sent: str | None) -> None:
+        async with self._refresh_lock:
+            if self._sent_token(scheme) != sent:
+                return  # another call refreshed it meanwhile
+            assert self._on_unauthorized is not None
+            token = self._on_unauthorized()
+            if inspect.isawaitable(token):
+                token = await token
+            self._store_token(scheme, token)
 
     async def _request(
         self,
@@ -508,7 +688,8 @@ class AsyncClientBase(BaseClient):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
     ) -> Any:
-        request = self._build_request(
+        build = functools.partial(
+            self._build_request,
             self._http,
             method,
             path,
@@ -525,26 +706,27 @@ class AsyncClientBase(BaseClient):
             extra_headers=extra_headers,
             extra_query=extra_query,
         )
-        retries = self._retries_for(method)
-        attempt = 0
+        state = self._start(method, auth, build)
+        stream = _STREAM.get()
         while True:
             try:
-                response = await self._http.send(request, auth=self._auth)
-            except httpx.TimeoutException as exc:
-                if attempt < retries:
-                    await asyncio.sleep(retry_delay(attempt, None))
-                    attempt += 1
-                    continue
-                raise errors.ApiTimeoutError(request) from exc
-            except httpx.TransportError as exc:
-                if attempt < retries:
-                    await asyncio.sleep(retry_delay(attempt, None))
-                    attempt += 1
-                    continue
-                raise errors.ApiConnectionError(request) from exc
-            if should_retry(response) and attempt < retries:
-                await response.aclose()
-                await asyncio.sleep(retry_delay(attempt, response.headers))
-                attempt += 1
+                response = await self._http.send(state.request, auth=self._auth, stream=stream)
+            except HTTPX_ERRORS as exc:
+                await asyncio.sleep(state.after_error(exc))
                 continue
-            return self._finish(response, spec, error_type)
+            step = state.after_response(response)
+            if step == "finish":
+                try:
+                    if stream and response.status_code >= 400:
+                        await response.aread()
+                    return self._finish(response, spec, error_type)
+                except HTTPX_ERRORS as exc:
+                    await response.aclose()
+                    raise wrap_error(state.request, exc) from exc
+            await response.aclose()
+            if step == "refresh":
+                assert auth is not None
+                await self._refresh(auth, state.token)
+                state.request, state.token = self._build(build)
+            else:
+                await asyncio.sleep(step)

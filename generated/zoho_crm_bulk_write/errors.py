@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -36,7 +36,11 @@ class ApiError(Exception):
 
 
 class ApiConnectionError(ApiError):
-    """The request did not get a response: connection refused, reset, DNS failure..."""
+    """The request did not get a usable response.
+
+    Connection refused or reset, DNS failure, an unsupported URL scheme, too many redirects, a body
+    that cannot be decoded: the httpx exception is kept as `__cause__`.
+    """
 
     def __init__(self, request: httpx.Request, message: str = "Connection error.") -> None:
         super().__init__(message)
@@ -61,13 +65,13 @@ class ApiResponseValidationError(ApiError):
 
 
 def _pick(data: Any, key: str) -> str | None:
+    """`data[key]`, or `data["error"][key]`, as text when it is a string or a number."""
     if isinstance(data, dict):
-        value = data.get(key)
+        fields = cast(dict[str, Any], data)
+        value = fields.get(key)
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             return str(value)
-        nested = data.get("error")
-        if isinstance(nested, dict):
-            return _pick(nested, key)
+        return _pick(fields.get("error"), key)
     return None
 
 

@@ -11,10 +11,8 @@ __all__ = [
     "BulkWriteUploadFileForm",
 ]
 
-BulkWriteUploadFileForm = TypedDict(
-    "BulkWriteUploadFileForm",
-    {
-        "file": FileInput,
-    },
-    total=False,
-)
+
+class BulkWriteUploadFileForm(TypedDict, total=False):
+    """Form fields of Bulk Write / Upload File."""
+
+    file: FileInput

@@ -2,8 +2,10 @@
 """Models inferred from the collection's saved responses and request bodies."""
 
 from __future__ import annotations
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+
 from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 
 class BulkWriteCreateBulkWriteJob(BaseModel):
@@ -104,7 +106,7 @@ class BulkWriteJobDetails(BaseModel):
     resource: list[BulkWriteJobDetailsResource]
     id: str
     callback: BulkWriteJobDetailsCallback
-    result: BulkWriteJobDetailsResult
+    result: BulkWriteJobDetailsResult | None = None
     created_by: BulkWriteCreateBulkWriteJobDetailsCreatedBy
     ignore_empty: bool
     operation: str
@@ -130,7 +132,7 @@ class BulkWriteJobDetailsResource(BaseModel):
     module: BulkWriteJobDetailsResourceModule
     field_mappings: list[BulkWriteJobDetailsResourceFieldMapping]
     file: BulkWriteJobDetailsResourceFile
-    code: str
+    code: str | None = None
 
 
 class BulkWriteJobDetailsResourceFieldMapping(BaseModel):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -21,6 +22,23 @@ from pydantic import BaseModel
 
 from .client import AsyncClient, Client
 from .errors import ApiStatusError
+
+__all__ = [
+    "SavedResponse",
+    "bulk_write__create_bulk_write_job__authentication_failure",
+    "bulk_write__create_bulk_write_job__invalid_data",
+    "bulk_write__create_bulk_write_job__success",
+    "bulk_write__job_details__authentication_failure",
+    "bulk_write__job_details__invalid_request_method",
+    "bulk_write__job_details__invalid_url_pattern",
+    "bulk_write__job_details__oauth_scope_mismatch",
+    "bulk_write__job_details__resource_not_found",
+    "bulk_write__job_details__success_response",
+    "bulk_write__upload_file__authentication_failure",
+    "bulk_write__upload_file__invalid_file_format",
+    "bulk_write__upload_file__success",
+    "same_json",
+]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEST_BASE_URL = "https://api.test"
@@ -110,7 +128,10 @@ class SavedResponse:
 
     def _respond(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        return httpx.Response(self.status, headers=self.headers, content=self.body.encode("utf-8"))
+        headers = list(self.headers)
+        if self.content_type and not any(key.lower() == "content-type" for key, _ in headers):
+            headers.append(("Content-Type", self.content_type))
+        return httpx.Response(self.status, headers=headers, content=self.body.encode("utf-8"))
 
     @property
     def transport(self) -> httpx.MockTransport:
@@ -144,6 +165,11 @@ class SavedResponse:
             http_client=httpx.AsyncClient(transport=self.async_transport),
         )
 
+    def call(self, call: Callable[[Client], T]) -> T:
+        """Make one call on a fresh Client."""
+        with self.client() as client:
+            return call(client)
+
     def run(self, call: Callable[[AsyncClient], Coroutine[Any, Any, T]]) -> T:
         """Run one call on a fresh AsyncClient."""
 
@@ -158,9 +184,8 @@ class SavedResponse:
         assert self.requests, "no request was sent"
         request = self.requests[-1]
         assert request.method == self.method
-        assert (
-            request.url.raw_path.decode("ascii").split("?", 1)[0] == TEST_BASE_URL_PATH + self.path
-        )
+        expected = unquote((TEST_BASE_URL_PATH + self.path) or "/")
+        assert unquote(request.url.raw_path.decode("ascii").split("?", 1)[0]) == expected
 
     def assert_result(self, result: Any) -> None:
         """The parsed result holds exactly the saved body."""
@@ -181,6 +206,13 @@ class SavedResponse:
         self.assert_request()
         assert error.status_code == self.status
         assert error.body == self.body
+        if self.kind == "json" and self.json is not None:
+            assert (
+                error.parsed is not None
+            ), f"{self.place}: the error body was not parsed into its model"
+            assert same_json(
+                _plain(error.parsed), self.json
+            ), f"{self.place}: the parsed error differs from the saved body"
         if (
             self.kind == "json"
             and isinstance(self.json, dict)

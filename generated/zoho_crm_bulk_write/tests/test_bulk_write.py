@@ -11,9 +11,7 @@ from zoho_crm_bulk_write.testing import SavedResponse
 
 def test_bulk_write__upload_file__success(bulk_write__upload_file__success: SavedResponse) -> None:
     saved = bulk_write__upload_file__success
-    with saved.client() as client:
-        result = client.bulk_write.upload_file(form={})
-    saved.assert_result(result)
+    saved.assert_result(saved.call(lambda client: client.bulk_write.upload_file(form={})))
     saved.assert_result(saved.run(lambda client: client.bulk_write.upload_file(form={})))
 
 
@@ -21,8 +19,8 @@ def test_bulk_write__upload_file__invalid_file_format(
     bulk_write__upload_file__invalid_file_format: SavedResponse,
 ) -> None:
     saved = bulk_write__upload_file__invalid_file_format
-    with saved.client() as client, pytest.raises(errors.BadRequestError) as caught:
-        client.bulk_write.upload_file(form={})
+    with pytest.raises(errors.BadRequestError) as caught:
+        saved.call(lambda client: client.bulk_write.upload_file(form={}))
     saved.assert_error(caught.value)
     with pytest.raises(errors.BadRequestError) as caught_async:
         saved.run(lambda client: client.bulk_write.upload_file(form={}))
@@ -33,8 +31,8 @@ def test_bulk_write__upload_file__authentication_failure(
     bulk_write__upload_file__authentication_failure: SavedResponse,
 ) -> None:
     saved = bulk_write__upload_file__authentication_failure
-    with saved.client() as client, pytest.raises(errors.AuthenticationError) as caught:
-        client.bulk_write.upload_file(form={})
+    with pytest.raises(errors.AuthenticationError) as caught:
+        saved.call(lambda client: client.bulk_write.upload_file(form={}))
     saved.assert_error(caught.value)
     with pytest.raises(errors.AuthenticationError) as caught_async:
         saved.run(lambda client: client.bulk_write.upload_file(form={}))
@@ -45,9 +43,7 @@ def test_bulk_write__create_bulk_write_job__success(
     bulk_write__create_bulk_write_job__success: SavedResponse,
 ) -> None:
     saved = bulk_write__create_bulk_write_job__success
-    with saved.client() as client:
-        result = client.bulk_write.create_bulk_write_job(body={})
-    saved.assert_result(result)
+    saved.assert_result(saved.call(lambda client: client.bulk_write.create_bulk_write_job(body={})))
     saved.assert_result(saved.run(lambda client: client.bulk_write.create_bulk_write_job(body={})))
 
 
@@ -55,8 +51,8 @@ def test_bulk_write__create_bulk_write_job__invalid_data(
     bulk_write__create_bulk_write_job__invalid_data: SavedResponse,
 ) -> None:
     saved = bulk_write__create_bulk_write_job__invalid_data
-    with saved.client() as client, pytest.raises(errors.BadRequestError) as caught:
-        client.bulk_write.create_bulk_write_job(body={})
+    with pytest.raises(errors.BadRequestError) as caught:
+        saved.call(lambda client: client.bulk_write.create_bulk_write_job(body={}))
     saved.assert_error(caught.value)
     with pytest.raises(errors.BadRequestError) as caught_async:
         saved.run(lambda client: client.bulk_write.create_bulk_write_job(body={}))
@@ -67,8 +63,8 @@ def test_bulk_write__create_bulk_write_job__authentication_failure(
     bulk_write__create_bulk_write_job__authentication_failure: SavedResponse,
 ) -> None:
     saved = bulk_write__create_bulk_write_job__authentication_failure
-    with saved.client() as client, pytest.raises(errors.AuthenticationError) as caught:
-        client.bulk_write.create_bulk_write_job(body={})
+    with pytest.raises(errors.AuthenticationError) as caught:
+        saved.call(lambda client: client.bulk_write.create_bulk_write_job(body={}))
     saved.assert_error(caught.value)
     with pytest.raises(errors.AuthenticationError) as caught_async:
         saved.run(lambda client: client.bulk_write.create_bulk_write_job(body={}))
@@ -79,9 +75,7 @@ def test_bulk_write__job_details__success_response(
     bulk_write__job_details__success_response: SavedResponse,
 ) -> None:
     saved = bulk_write__job_details__success_response
-    with saved.client() as client:
-        result = client.bulk_write.job_details(job_id="1")
-    saved.assert_result(result)
+    saved.assert_result(saved.call(lambda client: client.bulk_write.job_details(job_id="1")))
     saved.assert_result(saved.run(lambda client: client.bulk_write.job_details(job_id="1")))
 
 
@@ -89,8 +83,8 @@ def test_bulk_write__job_details__invalid_url_pattern(
     bulk_write__job_details__invalid_url_pattern: SavedResponse,
 ) -> None:
     saved = bulk_write__job_details__invalid_url_pattern
-    with saved.client() as client, pytest.raises(errors.NotFoundError) as caught:
-        client.bulk_write.job_details(job_id="1")
+    with pytest.raises(errors.NotFoundError) as caught:
+        saved.call(lambda client: client.bulk_write.job_details(job_id="1"))
     saved.assert_error(caught.value)
     with pytest.raises(errors.NotFoundError) as caught_async:
         saved.run(lambda client: client.bulk_write.job_details(job_id="1"))
@@ -101,8 +95,8 @@ def test_bulk_write__job_details__invalid_request_method(
     bulk_write__job_details__invalid_request_method: SavedResponse,
 ) -> None:
     saved = bulk_write__job_details__invalid_request_method
-    with saved.client() as client, pytest.raises(errors.BadRequestError) as caught:
-        client.bulk_write.job_details(job_id="1")
+    with pytest.raises(errors.BadRequestError) as caught:
+        saved.call(lambda client: client.bulk_write.job_details(job_id="1"))
     saved.assert_error(caught.value)
     with pytest.raises(errors.BadRequestError) as caught_async:
         saved.run(lambda client: client.bulk_write.job_details(job_id="1"))
@@ -113,8 +107,8 @@ def test_bulk_write__job_details__authentication_failure(
     bulk_write__job_details__authentication_failure: SavedResponse,
 ) -> None:
     saved = bulk_write__job_details__authentication_failure
-    with saved.client() as client, pytest.raises(errors.AuthenticationError) as caught:
-        client.bulk_write.job_details(job_id="1")
+    with pytest.raises(errors.AuthenticationError) as caught:
+        saved.call(lambda client: client.bulk_write.job_details(job_id="1"))
     saved.assert_error(caught.value)
     with pytest.raises(errors.AuthenticationError) as caught_async:
         saved.run(lambda client: client.bulk_write.job_details(job_id="1"))
@@ -125,8 +119,8 @@ def test_bulk_write__job_details__resource_not_found(
     bulk_write__job_details__resource_not_found: SavedResponse,
 ) -> None:
     saved = bulk_write__job_details__resource_not_found
-    with saved.client() as client, pytest.raises(errors.BadRequestError) as caught:
-        client.bulk_write.job_details(job_id="1")
+    with pytest.raises(errors.BadRequestError) as caught:
+        saved.call(lambda client: client.bulk_write.job_details(job_id="1"))
     saved.assert_error(caught.value)
     with pytest.raises(errors.BadRequestError) as caught_async:
         saved.run(lambda client: client.bulk_write.job_details(job_id="1"))
@@ -137,8 +131,8 @@ def test_bulk_write__job_details__oauth_scope_mismatch(
     bulk_write__job_details__oauth_scope_mismatch: SavedResponse,
 ) -> None:
     saved = bulk_write__job_details__oauth_scope_mismatch
-    with saved.client() as client, pytest.raises(errors.AuthenticationError) as caught:
-        client.bulk_write.job_details(job_id="1")
+    with pytest.raises(errors.AuthenticationError) as caught:
+        saved.call(lambda client: client.bulk_write.job_details(job_id="1"))
     saved.assert_error(caught.value)
     with pytest.raises(errors.AuthenticationError) as caught_async:
         saved.run(lambda client: client.bulk_write.job_details(job_id="1"))
