@@ -77,18 +77,29 @@ print("@@ZGEN_BENCH@@" + json.dumps(out), flush=True)
 
 def zgen_shim(scratch: Path) -> Path:
     """A folder for PYTHONPATH where ``zgen`` is this repo's generator/ and
-    ``zgen.templates`` its templates/ (the same mapping as pyproject.toml)."""
+    ``zgen.templates`` its templates/ (the same mapping as pyproject.toml).
+
+    ``shim/zgen/__init__.py`` points the package's ``__path__`` at generator/
+    (so modules added while the generator is being edited are found too) and
+    at a folder holding a ``templates`` link to templates/.
+    """
     shim = scratch / "shim"
     pkg = shim / "zgen"
-    if pkg.exists():
-        shutil.rmtree(pkg)
-    pkg.mkdir(parents=True)
-    for entry in (REPO / "generator").iterdir():
-        if entry.name in ("__pycache__", "templates"):
-            continue
-        (pkg / entry.name).symlink_to(entry)
-    if (REPO / "templates").is_dir():
-        (pkg / "templates").symlink_to(REPO / "templates")
+    extra = shim / "zgen-extra"
+    for path in (pkg, extra):
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.exists():
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+    (extra / "templates").symlink_to(REPO / "templates")
+    init = REPO / "generator" / "__init__.py"
+    (pkg / "__init__.py").write_text(
+        f"__path__ = [{str(REPO / 'generator')!r}, {str(extra)!r}]\n"
+        f"__file__ = {str(init)!r}\n"
+        f"exec(compile(open(__file__, encoding='utf-8').read(), __file__, 'exec'))\n",
+        encoding="utf-8",
+    )
     return shim
 
 
@@ -208,6 +219,8 @@ class Run:
     peer_skip: str | None = None
     overhead: Any = None  # client_overhead.OverheadResult
     overhead_skip: str | None = None
+    load_start: str = "n/a"  # 1-minute load average before and after the run
+    load_end: str = "n/a"
 
     def size(self, n: int) -> SizeResult | None:
         return next((s for s in self.sizes if s.n == n and s.full.ok), None)
@@ -215,6 +228,11 @@ class Run:
 
 def _fmt(value: float | None, spec: str = ".2f", suffix: str = "") -> str:
     return "n/a" if value is None else f"{value:{spec}}{suffix}"
+
+
+def _stages_line(timings: dict[str, float]) -> str:
+    keys = [*STAGES, *sorted(set(timings) - set(STAGES))]
+    return "  ".join(f"{k} {timings.get(k, 0.0):.2f}" for k in keys)
 
 
 def bench_size(n: int, seed: int, work: Path, zgen_ok: bool) -> SizeResult:
@@ -232,10 +250,7 @@ def bench_size(n: int, seed: int, work: Path, zgen_ok: bool) -> SizeResult:
         print(f"  full build FAILED: {full.error}", flush=True)
         return result
     result.models = count_zgen_models(out)
-    stages = "  ".join(f"{k} {full.timings.get(k, 0.0):.2f}" for k in STAGES)
-    extra = sorted(set(full.timings) - set(STAGES))
-    if extra:
-        stages += "  " + "  ".join(f"{k} {full.timings[k]:.2f}" for k in extra)
+    stages = _stages_line(full.timings)
     print(
         f"  full build : {full.wall_s:.2f} s wall (imports {full.import_s:.2f} s, build() "
         f"{full.build_s:.2f} s), peak RSS {full.peak_rss_mb:.0f} MB, files written "
@@ -256,6 +271,7 @@ def bench_size(n: int, seed: int, work: Path, zgen_ok: bool) -> SizeResult:
         f"{rebuild.files_removed}",
         flush=True,
     )
+    print(f"  stages (s) : {_stages_line(rebuild.timings)}", flush=True)
     return result
 
 
@@ -325,6 +341,14 @@ def bench_overhead(run: Run, seed: int, work: Path, calls: int) -> None:
 # the markdown report
 
 
+def loadavg() -> str:
+    """The 1-minute load average, as text."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "n/a"
+
+
 def _status(ok: bool | None) -> str:
     return "n/a" if ok is None else ("met" if ok else "missed")
 
@@ -335,7 +359,8 @@ def markdown(run: Run, seed: int) -> str:
     lines.append(
         f"Measured {now} on {os.cpu_count()} cores (`os.cpu_count()`), Python "
         f"{platform.python_version()}, {platform.system()} {platform.machine()}; "
-        f"synthetic collections seed {seed}."
+        f"synthetic collections seed {seed}; load average {run.load_start} at the start and "
+        f"{run.load_end} at the end of the run (other work on the machine skews the times)."
     )
     lines.append("")
     if run.zgen_skip:
@@ -523,11 +548,11 @@ def main(argv: list[str] | None = None) -> int:
     work: Path = (args.workdir or default_workdir()).resolve()
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    run = Run(peer_n=args.peer_size)
+    run = Run(peer_n=args.peer_size, load_start=loadavg())
     run.zgen_skip = zgen_available()
     print(
         f"zgen benchmarks: sizes {args.sizes}, seed {args.seed}, workdir {work}, "
-        f"{os.cpu_count()} cores",
+        f"{os.cpu_count()} cores, load average {run.load_start}",
         flush=True,
     )
     if run.zgen_skip:
@@ -546,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         bench_overhead(run, args.seed, work, args.calls)
 
+    run.load_end = loadavg()
     table = markdown(run, args.seed)
     print(f"\n{table}", flush=True)
     print(f"total benchmark time {time.perf_counter() - started:.0f} s", flush=True)

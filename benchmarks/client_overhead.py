@@ -25,6 +25,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -80,16 +81,19 @@ def _serve(body_file: Path, max_serve_s: float) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
-    import threading
-
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
     thread.daemon = True
     thread.start()
-    deadline = time.monotonic() + max_serve_s
-    try:  # stop when the parent closes our stdin, or at the deadline
-        while time.monotonic() < deadline:
-            if sys.stdin.readline() == "":
-                break
+
+    stop = threading.Event()
+
+    def watch_stdin() -> None:  # the parent closes our stdin (or dies) when done
+        sys.stdin.read()
+        stop.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    try:
+        stop.wait(timeout=max_serve_s)  # and we stop by ourselves at the deadline
     finally:
         server.shutdown()
         server.server_close()

@@ -127,6 +127,21 @@ class _Progress:
             self.bar = None
 
 
+def owning_settings(source: Path, config: ProjectConfig | None) -> SourceSettings | None:
+    """The [tool.zgen] settings of a collection: from ./pyproject.toml when it lists the file,
+    else from the nearest pyproject.toml above the file that lists it, so a collection builds
+    the same from any working directory."""
+    resolved = source.resolve()
+    if config is not None and resolved in config.settings:
+        return config.settings[resolved]
+    for folder in resolved.parents:
+        if (folder / "pyproject.toml").is_file():
+            found = read_config(folder)
+            if found is not None and resolved in found.settings:
+                return found.settings[resolved]
+    return None
+
+
 @click.group()
 @click.version_option(__version__, prog_name="zgen")
 def main() -> None:
@@ -170,7 +185,7 @@ def build(
         out = output or (config.output if config and config.output else Path("generated"))
         settings: dict[Path, SourceSettings] = {}
         for source in sources:
-            configured = config.settings.get(source.resolve()) if config else None
+            configured = owning_settings(source, config)
             settings[source] = SourceSettings(
                 package=configured.package if configured else None,
                 environment=environment or (configured.environment if configured else None) or (config.environment if config else None),

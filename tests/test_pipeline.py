@@ -8,30 +8,33 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from zgen.cli import read_config
 from zgen.pipeline import build
 
 COLLECTIONS = sorted((REPO / "collections").glob("*.json"))
-PACKAGES = {REPO / "collections" / "zoho_crm_bulk_write.json": "zoho_crm_bulk_write"}
+CONFIG = read_config(REPO)
+assert CONFIG is not None
+SETTINGS = {source: CONFIG.settings[source.resolve()] for source in COLLECTIONS}
 
 
 def test_build_matches_committed_generated_folder() -> None:
-    report = build(COLLECTIONS, REPO / "generated", check=True, packages=PACKAGES)
+    report = build(COLLECTIONS, REPO / "generated", check=True, settings=SETTINGS)
     assert report.plan.stale == [], f"generated/ is stale: {report.plan.stale}"
     assert report.files_unchanged > 10
 
 
 def test_second_build_rewrites_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    first = build(COLLECTIONS, out, packages=PACKAGES)
+    first = build(COLLECTIONS, out, settings=SETTINGS)
     assert first.files_written > 10
     mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
-    second = build(COLLECTIONS, out, packages=PACKAGES)
+    second = build(COLLECTIONS, out, settings=SETTINGS)
     assert second.files_written == 0 and second.files_removed == 0
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
 
 
 def test_one_generated_test_per_saved_response() -> None:
-    report = build(COLLECTIONS, REPO / "generated", check=True, packages=PACKAGES)
+    report = build(COLLECTIONS, REPO / "generated", check=True, settings=SETTINGS)
     tests_dir = REPO / "generated" / "zoho_crm_bulk_write" / "tests"
     count = sum(text.count("\ndef test_") for text in (p.read_text() for p in tests_dir.glob("test_*.py")))
     assert count == sum(p.responses for p in report.packages) == 12
@@ -117,3 +120,14 @@ def test_polling_a_running_job_parses_without_result() -> None:
         second = client.bulk_write.job_details(job_id="1")
     assert first.status == "IN PROGRESS" and first.result is None and first.resource[0].code is None
     assert second.result is not None and second.result.download_url.endswith(".zip")
+
+
+def test_collection_builds_the_same_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from elsewhere, a collection still gets the [tool.zgen] settings of its own project."""
+    from click.testing import CliRunner
+
+    from zgen.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--check", "-q", *map(str, COLLECTIONS), "-o", str(REPO / "generated")])
+    assert result.exit_code == 0, result.output
