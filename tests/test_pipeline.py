@@ -125,7 +125,6 @@ def test_polling_a_running_job_parses_without_result() -> None:
 def test_collection_builds_the_same_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run from elsewhere, a collection still gets the [tool.zgen] settings of its own project."""
     from click.testing import CliRunner
-
     from zgen.cli import main
 
     monkeypatch.chdir(tmp_path)
