@@ -76,11 +76,13 @@ class Arg:
 
 @dataclass
 class OpView:
+    constant: str  # name of the module-level Operation
+    operation: list[tuple[str, str]]  # arguments of its _base.Operation(...)
     method: str
     doc: str
     args: list[Arg]
     returns: str
-    call: list[tuple[str, str]]  # keyword arguments of the runtime `_request` call
+    call: list[tuple[str, str]]  # arguments of the runtime `_call`
     arg_docs: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -110,10 +112,14 @@ def annotation(ref: TypeRef, names: Names, imports: set[str]) -> str:
 
 
 def template_expr(template: Template, var_names: dict[str, str]) -> str:
-    parts = [literal(text) if kind == "text" else f"self._client._value({literal(var_names[text])})" for kind, text in template]
-    if len(parts) == 1:
-        return parts[0]
-    return f"_base.join({', '.join(parts)})"
+    """A fixed header or query value: literal text and client-level values, as a tuple."""
+    parts = [literal(text) if kind == "text" else f"_base.Value({literal(var_names[text])})" for kind, text in template]
+    return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
+
+
+def operation_constant(names: Names, index: int) -> str:
+    """The private module-level name of an operation's constant: _FOLDER__METHOD."""
+    return "_" + "__".join(part.upper() for part in (*names.op_namespace[index], names.methods[index]))
 
 
 def auth_expr(auth: AuthSpec | None, var_names: dict[str, str]) -> str | None:
@@ -165,22 +171,26 @@ def operation_view(api: Api, index: int, inferred: Inferred, names: Names, impor
         else:
             args.append(Arg(name, "str | None", literal(param.default), param.description))
     body_arg = names.body_arg[index]
-    call: list[tuple[str, str]] = [("", literal(op.method)), ("", path_expr)]
+    constant: list[tuple[str, str]] = [("", literal(op.method))]
+    call: list[tuple[str, str]] = [("", operation_constant(names, index)), ("", path_expr), ("", "options")]
     returns, spec, error = response_types(inferred.operations[index], names, imports)
-    call.append(("spec", spec))
+    constant.append(("", spec))
     if error != "None":
-        call.append(("error_type", error))
+        constant.append(("error_type", error))
     if op.host != api.base_url:
-        call.append(("host", literal(var_names[op.host])))
-    query = [(literal(p.key), params[p.key]) for p in op.params if p.location == "query"]
-    query += [(literal(key), template_expr(value, var_names)) for key, value in op.query]
-    if query:
-        call.append(("query", "{" + ", ".join(f"{k}: {v}" for k, v in query) + "}"))
-    if op.headers:
-        call.append(("headers", "{" + ", ".join(f"{literal(k)}: {template_expr(v, var_names)}" for k, v in op.headers) + "}"))
+        constant.append(("host", literal(var_names[op.host])))
     auth = auth_expr(op.auth, var_names)
     if auth is not None:
-        call.append(("auth", auth))
+        constant.append(("auth", auth))
+    if op.headers:
+        items = ", ".join(f"({literal(k)}, {template_expr(v, var_names)})" for k, v in op.headers)
+        constant.append(("headers", f"({items},)"))
+    if op.query:
+        items = ", ".join(f"({literal(k)}, {template_expr(v, var_names)})" for k, v in op.query)
+        constant.append(("query", f"({items},)"))
+    query = [(literal(p.key), params[p.key]) for p in op.params if p.location == "query"]
+    if query:
+        call.append(("query", "{" + ", ".join(f"{k}: {v}" for k, v in query) + "}"))
     body = op.body
     if body is not None:
         request_type = inferred.operations[index].request
@@ -205,14 +215,15 @@ def operation_view(api: Api, index: int, inferred: Inferred, names: Names, impor
             call.append(("data", body_arg))
             file_keys = tuple(f.key for f in body.fields if f.is_file)
             if file_keys:
-                call.append(("files", literal(file_keys)))
+                constant.append(("files", literal(file_keys)))
         if body.content_type and body.mode in ("json", "text", "file", "urlencoded"):
-            call.append(("content_type", literal(body.content_type)))
+            constant.append(("content_type", literal(body.content_type)))
     required = [a for a in args if a.default is None]
     optional = [a for a in args if a.default is not None]
     ordered = required + optional
-    call += [("timeout", "timeout"), ("extra_headers", "extra_headers"), ("extra_query", "extra_query")]
     return OpView(
+        constant=operation_constant(names, index),
+        operation=constant,
         method=names.methods[index],
         doc=docstring(op.description or f"{op.method} {op.name or 'request'}"),
         args=ordered,
@@ -364,6 +375,13 @@ def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: 
         "env_prefix": names.env_prefix,
         "root": root,
         "namespaces": flatten(root),
+        "operations": sorted((op for node in (root, *flatten(root)) for op in node.ops), key=lambda op: op.constant),
+        "uses_any": any(
+            re.search(r"\bAny\b", text)
+            for node in (root, *flatten(root))
+            for op in node.ops
+            for text in (op.returns, *(arg.annotation for arg in op.args))
+        ),
         "client_args": client_args,
         "base_default": base_default,
         "imports": sorted(imports),

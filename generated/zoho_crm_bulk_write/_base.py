@@ -18,7 +18,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapp
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Generic, Literal, ParamSpec, TypeVar, cast
+from typing import IO, Any, Generic, Literal, ParamSpec, TypedDict, TypeVar, cast
 from urllib.parse import quote as _url_quote
 
 import httpx
@@ -99,6 +99,42 @@ class ResponseSpec:
     @property
     def untyped(self) -> bool:
         return self.json is None and not (self.text or self.binary or self.empty)
+
+
+@dataclass(frozen=True)
+class Value:
+    """A client-level value (an option or a credential) inside a fixed header or query value."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What a request sends every time, and how its answer is read: one constant per request."""
+
+    method: str
+    spec: ResponseSpec = ResponseSpec()
+    error_type: Any = None
+    host: str | None = None
+    auth: AuthScheme | None = None
+    headers: tuple[tuple[str, tuple[str | Value, ...]], ...] = ()
+    query: tuple[tuple[str, tuple[str | Value, ...]], ...] = ()
+    files: tuple[str, ...] = ()
+    content_type: str | None = None
+
+
+class RequestOptions(TypedDict, total=False):
+    """Options every method accepts as keyword arguments.
+
+    Attributes:
+        timeout: seconds, an httpx.Timeout, or None for no timeout (default: the client's).
+        extra_headers: headers added to (or replacing) the request's own.
+        extra_query: query parameters added to the request's own.
+    """
+
+    timeout: Timeout
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -537,6 +573,37 @@ class BaseClient:
         )
         return request, token
 
+    def _fill(self, parts: tuple[str | Value, ...]) -> str | None:
+        return join(*(part if isinstance(part, str) else self._value(part.name) for part in parts))
+
+    def _call_arguments(
+        self,
+        operation: Operation,
+        options: RequestOptions,
+        query: Mapping[str, Any] | None,
+        json: Any,
+        data: Mapping[str, Any] | None,
+        content: Any,
+    ) -> dict[str, Any]:
+        """The `_request` arguments of one call of an operation."""
+        fixed_query = {key: self._fill(parts) for key, parts in operation.query}
+        return {
+            "spec": operation.spec,
+            "error_type": operation.error_type,
+            "host": operation.host,
+            "query": {**fixed_query, **query} if query else fixed_query,
+            "headers": {key: self._fill(parts) for key, parts in operation.headers},
+            "auth": operation.auth,
+            "json": json,
+            "data": data,
+            "files": operation.files,
+            "content": content,
+            "content_type": operation.content_type,
+            "timeout": options.get("timeout", NOT_GIVEN),
+            "extra_headers": options.get("extra_headers"),
+            "extra_query": options.get("extra_query"),
+        }
+
     def _finish(self, response: httpx.Response, spec: ResponseSpec, error_type: Any) -> Any:
         """The call's result from its final response (read already, unless streaming a success)."""
         if response.status_code >= 400:
@@ -573,6 +640,21 @@ class SyncClientBase(BaseClient):
                 return  # another call refreshed it meanwhile
             assert self._on_unauthorized is not None
             self._store_token(scheme, self._on_unauthorized())
+
+    def _call(
+        self,
+        operation: Operation,
+        path: str,
+        options: RequestOptions,
+        *,
+        query: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        content: Any = None,
+    ) -> Any:
+        """One call of a generated method."""
+        arguments = self._call_arguments(operation, options, query, json, data, content)
+        return self._request(operation.method, path, **arguments)
 
     def _request(
         self,
@@ -667,6 +749,21 @@ class AsyncClientBase(BaseClient):
             if inspect.isawaitable(token):
                 token = await token
             self._store_token(scheme, token)
+
+    async def _call(
+        self,
+        operation: Operation,
+        path: str,
+        options: RequestOptions,
+        *,
+        query: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        content: Any = None,
+    ) -> Any:
+        """One call of a generated method."""
+        arguments = self._call_arguments(operation, options, query, json, data, content)
+        return await self._request(operation.method, path, **arguments)
 
     async def _request(
         self,

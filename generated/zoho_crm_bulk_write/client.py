@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Unpack, cast
 
 import httpx
 
@@ -14,6 +14,38 @@ from . import _base, forms, models
 from ._base import NOT_GIVEN, NotGiven, Timeout
 
 __all__ = ["AsyncClient", "Client"]
+
+_BULK_WRITE__CREATE_BULK_WRITE_JOB = _base.Operation(
+    "POST",
+    _base.ResponseSpec(json=models.BulkWriteCreateBulkWriteJob),
+    error_type=models.BulkWriteCreateBulkWriteJobError,
+    auth=_base.AuthScheme(
+        "oauth2", "header", "Authorization", "Zoho-oauthtoken", ("access_token",)
+    ),
+    content_type="application/json",
+)
+
+_BULK_WRITE__JOB_DETAILS = _base.Operation(
+    "GET",
+    _base.ResponseSpec(json=models.BulkWriteJobDetails),
+    error_type=models.ErrorResponse,
+    auth=_base.AuthScheme("bearer", "header", "Authorization", "Bearer", ("access_token",)),
+)
+
+_BULK_WRITE__UPLOAD_FILE = _base.Operation(
+    "POST",
+    _base.ResponseSpec(json=models.BulkWriteUploadFile),
+    error_type=models.ErrorResponse,
+    host="content_domain",
+    auth=_base.AuthScheme(
+        "oauth2", "header", "Authorization", "Zoho-oauthtoken", ("access_token",)
+    ),
+    headers=(
+        ("feature", ("bulk-write",)),
+        ("X-CRM-ORG", (_base.Value("org_id"),)),
+    ),
+    files=("file",),
+)
 
 
 class BulkWriteResource:
@@ -23,12 +55,7 @@ class BulkWriteResource:
         self._client = client
 
     def upload_file(
-        self,
-        *,
-        form: forms.BulkWriteUploadFileForm,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
+        self, *, form: forms.BulkWriteUploadFileForm, **options: Unpack[_base.RequestOptions]
     ) -> models.BulkWriteUploadFile:
         """To upload a CSV file in ZIP format for bulk write API. The response contains the file_id. Use this ID while making the bulk write request.
 
@@ -37,31 +64,14 @@ class BulkWriteResource:
         """
         return cast(
             "models.BulkWriteUploadFile",
-            self._client._request(
-                "POST",
-                "/crm/v2.1/upload",
-                spec=_base.ResponseSpec(json=models.BulkWriteUploadFile),
-                error_type=models.ErrorResponse,
-                host="content_domain",
-                headers={"feature": "bulk-write", "X-CRM-ORG": self._client._value("org_id")},
-                auth=_base.AuthScheme(
-                    "oauth2", "header", "Authorization", "Zoho-oauthtoken", ("access_token",)
-                ),
-                data=form,
-                files=("file",),
-                timeout=timeout,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-            ),
+            self._client._call(_BULK_WRITE__UPLOAD_FILE, "/crm/v2.1/upload", options, data=form),
         )
 
     def create_bulk_write_job(
         self,
         *,
         body: models.BulkWriteCreateBulkWriteJobRequest | Mapping[str, Any],
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
+        **options: Unpack[_base.RequestOptions],
     ) -> models.BulkWriteCreateBulkWriteJob:
         """To create a bulk write job to import records into CRM. The response contains the job ID, which you can use to check the job status.
 
@@ -70,44 +80,19 @@ class BulkWriteResource:
         """
         return cast(
             "models.BulkWriteCreateBulkWriteJob",
-            self._client._request(
-                "POST",
-                "/crm/bulk/v2.1/write",
-                spec=_base.ResponseSpec(json=models.BulkWriteCreateBulkWriteJob),
-                error_type=models.BulkWriteCreateBulkWriteJobError,
-                auth=_base.AuthScheme(
-                    "oauth2", "header", "Authorization", "Zoho-oauthtoken", ("access_token",)
-                ),
-                json=body,
-                content_type="application/json",
-                timeout=timeout,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
+            self._client._call(
+                _BULK_WRITE__CREATE_BULK_WRITE_JOB, "/crm/bulk/v2.1/write", options, json=body
             ),
         )
 
     def job_details(
-        self,
-        *,
-        job_id: str,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
+        self, *, job_id: str, **options: Unpack[_base.RequestOptions]
     ) -> models.BulkWriteJobDetails:
         """To get the details of a bulk write job performed previously."""
         return cast(
             "models.BulkWriteJobDetails",
-            self._client._request(
-                "GET",
-                "/crm/bulk/v2.1/write/" + _base.quote(job_id),
-                spec=_base.ResponseSpec(json=models.BulkWriteJobDetails),
-                error_type=models.ErrorResponse,
-                auth=_base.AuthScheme(
-                    "bearer", "header", "Authorization", "Bearer", ("access_token",)
-                ),
-                timeout=timeout,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
+            self._client._call(
+                _BULK_WRITE__JOB_DETAILS, "/crm/bulk/v2.1/write/" + _base.quote(job_id), options
             ),
         )
 
@@ -139,12 +124,7 @@ class AsyncBulkWriteResource:
         self._client = client
 
     async def upload_file(
-        self,
-        *,
-        form: forms.BulkWriteUploadFileForm,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
+        self, *, form: forms.BulkWriteUploadFileForm, **options: Unpack[_base.RequestOptions]
     ) -> models.BulkWriteUploadFile:
         """To upload a CSV file in ZIP format for bulk write API. The response contains the file_id. Use this ID while making the bulk write request.
 
@@ -153,21 +133,8 @@ class AsyncBulkWriteResource:
         """
         return cast(
             "models.BulkWriteUploadFile",
-            await self._client._request(
-                "POST",
-                "/crm/v2.1/upload",
-                spec=_base.ResponseSpec(json=models.BulkWriteUploadFile),
-                error_type=models.ErrorResponse,
-                host="content_domain",
-                headers={"feature": "bulk-write", "X-CRM-ORG": self._client._value("org_id")},
-                auth=_base.AuthScheme(
-                    "oauth2", "header", "Authorization", "Zoho-oauthtoken", ("access_token",)
-                ),
-                data=form,
-                files=("file",),
-                timeout=timeout,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
+            await self._client._call(
+                _BULK_WRITE__UPLOAD_FILE, "/crm/v2.1/upload", options, data=form
             ),
         )
 
@@ -175,9 +142,7 @@ class AsyncBulkWriteResource:
         self,
         *,
         body: models.BulkWriteCreateBulkWriteJobRequest | Mapping[str, Any],
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
+        **options: Unpack[_base.RequestOptions],
     ) -> models.BulkWriteCreateBulkWriteJob:
         """To create a bulk write job to import records into CRM. The response contains the job ID, which you can use to check the job status.
 
@@ -186,44 +151,19 @@ class AsyncBulkWriteResource:
         """
         return cast(
             "models.BulkWriteCreateBulkWriteJob",
-            await self._client._request(
-                "POST",
-                "/crm/bulk/v2.1/write",
-                spec=_base.ResponseSpec(json=models.BulkWriteCreateBulkWriteJob),
-                error_type=models.BulkWriteCreateBulkWriteJobError,
-                auth=_base.AuthScheme(
-                    "oauth2", "header", "Authorization", "Zoho-oauthtoken", ("access_token",)
-                ),
-                json=body,
-                content_type="application/json",
-                timeout=timeout,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
+            await self._client._call(
+                _BULK_WRITE__CREATE_BULK_WRITE_JOB, "/crm/bulk/v2.1/write", options, json=body
             ),
         )
 
     async def job_details(
-        self,
-        *,
-        job_id: str,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
+        self, *, job_id: str, **options: Unpack[_base.RequestOptions]
     ) -> models.BulkWriteJobDetails:
         """To get the details of a bulk write job performed previously."""
         return cast(
             "models.BulkWriteJobDetails",
-            await self._client._request(
-                "GET",
-                "/crm/bulk/v2.1/write/" + _base.quote(job_id),
-                spec=_base.ResponseSpec(json=models.BulkWriteJobDetails),
-                error_type=models.ErrorResponse,
-                auth=_base.AuthScheme(
-                    "bearer", "header", "Authorization", "Bearer", ("access_token",)
-                ),
-                timeout=timeout,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
+            await self._client._call(
+                _BULK_WRITE__JOB_DETAILS, "/crm/bulk/v2.1/write/" + _base.quote(job_id), options
             ),
         )
 
