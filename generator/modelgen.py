@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
+from importlib.metadata import version
 from typing import Any
 
 from datamodel_code_generator import generate
@@ -11,6 +14,8 @@ from datamodel_code_generator.format import PythonVersion
 
 from .infer import Inferred, TypeRef
 from .naming import Names
+
+DCG_VERSION = version("datamodel-code-generator")
 
 
 def type_schema(ref: TypeRef, names: Names) -> dict[str, Any]:
@@ -57,6 +62,14 @@ def schema_document(inferred: Inferred, names: Names) -> tuple[dict[str, Any], d
             definition["required"] = required
         defs[name] = definition
     return {"$defs": defs}, aliases
+
+
+def models_key(inferred: Inferred, names: Names) -> str:
+    """A digest of everything the models source depends on: when it is unchanged since the last
+    build, models.py on disk is still right and datamodel-code-generator need not run."""
+    document, aliases = schema_document(inferred, names)
+    text = json.dumps([DCG_VERSION, document, aliases], sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def generate_models(inferred: Inferred, names: Names) -> str:

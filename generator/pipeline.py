@@ -16,12 +16,12 @@ from .environment import EnvironmentValues, load_environment
 from .infer import Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
-from .modelgen import generate_models
+from .modelgen import generate_models, models_key
 from .naming import Names, assign
 from .normalize import normalize
 from .render import environment as template_environment
 from .render import render
-from .write import Plan, Progress, apply, format_packages, plan
+from .write import Plan, Progress, apply, format_packages, plan, reusable, source_key
 
 STAGES = ("load", "normalize", "infer", "names", "render", "format", "write")
 
@@ -144,6 +144,7 @@ def build(
     env_values: dict[Path, EnvironmentValues] = {}
     rendered: dict[str, dict[str, str]] = {}
     origin: dict[str, str] = {}
+    keys: dict[str, str] = {}
     for source in sources:
         given = (settings or {}).get(source)
         chosen = SourceSettings(
@@ -161,12 +162,19 @@ def build(
                 "",
                 f"package name {names.package!r} is also built from {origin[names.package]}; name one of them in [tool.zgen]",
             )
-        with _timed(report, "infer"):
-            models_source = generate_models(inferred, names)
         with _timed(report, "render"):
+            # models.py is rendered around a marker first: keyed by everything it depends on, it
+            # is taken from disk when unchanged, and datamodel-code-generator runs only otherwise.
+            marker = f"# zgen:models {models_key(inferred, names)}\n"
             if chosen.templates not in template_envs:
                 template_envs[chosen.templates] = template_environment(chosen.templates)
-            package = render(api, inferred, names, models_source, template_envs[chosen.templates])
+            package = render(api, inferred, names, marker, template_envs[chosen.templates])
+            models_path = f"{package.package}/models.py"
+            keys[models_path] = source_key(package.files[models_path])
+        if not reusable(output, models_path, keys[models_path]):
+            with _timed(report, "infer"):
+                models_source = generate_models(inferred, names)
+            package.files[models_path] = package.files[models_path].replace(marker, models_source, 1)
         rendered[package.package] = package.files
         origin[package.package] = analysis.loaded.file
         examples = sum(len(op.examples) for op in api.operations)
@@ -181,7 +189,7 @@ def build(
             )
         )
     with _timed(report, "format"):
-        formatted = format_packages(output, rendered, workers=workers, progress=progress)
+        formatted = format_packages(output, rendered, workers=workers, progress=progress, source_keys=keys)
     report.formatted, report.reused = formatted.formatted, formatted.reused
     with _timed(report, "write"):
         report.plan = plan(output, formatted.packages, diff=check, records=formatted.records)

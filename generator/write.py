@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -183,14 +183,29 @@ class Formatted:
     reused: int = 0  # files taken from disk, black not called
 
 
+def reusable(output: Path, path: str, key: str) -> bool:
+    """Whether the file on disk is what the last build formatted from a source with this key."""
+    package, _, inner = path.partition("/")
+    record = read_manifest(output / package).formatted.get(inner)
+    if record is None or record[0] != key:
+        return False
+    current = read_text(output / safe_relative(path))
+    return current is not None and digest(current) == record[1]
+
+
 def format_packages(
     output: Path,
     packages: dict[str, dict[str, str]],
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    source_keys: Mapping[str, str] | None = None,
 ) -> Formatted:
-    """Format the rendered files of each package, reusing what is on disk when its source is unchanged."""
+    """Format the rendered files of each package, reusing what is on disk when its source is unchanged.
+
+    `source_keys` gives, for some paths, the key to record instead of the hash of the source (a file
+    whose source is costly to produce is keyed by its inputs, see pipeline.build).
+    """
     result = Formatted()
     jobs: dict[str, str] = {}
     keys: dict[str, tuple[str, str, str]] = {}  # path -> (package, file in package, source key)
@@ -204,7 +219,7 @@ def format_packages(
                 out[path] = source
                 continue
             inner = PurePosixPath(path).relative_to(package).as_posix()
-            key = source_key(source)
+            key = (source_keys or {}).get(path) or source_key(source)
             record = previous.get(inner)
             if record is not None and record[0] == key:
                 current = read_text(output / safe_relative(path))

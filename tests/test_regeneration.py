@@ -129,6 +129,33 @@ def test_second_build_writes_nothing_and_calls_no_formatter(tmp_path: Path, monk
     assert mtimes(out) == before
 
 
+def test_unchanged_models_skip_datamodel_code_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """models.py is keyed by what it depends on: unchanged, it is reused without running the
+    model generator; edited by hand or changed in the collection, it is generated again."""
+    import zgen.pipeline
+
+    source = write_source(tmp_path / "shop.json", shop())
+    out = tmp_path / "out"
+    build([source], out)
+    pristine = tree(out)
+    real = zgen.pipeline.generate_models
+    calls: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> str:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(zgen.pipeline, "generate_models", counted)
+    assert build([source], out).files_written == 0 and calls == []
+    models = out / "shop_api" / "models.py"
+    models.write_text(models.read_text(encoding="utf-8") + "\nHACK = 1\n", encoding="utf-8")
+    assert build([source], out).files_written == 1 and calls == [1]
+    assert tree(out) == pristine
+    write_source(source, shop(extra_field=True))
+    build([source], out)
+    assert calls == [1, 1] and models.read_text(encoding="utf-8") != pristine["shop_api/models.py"]
+
+
 def test_changed_source_formats_only_the_changed_files(tmp_path: Path) -> None:
     source = write_source(tmp_path / "shop.json", shop())
     out = tmp_path / "out"
