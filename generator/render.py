@@ -376,6 +376,12 @@ def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: 
         "root": root,
         "namespaces": flatten(root),
         "operations": sorted((op for node in (root, *flatten(root)) for op in node.ops), key=lambda op: op.constant),
+        "uses_models": any(
+            "models." in text
+            for node in (root, *flatten(root))
+            for op in node.ops
+            for text in (op.returns, *(arg.annotation for arg in op.args), *(value for _, value in op.operation))
+        ),
         "uses_any": any(
             re.search(r"\bAny\b", text)
             for node in (root, *flatten(root))
@@ -389,6 +395,7 @@ def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: 
         "model_names": model_names,
         "aliases": names.aliases,
         "forms": sorted(form_views, key=lambda form: export_order(form["name"])),
+        "forms_use_files": any(kind == "FileInput" for form in form_views for _, kind in form["fields"]),
     }
     out: dict[str, str] = {}
     for template, target in (

@@ -73,6 +73,20 @@ def test_mypy_strict_is_clean(corpus: CorpusBuild) -> None:
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
 
 
+def test_ruff_is_clean(corpus: CorpusBuild) -> None:
+    """The generated code passes this project's ruff rules (typographic quotes in docstrings that
+    quote the collection aside, as for generated/)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(REPO / "pyproject.toml"),
+         "--extend-ignore", "RUF001,RUF002,RUF003", "."],
+        cwd=corpus.output,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+
+
 def test_generated_tests_pass_one_per_saved_response(corpus: CorpusBuild) -> None:
     report_file = corpus.output / "junit.xml"
     result = subprocess.run(
