@@ -395,7 +395,9 @@ def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: 
         "model_names": model_names,
         "aliases": names.aliases,
         "forms": sorted(form_views, key=lambda form: export_order(form["name"])),
-        "forms_use_files": any(kind == "FileInput" for form in form_views for _, kind in form["fields"]),
+        "forms_use_files": any(
+            f.is_file for index, op in enumerate(api.operations) if names.forms[index] and op.body for f in op.body.fields
+        ),
     }
     out: dict[str, str] = {}
     for template, target in (
