@@ -86,8 +86,7 @@ def generate_models(inferred: Inferred, names: Names) -> str:
         use_union_operator=True,
         use_annotated=False,
         field_constraints=False,
-        extra_fields="allow",
-        allow_population_by_field_name=True,
+        base_class=f"{names.package}._base.ApiModel",
         disable_timestamp=True,
         skip_root_model=True,
         keep_model_order=True,
@@ -95,12 +94,13 @@ def generate_models(inferred: Inferred, names: Names) -> str:
         formatters=[],
     )
     assert isinstance(output, str)
-    return sorted_imports(output)
+    return sorted_imports(output, names.package)
 
 
-def sorted_imports(source: str) -> str:
+def sorted_imports(source: str, package: str) -> str:
     """The generated models with datamodel-code-generator's header dropped and its imports in
-    isort order: __future__, then the standard library, then third-party packages."""
+    isort order: __future__, the standard library, third-party packages, then the package's own
+    (made relative, so that the package can be moved or renamed)."""
     lines = source.splitlines()
     while lines and (lines[0].startswith("#") or not lines[0].strip()):
         lines.pop(0)
@@ -109,10 +109,14 @@ def sorted_imports(source: str) -> str:
         line = lines.pop(0)
         if line.strip():
             imports.append(line)
-    groups: list[list[str]] = [[], [], []]
+    groups: list[list[str]] = [[], [], [], []]
     for line in imports:
-        module = line.split()[1].split(".")[0]
-        group = 0 if module == "__future__" else 1 if module in sys.stdlib_module_names else 2
+        module = line.split()[1]
+        if module == package or module.startswith(package + "."):
+            groups[3].append("from ." + line.split()[1][len(package) + 1 :] + " " + line.split(" ", 2)[2])
+            continue
+        top = module.split(".")[0]
+        group = 0 if top == "__future__" else 1 if top in sys.stdlib_module_names else 2
         groups[group].append(line)
     blocks = ["\n".join(sorted(group, key=lambda text: text.split()[1])) for group in groups if group]
     return "\n\n".join(blocks) + "\n\n\n" + "\n".join(lines) + "\n"

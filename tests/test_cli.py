@@ -199,7 +199,7 @@ type = "str"
     result = CliRunner().invoke(main, ["build", "-q"])
     assert result.exit_code == 0, result.output
     models = (root / "out" / "pinger" / "models.py").read_text()
-    assert "class PingResult(BaseModel):" in models
+    assert "class PingResult(ApiModel):" in models
     assert "at: str" in models and "datetime" not in models
 
 

@@ -286,7 +286,7 @@ def test_override_sets_the_type_at_a_json_path_and_renames_a_model() -> None:
     }
     assert fields(inferred, names, "GetThingError") == {"code": (("int",), True)}
     assert not diagnostics.warnings
-    assert "class User(BaseModel)" in generate_models(inferred, names)
+    assert "class User(ApiModel)" in generate_models(inferred, names)
 
 
 def test_override_that_matches_nothing_warns() -> None:
@@ -327,7 +327,7 @@ def test_overrides_reach_the_models_source() -> None:
     overrides = parse_overrides({"models": {"GetThing": "Thing"}, "fields": [{"request": "Get Thing", "path": "$.n", "type": "float"}]})
     _, inferred, names, _ = analyze(one({"n": 1}), overrides)
     source = generate_models(inferred, names)
-    assert "class Thing(BaseModel)" in source and "n: float" in source
+    assert "class Thing(ApiModel)" in source and "n: float" in source
 
 
 def test_override_makes_a_key_optional_and_keeps_its_inferred_type() -> None:

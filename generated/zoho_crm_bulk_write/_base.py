@@ -22,7 +22,7 @@ from typing import IO, Any, Generic, Literal, ParamSpec, TypedDict, TypeVar, cas
 from urllib.parse import quote as _url_quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
 from . import errors
@@ -99,6 +99,13 @@ class ResponseSpec:
     @property
     def untyped(self) -> bool:
         return self.json is None and not (self.text or self.binary or self.empty)
+
+
+class ApiModel(BaseModel):
+    """The base of every generated model: keys the saved responses did not show are kept, not
+    rejected, and fields can be set by their Python names as well as by their keys."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
 @dataclass(frozen=True)
