@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from datamodel_code_generator import generate
@@ -15,7 +17,12 @@ from datamodel_code_generator.format import PythonVersion
 from .infer import Inferred, TypeRef
 from .naming import Names
 
-DCG_VERSION = version("datamodel-code-generator")
+
+@functools.cache
+def code_version() -> str:
+    """The generator's version and a digest of this module: what shapes its output beyond the schema."""
+    module = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    return f"{version('datamodel-code-generator')} {module}"
 
 
 def type_schema(ref: TypeRef, names: Names) -> dict[str, Any]:
@@ -64,11 +71,32 @@ def schema_document(inferred: Inferred, names: Names) -> tuple[dict[str, Any], d
     return {"$defs": defs}, aliases
 
 
+def generator_options(names: Names) -> dict[str, Any]:
+    """The options of the datamodel-code-generator call (besides the schema and field names)."""
+    return {
+        "input_file_type": InputFileType.JsonSchema,
+        "output_model_type": DataModelType.PydanticV2BaseModel,
+        "target_python_version": PythonVersion.PY_311,
+        "use_standard_collections": True,
+        "use_union_operator": True,
+        "use_annotated": False,
+        "field_constraints": False,
+        "base_class": f"{names.package}._base.ApiModel",
+        "disable_timestamp": True,
+        "skip_root_model": True,
+        "keep_model_order": True,
+        "formatters": [],
+    }
+
+
 def models_key(inferred: Inferred, names: Names) -> str:
-    """A digest of everything the models source depends on: when it is unchanged since the last
-    build, models.py on disk is still right and datamodel-code-generator need not run."""
+    """A digest of everything the models source depends on: the schema, the field names, the
+    generator's version and options, and this module's own code (which post-processes the output).
+    When it is unchanged since the last build, models.py on disk is still right and
+    datamodel-code-generator need not run."""
     document, aliases = schema_document(inferred, names)
-    text = json.dumps([DCG_VERSION, document, aliases], sort_keys=True)
+    options = {key: str(value) for key, value in generator_options(names).items()}
+    text = json.dumps([code_version(), options, document, aliases], sort_keys=True)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
@@ -77,22 +105,7 @@ def generate_models(inferred: Inferred, names: Names) -> str:
     if not inferred.shapes:
         return ""
     document, aliases = schema_document(inferred, names)
-    output = generate(
-        document,
-        input_file_type=InputFileType.JsonSchema,
-        output_model_type=DataModelType.PydanticV2BaseModel,
-        target_python_version=PythonVersion.PY_311,
-        use_standard_collections=True,
-        use_union_operator=True,
-        use_annotated=False,
-        field_constraints=False,
-        base_class=f"{names.package}._base.ApiModel",
-        disable_timestamp=True,
-        skip_root_model=True,
-        keep_model_order=True,
-        aliases=aliases,
-        formatters=[],
-    )
+    output = generate(document, aliases=aliases, **generator_options(names))
     assert isinstance(output, str)
     return sorted_imports(output, names.package)
 

@@ -23,6 +23,20 @@ def test_build_matches_committed_generated_folder() -> None:
     assert report.files_unchanged > 10
 
 
+def test_fresh_build_is_byte_for_byte_the_committed_folder(tmp_path: Path) -> None:
+    """A build with nothing on disk to reuse (no format or model cache) writes exactly generated/."""
+    build(COLLECTIONS, tmp_path, settings=SETTINGS)
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes()
+            for p in root.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and ".mypy_cache" not in p.parts
+        }
+
+    assert tree(tmp_path) == tree(REPO / "generated")
+
+
 def test_second_build_rewrites_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = build(COLLECTIONS, out, settings=SETTINGS)

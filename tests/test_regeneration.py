@@ -132,6 +132,7 @@ def test_second_build_writes_nothing_and_calls_no_formatter(tmp_path: Path, monk
 def test_unchanged_models_skip_datamodel_code_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """models.py is keyed by what it depends on: unchanged, it is reused without running the
     model generator; edited by hand or changed in the collection, it is generated again."""
+    import zgen.modelgen
     import zgen.pipeline
 
     source = write_source(tmp_path / "shop.json", shop())
@@ -151,9 +152,13 @@ def test_unchanged_models_skip_datamodel_code_generator(tmp_path: Path, monkeypa
     models.write_text(models.read_text(encoding="utf-8") + "\nHACK = 1\n", encoding="utf-8")
     assert build([source], out).files_written == 1 and calls == [1]
     assert tree(out) == pristine
+    monkeypatch.setattr(zgen.modelgen, "code_version", lambda: "another version of the generator")
+    report = build([source], out)
+    assert calls == [1, 1], "a new version of the model generator must run again"
+    assert [path.name for path in report.plan.write] == [MANIFEST]  # same models, new key recorded
     write_source(source, shop(extra_field=True))
     build([source], out)
-    assert calls == [1, 1] and models.read_text(encoding="utf-8") != pristine["shop_api/models.py"]
+    assert calls == [1, 1, 1] and models.read_text(encoding="utf-8") != pristine["shop_api/models.py"]
 
 
 def test_changed_source_formats_only_the_changed_files(tmp_path: Path) -> None:

@@ -5,102 +5,64 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
+
+from ._base import ApiModel
 
 
-class BulkWriteCreateBulkWriteJob(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteCreateBulkWriteJob(ApiModel):
     status: str
     code: str
     message: str
     details: BulkWriteCreateBulkWriteJobDetails
 
 
-class BulkWriteCreateBulkWriteJobDetails(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteCreateBulkWriteJobDetails(ApiModel):
     id: str
     created_by: BulkWriteCreateBulkWriteJobDetailsCreatedBy
 
 
-class BulkWriteCreateBulkWriteJobDetailsCreatedBy(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteCreateBulkWriteJobDetailsCreatedBy(ApiModel):
     id: str
     name: str
 
 
-class BulkWriteCreateBulkWriteJobError(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteCreateBulkWriteJobError(ApiModel):
     code: str
     details: BulkWriteCreateBulkWriteJobErrorDetails
     message: str
     status: str
 
 
-class BulkWriteCreateBulkWriteJobErrorDetails(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteCreateBulkWriteJobErrorDetails(ApiModel):
     api_name: str | None = None
 
 
-class BulkWriteCreateBulkWriteJobRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteCreateBulkWriteJobRequest(ApiModel):
     operation: str
     ignore_empty: bool
     callback: BulkWriteJobDetailsCallback
     resource: list[BulkWriteCreateBulkWriteJobRequestResource]
 
 
-class BulkWriteCreateBulkWriteJobRequestResource(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteCreateBulkWriteJobRequestResource(ApiModel):
     type: str
     module: BulkWriteCreateBulkWriteJobRequestResourceModule
     file_id: str
     field_mappings: list[BulkWriteCreateBulkWriteJobRequestResourceFieldMapping]
 
 
-class BulkWriteCreateBulkWriteJobRequestResourceFieldMapping(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteCreateBulkWriteJobRequestResourceFieldMapping(ApiModel):
     api_name: str
     index: int
     find_by: str | None = None
 
 
-class BulkWriteCreateBulkWriteJobRequestResourceModule(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteCreateBulkWriteJobRequestResourceModule(ApiModel):
     api_name: str
 
 
-class BulkWriteJobDetails(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteJobDetails(ApiModel):
     status: str
     character_encoding: str
     resource: list[BulkWriteJobDetailsResource]
@@ -113,20 +75,12 @@ class BulkWriteJobDetails(BaseModel):
     created_time: AwareDatetime
 
 
-class BulkWriteJobDetailsCallback(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteJobDetailsCallback(ApiModel):
     url: str
     method: str
 
 
-class BulkWriteJobDetailsResource(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteJobDetailsResource(ApiModel):
     status: str
     type: str
     module: BulkWriteJobDetailsResourceModule
@@ -135,11 +89,7 @@ class BulkWriteJobDetailsResource(BaseModel):
     code: str | None = None
 
 
-class BulkWriteJobDetailsResourceFieldMapping(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteJobDetailsResourceFieldMapping(ApiModel):
     api_name: str
     index: int
     format: Any
@@ -148,11 +98,7 @@ class BulkWriteJobDetailsResourceFieldMapping(BaseModel):
     default_value: Any
 
 
-class BulkWriteJobDetailsResourceFile(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteJobDetailsResourceFile(ApiModel):
     status: str
     name: str
     added_count: int
@@ -161,48 +107,28 @@ class BulkWriteJobDetailsResourceFile(BaseModel):
     total_count: int
 
 
-class BulkWriteJobDetailsResourceModule(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteJobDetailsResourceModule(ApiModel):
     id: str
     api_name: str
 
 
-class BulkWriteJobDetailsResult(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteJobDetailsResult(ApiModel):
     download_url: str
 
 
-class BulkWriteUploadFile(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteUploadFile(ApiModel):
     status: str
     code: str
     message: str
     details: BulkWriteUploadFileDetails
 
 
-class BulkWriteUploadFileDetails(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class BulkWriteUploadFileDetails(ApiModel):
     file_id: str
     created_time: AwareDatetime
 
 
-class ErrorResponse(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+class ErrorResponse(ApiModel):
     code: str
     details: dict[str, Any]
     message: str
