@@ -37,7 +37,7 @@ from zgen.render import docstring, environment, literal, render
 CHEAP = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 # No shrinking in the heavy tier: each example is a build and two interpreters; the failing batch is printed whole.
 HEAVY = settings(
-    max_examples=3,
+    max_examples=10,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -178,7 +178,7 @@ def surface(data: dict[str, Any]) -> tuple[dict[str, Any], dict[Any, Any]]:
     return classes, methods
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(collections_and_addition())
 def test_adding_a_request_changes_no_existing_model_or_method(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
     before, after = pair
@@ -192,7 +192,7 @@ def test_adding_a_request_changes_no_existing_model_or_method(pair: tuple[dict[s
     assert len(methods_after) == len(methods_before) + 1
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(collections_and_addition())
 def test_removing_a_request_changes_no_remaining_model_or_method(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
     smaller, larger = pair
