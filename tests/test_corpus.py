@@ -73,6 +73,17 @@ def test_mypy_strict_is_clean(corpus: CorpusBuild) -> None:
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
 
 
+def test_pyright_is_clean(corpus: CorpusBuild) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pyright", "--pythonpath", sys.executable, "."],
+        cwd=corpus.output,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+
+
 def test_ruff_is_clean(corpus: CorpusBuild) -> None:
     """The generated code passes this project's ruff rules (typographic quotes in docstrings that
     quote the collection aside, as for generated/)."""
