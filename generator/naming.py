@@ -111,7 +111,6 @@ class Names:
     aliases: tuple[tuple[str, str], ...]  # (alias, class name), sorted
     fields: dict[int, tuple[tuple[str, str], ...]]  # shape id -> ((key, field name), ...) in order
     forms: tuple[str, ...]  # per operation: TypedDict name of its form body ("" when none)
-    form_fields: tuple[dict[str, str], ...]  # unused keys kept for symmetry: key -> key
     fixtures: tuple[tuple[str, ...], ...]  # per operation, per example: fixture name
     test_modules: tuple[str, ...]  # per operation: module name of its tests
 
@@ -406,7 +405,6 @@ def assign(api: Api, inferred: Inferred, package: str | None = None, overrides: 
         aliases=tuple(aliases),
         fields=fields,
         forms=tuple(forms),
-        form_fields=tuple({} for _ in api.operations),
         fixtures=fixture_names(api, ns_paths, methods),
         test_modules=test_modules,
     )

@@ -315,7 +315,8 @@ def status_error_class(status: int) -> str:
     }.get(status, "ClientError")
 
 
-def sample_value(op: Operation, key: str, default: str | None) -> str:
+def sample_value(default: str | None) -> str:
+    """The value a generated test passes for a path parameter."""
     return default if default is not None else "1"
 
 
@@ -438,7 +439,7 @@ def render_tests(api: Api, inferred: Inferred, names: Names, env: jinja2.Environ
     secret_names = sorted(names.client_vars[v.key] for v in api.variables if v.secret)
     for index, op in enumerate(api.operations):
         params = names.params[index]
-        values = {p.key: sample_value(op, p.key, p.default) for p in op.params if p.location == "path"}
+        values = {p.key: sample_value(p.default) for p in op.params if p.location == "path"}
         path = sample_path(op, values)
         args = [f"{params[p.key]}={literal(values[p.key])}" for p in op.params if p.location == "path" and p.default is None]
         if op.body is not None:
