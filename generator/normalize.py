@@ -560,7 +560,8 @@ def parse_headers(state: _State, raw: Any, place: str) -> tuple[tuple[tuple[str,
         if lower in SECRET_HEADERS or looks_secret(lower):
             literal = "".join(text for kind, text in template if kind == "text").strip()
             variables = [text for kind, text in template if kind == "var"]
-            if (literal and not variables) or (literal and literal.lower() not in {"bearer", "basic", "token"}):
+            # A scheme word before a variable ("Bearer {{token}}") is not a secret; any other text is.
+            if literal and (not variables or literal.lower() not in {"bearer", "basic", "token"}):
                 cred = state.literal_secret(re.sub(r"[^a-z0-9]+", "_", lower).strip("_") or "secret", f"{place} (header `{key}`)", f"header `{key}`")
                 headers[key] = (("var", cred),)
                 continue
