@@ -29,7 +29,7 @@ from zgen.infer import infer
 from zgen.load import LoadedCollection, check_collection
 from zgen.modelgen import generate_models
 from zgen.naming import assign
-from zgen.normalize import looks_secret, normalize
+from zgen.normalize import VAR_RE, looks_secret, normalize
 from zgen.pipeline import build
 from zgen.redact import redact_json
 from zgen.render import docstring, environment, literal, render
@@ -267,7 +267,11 @@ def plain_query_values(data: dict[str, Any]) -> list[str]:
         item = stack.pop()
         stack.extend(item.get("item", []))
         if "request" in item:
-            seen: set[str] = set()
+            # a query key that names a `:path` variable of the same request is sent in the path
+            segments = item["request"]["url"]["path"]
+            path_keys = {segment[1:] for segment in segments if segment.startswith(":") and len(segment) > 1}
+            path_keys |= {match.group(1) for segment in segments for match in VAR_RE.finditer(segment)}
+            seen: set[str] = set(path_keys)
             for entry in item["request"]["url"]["query"]:
                 key, value = entry["key"], entry["value"]
                 first = key not in seen
