@@ -144,3 +144,16 @@ def test_collection_builds_the_same_from_any_directory(tmp_path: Path, monkeypat
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["build", "--check", "-q", *map(str, COLLECTIONS), "-o", str(REPO / "generated")])
     assert result.exit_code == 0, result.output
+
+
+def test_job_details_is_the_seed_request_exactly() -> None:
+    """collections/ holds the seed document's "Job Details" item as given, in a "Bulk Write" folder."""
+    import json
+
+    seed = (REPO.parent / "shared" / "seed" / "000_4a45a4116aa0a3c7.txt").read_text(encoding="utf-8")
+    text = seed[seed.index("Postman Collection Item JSON") :]
+    item, _ = json.JSONDecoder().raw_decode(text[text.index("{") :])
+    data = json.loads((REPO / "collections" / "zoho_crm_bulk_write.json").read_text(encoding="utf-8"))
+    folder = next(entry for entry in data["item"] if entry["name"] == "Bulk Write")
+    assert next(entry for entry in folder["item"] if entry["name"] == "Job Details") == item
+    assert len(item["response"]) == 6
