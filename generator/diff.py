@@ -195,29 +195,27 @@ def compare_fields(was: Endpoint, now: Endpoint) -> list[Change]:
     return changes
 
 
+# How each kind of change reads in the text report.
+CHANGE_TEXT = {
+    "request-added": "added request {where} ({subject})",
+    "request-removed": "removed request {where} ({subject})",
+    "request-renamed": "renamed request {old} -> {new} ({subject})",
+    "param-added": "added parameter {where}({subject}: {new})",
+    "param-removed": "removed parameter {where}({subject})",
+    "param-required": "parameter {where}({subject}) is now required",
+    "field-added": "added field {where} -> {subject}: {new}",
+    "field-removed": "removed field {where} -> {subject}: {old}",
+    "field-type": "changed type of {where} -> {subject}: {old} -> {new}",
+}
+
+
 def render_text(result: DiffResult) -> str:
     lines = [f"zgen diff: {result.old} -> {result.new}"]
     for change in result.changes:
         mark = "  BREAKING" if change.breaking else ""
-        where = change.request
-        if change.kind == "request-added":
-            text = f"added request {where} ({change.subject})"
-        elif change.kind == "request-removed":
-            text = f"removed request {where} ({change.subject})"
-        elif change.kind == "request-renamed":
-            text = f"renamed request {change.old} -> {change.new} ({change.subject})"
-        elif change.kind == "param-added":
-            text = f"added parameter {where}({change.subject}: {change.new})"
-        elif change.kind == "param-removed":
-            text = f"removed parameter {where}({change.subject})"
-        elif change.kind == "param-required":
-            text = f"parameter {where}({change.subject}) is now required"
-        elif change.kind == "field-added":
-            text = f"added field {where} -> {change.subject}: {change.new}"
-        elif change.kind == "field-removed":
-            text = f"removed field {where} -> {change.subject}: {change.old}"
-        else:
-            text = f"changed type of {where} -> {change.subject}: {change.old} -> {change.new}"
+        text = CHANGE_TEXT[change.kind].format(
+            where=change.request, subject=change.subject, old=change.old, new=change.new
+        )
         lines.append(f"  {text}{mark}")
     breaking = sum(1 for change in result.changes if change.breaking)
     if not result.changes:
