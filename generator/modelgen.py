@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import sys
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ def schema_document(inferred: Inferred, names: Names) -> tuple[dict[str, Any], d
     return {"$defs": defs}, aliases
 
 
-def generator_options(names: Names) -> dict[str, Any]:
+def generator_options(package: str) -> dict[str, Any]:
     """The options of the datamodel-code-generator call (besides the schema and field names)."""
     return {
         "input_file_type": InputFileType.JsonSchema,
@@ -81,7 +82,7 @@ def generator_options(names: Names) -> dict[str, Any]:
         "use_union_operator": True,
         "use_annotated": False,
         "field_constraints": False,
-        "base_class": f"{names.package}._base.ApiModel",
+        "base_class": f"{package}._base.ApiModel",
         "disable_timestamp": True,
         "skip_root_model": True,
         "keep_model_order": True,
@@ -89,25 +90,41 @@ def generator_options(names: Names) -> dict[str, Any]:
     }
 
 
-def models_key(inferred: Inferred, names: Names) -> str:
-    """A digest of everything the models source depends on: the schema, the field names, the
-    generator's version and options, and this module's own code (which post-processes the output).
-    When it is unchanged since the last build, models.py on disk is still right and
-    datamodel-code-generator need not run."""
+@dataclass(frozen=True)
+class ModelsInput:
+    """What the models source is made from: the schema of every shape, the field names (scoped
+    aliases) and the package. Built once per collection, it gives both the cache key and the source."""
+
+    document: dict[str, Any]
+    aliases: dict[str, str]
+    package: str
+
+    def key(self) -> str:
+        """A digest of everything the models source depends on: the schema, the field names, the
+        generator's version and options, and this module's own code (which post-processes the
+        output). When it is unchanged since the last build, models.py on disk is still right and
+        datamodel-code-generator need not run."""
+        options = {key: str(value) for key, value in generator_options(self.package).items()}
+        text = json.dumps([code_version(), options, self.document, self.aliases], sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+    def generate(self) -> str:
+        """Python source of the pydantic models (without a file header); empty when there are none."""
+        if not self.document["$defs"]:
+            return ""
+        output = generate(self.document, aliases=self.aliases, **generator_options(self.package))
+        assert isinstance(output, str)
+        return sorted_imports(output, self.package)
+
+
+def models_input(inferred: Inferred, names: Names) -> ModelsInput:
     document, aliases = schema_document(inferred, names)
-    options = {key: str(value) for key, value in generator_options(names).items()}
-    text = json.dumps([code_version(), options, document, aliases], sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return ModelsInput(document, aliases, names.package)
 
 
 def generate_models(inferred: Inferred, names: Names) -> str:
     """Python source of the pydantic models (without a file header); empty when there are none."""
-    if not inferred.shapes:
-        return ""
-    document, aliases = schema_document(inferred, names)
-    output = generate(document, aliases=aliases, **generator_options(names))
-    assert isinstance(output, str)
-    return sorted_imports(output, names.package)
+    return models_input(inferred, names).generate()
 
 
 def sorted_imports(source: str, package: str) -> str:

@@ -33,12 +33,23 @@ RESERVED_CLIENT_ARGS = {
     "base_url", "timeout", "max_retries", "http_client", "auth", "default_headers", "self",
     "auth_header", "auth_prefix", "retry_all_methods", "on_unauthorized",
 }
+# The error class the generated package raises for each status; other 4xx: ClientError, 5xx:
+# InternalServerError. errors.py.jinja and the generated tests both take it from here.
+STATUS_ERRORS = {
+    400: "BadRequestError",
+    401: "AuthenticationError",
+    403: "PermissionDeniedError",
+    404: "NotFoundError",
+    409: "ConflictError",
+    422: "UnprocessableEntityError",
+    429: "RateLimitError",
+}
+# Names the generated package defines or imports next to the models: no model may take them.
 RESERVED_CLASSES = {
     "Client", "AsyncClient", "BaseModel", "ConfigDict", "Field", "RootModel", "AwareDatetime", "Any",
     "UUID", "TypedDict", "NotRequired", "Required", "Literal", "Optional", "Union", "None", "True", "False",
     "ApiError", "ApiStatusError", "ApiConnectionError", "ApiTimeoutError", "ApiResponseValidationError",
-    "BadRequestError", "AuthenticationError", "PermissionDeniedError", "NotFoundError", "ConflictError",
-    "UnprocessableEntityError", "RateLimitError", "ClientError", "InternalServerError", "RawResponse",
+    "ClientError", "InternalServerError", "RawResponse", "ApiModel", *STATUS_ERRORS.values(),
     "FileInput", "Timeout", "NotGiven", "Annotated", "Mapping", "Sequence", "IO", "Path", "Enum",
 }
 # Attributes of pydantic.BaseModel (and types used in annotations) that a field must not shadow.
@@ -275,13 +286,21 @@ def model_names(inferred: Inferred, prefixes: list[str], taken: set[str]) -> tup
                 break
         else:
             name, _, position = candidates[shape.id][0]
-            names[shape.id] = unique(name + "Variant", taken, "Variant")
+            names[shape.id] = collision_name(name, shape, identity, taken)
+            taken.add(names[shape.id])
             canonical_usage[shape.id] = position
     aliases: set[tuple[str, str]] = set()
+    owner = {name: shape_id for shape_id, name in names.items()}
     for shape in inferred.shapes:
         for name, _, _ in candidates[shape.id]:
             if name != names[shape.id] and name not in taken:
                 aliases.add((name, names[shape.id]))
+            elif owner.get(name, shape.id) != shape.id:
+                # Another shape holds the name: this shape's own variant of it stays importable, so
+                # a shape once named so keeps that name when a new request lends it another.
+                variant = collision_name(name, shape, identity, set())
+                if variant != names[shape.id] and variant not in taken:
+                    aliases.add((variant, names[shape.id]))
     alias_names: set[str] = set()
     kept = []
     for alias, target in sorted(aliases):
@@ -290,6 +309,18 @@ def model_names(inferred: Inferred, prefixes: list[str], taken: set[str]) -> tup
             kept.append((alias, target))
     taken.update(alias_names)
     return names, kept, canonical_usage
+
+
+def collision_name(name: str, shape: Shape, identity: dict[int, str], taken: set[str]) -> str:
+    """The name of a shape whose every candidate another shape holds: the candidate and the shape's
+    own keys (`GetUserAddressWithTags`), so it depends on this shape alone, never on which other
+    requests exist; letters from its structure are added only if that, too, is taken."""
+    keys = [pascal(words(f.key)[:MAX_WORDS] or non_ascii_words(f.key)) for f in shape.fields[:3]]
+    stem = f"{name}With{''.join(keys)}" if keys else f"{name}Empty"
+    if stem not in taken:
+        return stem
+    digest = hashlib.sha256(identity[shape.id].encode("utf-8", "surrogatepass")).hexdigest()
+    return unique(stem + "".join(chr(ord("A") + int(c, 16)) for c in digest[:4]), taken, "X")
 
 
 def structural_keys(inferred: Inferred) -> dict[int, str]:

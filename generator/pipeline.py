@@ -16,7 +16,7 @@ from .environment import EnvironmentValues, load_environment
 from .infer import Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
-from .modelgen import generate_models, models_key
+from .modelgen import models_input
 from .naming import Names, assign
 from .normalize import normalize
 from .render import environment as template_environment
@@ -165,7 +165,8 @@ def build(
         with _timed(report, "render"):
             # models.py is rendered around a marker first: keyed by everything it depends on, it
             # is taken from disk when unchanged, and datamodel-code-generator runs only otherwise.
-            marker = f"# zgen:models {models_key(inferred, names)}\n"
+            models = models_input(inferred, names)
+            marker = f"# zgen:models {models.key()}\n"
             if chosen.templates not in template_envs:
                 template_envs[chosen.templates] = template_environment(chosen.templates)
             package = render(api, inferred, names, marker, template_envs[chosen.templates])
@@ -173,7 +174,7 @@ def build(
             keys[models_path] = source_key(package.files[models_path])
         if not reusable(output, models_path, keys[models_path]):
             with _timed(report, "infer"):
-                models_source = generate_models(inferred, names)
+                models_source = models.generate()
             package.files[models_path] = package.files[models_path].replace(marker, models_source, 1)
         rendered[package.package] = package.files
         origin[package.package] = analysis.loaded.file

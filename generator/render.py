@@ -21,7 +21,7 @@ import jinja2
 from . import __version__
 from .infer import Inferred, TypeRef
 from .ir import Api, AuthSpec, Example, Operation, Template
-from .naming import Names
+from .naming import STATUS_ERRORS, Names
 from .redact import redact_body, redact_headers
 
 TEST_BASE_URL = "https://api.test"
@@ -186,7 +186,8 @@ def operation_view(api: Api, index: int, inferred: Inferred, names: Names, impor
             args.append(Arg(name, "str | None", literal(param.default), param.description))
     body_arg = names.body_arg[index]
     constant: list[tuple[str, str]] = [("", literal(op.method))]
-    call: list[tuple[str, str]] = [("", operation_constant(names, index)), ("", path_expr), ("", "options")]
+    constant_name = operation_constant(names, index)
+    call: list[tuple[str, str]] = [("", constant_name), ("", path_expr), ("", "options")]
     returns, spec, error = response_types(inferred.operations[index], names, imports)
     constant.append(("", spec))
     if error != "None":
@@ -236,7 +237,7 @@ def operation_view(api: Api, index: int, inferred: Inferred, names: Names, impor
     optional = [a for a in args if a.default is not None]
     ordered = required + optional
     return OpView(
-        constant=operation_constant(names, index),
+        constant=constant_name,
         operation=constant,
         method=names.methods[index],
         doc=docstring(op.description or f"{op.method} {op.name or 'request'}"),
@@ -307,12 +308,10 @@ class TestCase:
 
 
 def status_error_class(status: int) -> str:
+    """The error class the generated client raises for a status (as errors.status_error_class does)."""
     if status >= 500:
         return "InternalServerError"
-    return {
-        400: "BadRequestError", 401: "AuthenticationError", 403: "PermissionDeniedError", 404: "NotFoundError",
-        409: "ConflictError", 422: "UnprocessableEntityError", 429: "RateLimitError",
-    }.get(status, "ClientError")
+    return STATUS_ERRORS.get(status, "ClientError")
 
 
 def sample_value(default: str | None) -> str:
@@ -384,6 +383,7 @@ def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: 
             )
     context: dict[str, Any] = {
         "header": header,
+        "status_errors": sorted(STATUS_ERRORS.items()),
         "package": pkg,
         "title": api.title,
         "api_doc": docstring(api.description or api.title),

@@ -203,3 +203,17 @@ def test_removing_a_request_changes_no_remaining_model_or_method(pair: tuple[dic
     # A model the smaller collection has is the same model in the larger one, under the same name.
     for name, fields in classes_small.items():
         assert classes_large.get(name) == fields, f"model {name} differs"
+
+
+def test_a_model_never_takes_a_name_the_package_itself_uses() -> None:
+    """models.py imports ApiModel, __init__ exports Client and the error classes: a request named
+    like one of them gets a model named otherwise."""
+    data = collection(
+        request("Api Model", "https://api.test/a", responses=[response("ok", 200, {"a": 1})]),
+        request("Not Found Error", "https://api.test/b", responses=[response("ok", 200, {"b": 1})]),
+        request("Client", "https://api.test/c", responses=[response("ok", 200, {"c": 1})]),
+    )
+    _, _, names = stages(data)
+    models = set(names.models.values()) | {alias for alias, _ in names.aliases}
+    assert models.isdisjoint({"ApiModel", "NotFoundError", "Client"})
+    assert {"ApiModelModel", "NotFoundErrorModel", "ClientModel"} <= models

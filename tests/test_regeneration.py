@@ -139,14 +139,14 @@ def test_unchanged_models_skip_datamodel_code_generator(tmp_path: Path, monkeypa
     out = tmp_path / "out"
     build([source], out)
     pristine = tree(out)
-    real = zgen.pipeline.generate_models
+    real = zgen.modelgen.ModelsInput.generate
     calls: list[int] = []
 
-    def counted(*args: Any, **kwargs: Any) -> str:
+    def counted(self: zgen.modelgen.ModelsInput) -> str:
         calls.append(1)
-        return real(*args, **kwargs)
+        return real(self)
 
-    monkeypatch.setattr(zgen.pipeline, "generate_models", counted)
+    monkeypatch.setattr(zgen.modelgen.ModelsInput, "generate", counted)
     assert build([source], out).files_written == 0 and calls == []
     models = out / "shop_api" / "models.py"
     models.write_text(models.read_text(encoding="utf-8") + "\nHACK = 1\n", encoding="utf-8")
