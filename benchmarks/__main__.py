@@ -3,8 +3,8 @@
 Every zgen build runs in a fresh child process (``python -c <script>``) that
 calls ``zgen.pipeline.build`` and prints its report as JSON; the parent takes
 the child's wall time and peak RSS from ``os.wait4``.  The zgen measured is
-the one in this repository (``generator/`` mapped to the import name ``zgen``
-through a symlink shim in the scratch folder), not whatever is installed.
+the one in this repository (``generator/`` first on ``PYTHONPATH``), not
+whatever is installed.
 
 Benchmarks print figures and assert nothing: the exit code is 0 unless the
 command line is wrong.
@@ -75,38 +75,10 @@ print("@@ZGEN_BENCH@@" + json.dumps(out), flush=True)
 """
 
 
-def zgen_shim(scratch: Path) -> Path:
-    """A folder for PYTHONPATH where ``zgen`` is this repo's generator/ and
-    ``zgen.templates`` its templates/ (the same mapping as pyproject.toml).
-
-    ``shim/zgen/__init__.py`` points the package's ``__path__`` at generator/
-    (so modules added while the generator is being edited are found too) and
-    at a folder holding a ``templates`` link to templates/.
-    """
-    shim = scratch / "shim"
-    pkg = shim / "zgen"
-    extra = shim / "zgen-extra"
-    for path in (pkg, extra):
-        if path.is_symlink() or path.is_file():
-            path.unlink()
-        elif path.exists():
-            shutil.rmtree(path)
-        path.mkdir(parents=True)
-    (extra / "templates").symlink_to(REPO / "templates")
-    init = REPO / "generator" / "__init__.py"
-    (pkg / "__init__.py").write_text(
-        f"__path__ = [{str(REPO / 'generator')!r}, {str(extra)!r}]\n"
-        f"__file__ = {str(init)!r}\n"
-        f"exec(compile(open(__file__, encoding='utf-8').read(), __file__, 'exec'))\n",
-        encoding="utf-8",
-    )
-    return shim
-
-
 def zgen_available() -> str | None:
     """None if this repo's zgen pipeline exists, else the reason it does not."""
-    if not (REPO / "generator" / "pipeline.py").exists():
-        return f"{REPO / 'generator' / 'pipeline.py'} does not exist yet"
+    if not (REPO / "generator" / "zgen" / "pipeline.py").exists():
+        return f"{REPO / 'generator' / 'zgen' / 'pipeline.py'} does not exist yet"
     return None
 
 
@@ -126,8 +98,8 @@ class BuildResult:
 
 def _child_env(scratch: Path) -> dict[str, str]:
     env = dict(os.environ)
-    shim = zgen_shim(scratch)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(shim), env.get("PYTHONPATH", "")) if p)
+    source = str(REPO / "generator")  # the import name is the folder: generator/zgen
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH", "")) if p)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
@@ -394,9 +366,11 @@ def markdown(run: Run, seed: int) -> str:
         row(
             "rebuild files written / unchanged",
             [
-                f"{s.rebuild.files_written} / {s.rebuild.files_unchanged}"
-                if s.rebuild and s.rebuild.ok
-                else "n/a"
+                (
+                    f"{s.rebuild.files_written} / {s.rebuild.files_unchanged}"
+                    if s.rebuild and s.rebuild.ok
+                    else "n/a"
+                )
                 for s in sizes
             ],
         )

@@ -21,7 +21,7 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = REPO / "tests" / "corpus"
 V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 
 
@@ -32,17 +32,23 @@ def collection(*items: dict[str, Any], name: str = "Test API", **extra: Any) -> 
 
 def request(
     name: str,
-    url: str,
+    url: str | dict[str, Any],
     *,
     method: str = "GET",
     responses: list[dict[str, Any]] | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     """A request item; `fields` go into the request object (header, body, auth...)."""
-    return {"name": name, "request": {"method": method, "url": url, **fields}, "response": responses or []}
+    return {
+        "name": name,
+        "request": {"method": method, "url": url, **fields},
+        "response": responses or [],
+    }
 
 
-def response(name: str, code: int, body: Any, content_type: str = "application/json") -> dict[str, Any]:
+def response(
+    name: str, code: int, body: Any, content_type: str = "application/json"
+) -> dict[str, Any]:
     """A saved response; dict and list bodies are serialised as JSON."""
     text = body if isinstance(body, str) else json.dumps(body)
     return {
@@ -61,7 +67,9 @@ Builder = Callable[..., tuple[BuildReport, Path]]
 def build_collection(tmp_path: Path) -> Builder:
     """Write a collection dict to a file and build it; returns the report and the output folder."""
 
-    def run(data: dict[str, Any], *, file: str = "api.json", package: str | None = None) -> tuple[BuildReport, Path]:
+    def run(
+        data: dict[str, Any], *, file: str = "api.json", package: str | None = None
+    ) -> tuple[BuildReport, Path]:
         source = tmp_path / file
         source.write_text(json.dumps(data), encoding="utf-8")
         output = tmp_path / "out"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import black
 import pytest
 import zgen.pipeline
+import zgen.render
 import zgen.write
 from conftest import collection, request, response
 from zgen.pipeline import build
@@ -33,11 +35,28 @@ def first_version() -> dict[str, Any]:
         {
             "name": "Users",
             "item": [
-                request("List users", "https://api.example.test/users", responses=[response("ok", 200, {"users": [{"id": 1}]})]),
-                request("Get user", "https://api.example.test/users/:id", responses=[response("found", 200, {"id": 1, "name": "Ada"})]),
+                request(
+                    "List users",
+                    "https://api.example.test/users",
+                    responses=[response("ok", 200, {"users": [{"id": 1}]})],
+                ),
+                request(
+                    "Get user",
+                    "https://api.example.test/users/:id",
+                    responses=[response("found", 200, {"id": 1, "name": "Ada"})],
+                ),
             ],
         },
-        {"name": "Orders", "item": [request("List orders", "https://api.example.test/orders", responses=[response("ok", 200, [{"id": 7}])])]},
+        {
+            "name": "Orders",
+            "item": [
+                request(
+                    "List orders",
+                    "https://api.example.test/orders",
+                    responses=[response("ok", 200, [{"id": 7}])],
+                )
+            ],
+        },
         name="Shop",
     )
 
@@ -48,11 +67,29 @@ def second_version() -> dict[str, Any]:
         {
             "name": "Users",
             "item": [
-                request("List users", "https://api.example.test/users", responses=[response("ok", 200, {"users": [{"id": 1, "email": "a@x.test"}]})]),
-                request("Get user", "https://api.example.test/users/:id", responses=[response("missing", 404, {"code": "NOT_FOUND"})]),
+                request(
+                    "List users",
+                    "https://api.example.test/users",
+                    responses=[response("ok", 200, {"users": [{"id": 1, "email": "a@x.test"}]})],
+                ),
+                request(
+                    "Get user",
+                    "https://api.example.test/users/:id",
+                    responses=[response("missing", 404, {"code": "NOT_FOUND"})],
+                ),
             ],
         },
-        {"name": "Payments", "item": [request("Pay", "https://api.example.test/pay", method="POST", responses=[response("ok", 201, {"paid": True})])]},
+        {
+            "name": "Payments",
+            "item": [
+                request(
+                    "Pay",
+                    "https://api.example.test/pay",
+                    method="POST",
+                    responses=[response("ok", 201, {"paid": True})],
+                )
+            ],
+        },
         name="Shop",
     )
 
@@ -68,7 +105,9 @@ def previous(tmp_path: Path) -> tuple[Path, Path, Snapshot]:
     return source, out, snapshot(out)
 
 
-def fail_on_call(real: Callable[..., Any], n: int, error: BaseException) -> tuple[Callable[..., Any], list[int]]:
+def fail_on_call(
+    real: Callable[..., Any], n: int, error: BaseException
+) -> tuple[Callable[..., Any], list[int]]:
     """A wrapper of `real` that raises `error` on its n-th call (1-based) and passes every other call."""
     calls = [0]
 
@@ -81,7 +120,9 @@ def fail_on_call(real: Callable[..., Any], n: int, error: BaseException) -> tupl
     return wrapper, calls
 
 
-def test_the_second_version_changes_adds_and_removes(previous: tuple[Path, Path, Snapshot], tmp_path: Path) -> None:
+def test_the_second_version_changes_adds_and_removes(
+    previous: tuple[Path, Path, Snapshot], tmp_path: Path
+) -> None:
     """The scenario is worth testing: a clean build of the second version writes, changes and removes files."""
     source, out, before = previous
     shutil.copytree(out, tmp_path / "clean")
@@ -92,12 +133,17 @@ def test_the_second_version_changes_adds_and_removes(previous: tuple[Path, Path,
     assert any(before[k] != after[k] for k in before.keys() & after.keys())
 
 
-def test_failure_while_rendering(previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_failure_while_rendering(
+    previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """A second collection fails in render after the first rendered: nothing is written."""
     source, out, before = previous
     other = tmp_path / "other.json"
-    other.write_text(json.dumps(collection(request("Ping", "https://x.test/ping"), name="Other")), encoding="utf-8")
-    wrapper, calls = fail_on_call(zgen.pipeline.render, 2, RuntimeError("render exploded"))
+    other.write_text(
+        json.dumps(collection(request("Ping", "https://x.test/ping"), name="Other")),
+        encoding="utf-8",
+    )
+    wrapper, calls = fail_on_call(zgen.render.render, 2, RuntimeError("render exploded"))
     monkeypatch.setattr(zgen.pipeline, "render", wrapper)
     with pytest.raises(RuntimeError, match="render exploded"):
         build([source, other], out)
@@ -106,7 +152,9 @@ def test_failure_while_rendering(previous: tuple[Path, Path, Snapshot], monkeypa
 
 
 @pytest.mark.parametrize("n", [1, 3, 6])
-def test_failure_while_formatting(previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+def test_failure_while_formatting(
+    previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch, n: int
+) -> None:
     """black raises on its n-th call: nothing is written."""
     source, out, before = previous
     wrapper, calls = fail_on_call(black.format_str, n, RuntimeError("black exploded"))
@@ -124,7 +172,9 @@ def planned(source: Path, out: Path) -> zgen.write.Plan:
     return report.plan
 
 
-def count_calls(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, run: Callable[[], None]) -> int:
+def count_calls(
+    monkeypatch: pytest.MonkeyPatch, target: Any, name: str, run: Callable[[], None]
+) -> int:
     wrapper, calls = fail_on_call(getattr(target, name), 0, RuntimeError("never"))
     monkeypatch.setattr(target, name, wrapper)
     run()
@@ -132,57 +182,67 @@ def count_calls(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, run: Ca
     return calls[0]
 
 
-def test_failure_of_any_move_into_place(previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_failure_of_any_move_into_place(
+    previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """os.replace fails on its k-th call, for every k of a whole apply: the folder is as it was."""
     source, out, before = previous
     plan = planned(source, out)
     pristine = tmp_path / "pristine"
     shutil.copytree(out, pristine)
-    total = count_calls(monkeypatch, zgen.write.os, "replace", lambda: apply(plan))
+    total = count_calls(monkeypatch, os, "replace", lambda: apply(plan))
     assert total >= len(plan.write)
     for k in range(1, total + 1):
         shutil.rmtree(out)
         shutil.copytree(pristine, out)
         wrapper, _ = fail_on_call(os.replace, k, OSError(28, "No space left on device"))
-        monkeypatch.setattr(zgen.write.os, "replace", wrapper)
+        monkeypatch.setattr(os, "replace", wrapper)
         with pytest.raises(OSError, match="No space left"):
             apply(plan)
         monkeypatch.undo()
-        assert snapshot(out) == before, f"os.replace failing on call {k} of {total} changed the output"
+        assert (
+            snapshot(out) == before
+        ), f"os.replace failing on call {k} of {total} changed the output"
 
 
-def test_failure_while_staging(previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_failure_while_staging(
+    previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """Writing a temporary file fails (disk full) midway: no temporary file or folder is left behind."""
     source, out, before = previous
     plan = planned(source, out)
     total = len(plan.write)
     for k in (1, total // 2, total):
-        wrapper, _ = fail_on_call(zgen.write.tempfile.mkstemp, k, OSError(28, "No space left on device"))
-        monkeypatch.setattr(zgen.write.tempfile, "mkstemp", wrapper)
+        wrapper, _ = fail_on_call(tempfile.mkstemp, k, OSError(28, "No space left on device"))
+        monkeypatch.setattr(tempfile, "mkstemp", wrapper)
         with pytest.raises(OSError, match="No space left"):
             apply(plan)
         monkeypatch.undo()
         assert snapshot(out) == before, f"mkstemp failing on call {k} changed the output"
 
 
-def test_interrupt_while_building(previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupt_while_building(
+    previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Ctrl-C during the build (KeyboardInterrupt from render) leaves the output as it was."""
     source, out, before = previous
-    wrapper, _ = fail_on_call(zgen.pipeline.render, 1, KeyboardInterrupt())
+    wrapper, _ = fail_on_call(zgen.render.render, 1, KeyboardInterrupt())
     monkeypatch.setattr(zgen.pipeline, "render", wrapper)
     with pytest.raises(KeyboardInterrupt):
         build([source], out)
     assert snapshot(out) == before
 
 
-def test_a_successful_build_after_a_failure(previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_successful_build_after_a_failure(
+    previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """After a failed build, the next build gives the same bytes as a build that never failed."""
     source, out, _ = previous
     clean = tmp_path / "clean"
     shutil.copytree(out, clean)
     build([source], clean)
     wrapper, _ = fail_on_call(os.replace, 2, OSError(5, "I/O error"))
-    monkeypatch.setattr(zgen.write.os, "replace", wrapper)
+    monkeypatch.setattr(os, "replace", wrapper)
     with pytest.raises(OSError):
         build([source], out)
     monkeypatch.undo()

@@ -18,7 +18,16 @@ SECRET = "live-secret-token-0000"
 
 def ping(name: str = "Ping API") -> dict[str, Any]:
     return collection(
-        {"name": "Health", "item": [request("Ping", "{{host}}/ping", responses=[response("ok", 200, {"ok": True, "at": "2024-01-02"})])]},
+        {
+            "name": "Health",
+            "item": [
+                request(
+                    "Ping",
+                    "{{host}}/ping",
+                    responses=[response("ok", 200, {"ok": True, "at": "2024-01-02"})],
+                )
+            ],
+        },
         name=name,
         variable=[{"key": "host", "value": "https://ping.example.test"}],
     )
@@ -32,7 +41,9 @@ def project(root: Path, toml: str, **collections: dict[str, Any]) -> Path:
     return root
 
 
-def test_bare_build_reads_tool_zgen_with_environment_and_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bare_build_reads_tool_zgen_with_environment_and_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = project(
         tmp_path / "proj",
         """
@@ -53,39 +64,67 @@ path = "collections/other.json"
     )
     (root / "envs").mkdir()
     (root / "envs" / "prod.json").write_text(
-        json.dumps({"values": [{"key": "host", "value": "https://prod.example.test", "type": "default", "enabled": True}, {"key": "token", "value": SECRET, "type": "secret"}]}),
+        json.dumps(
+            {
+                "values": [
+                    {
+                        "key": "host",
+                        "value": "https://prod.example.test",
+                        "type": "default",
+                        "enabled": True,
+                    },
+                    {"key": "token", "value": SECRET, "type": "secret"},
+                ]
+            }
+        ),
         encoding="utf-8",
     )
     (root / "tpl").mkdir()
-    (root / "tpl" / "conftest.py.jinja").write_text((REPO / "docs" / "examples" / "templates" / "conftest.py.jinja").read_text(), encoding="utf-8")
+    (root / "tpl" / "conftest.py.jinja").write_text(
+        (REPO / "docs" / "examples" / "templates" / "conftest.py.jinja").read_text(),
+        encoding="utf-8",
+    )
     monkeypatch.chdir(root)
     result = CliRunner().invoke(main, ["build"])
     assert result.exit_code == 0, result.output
     assert "zgen: 2 package(s)" in result.output
     pinger = root / "out" / "pinger"
     assert "https://prod.example.test" in (pinger / "client.py").read_text()
-    assert "def live_client() -> Iterator[Client]:" in (pinger / "tests" / "conftest.py").read_text()
+    assert (
+        "def live_client() -> Iterator[Client]:" in (pinger / "tests" / "conftest.py").read_text()
+    )
     other = root / "out" / "other_api"
-    assert "https://ping.example.test" in (other / "client.py").read_text()  # no environment for this one
+    assert (
+        "https://ping.example.test" in (other / "client.py").read_text()
+    )  # no environment for this one
     assert "live_client" not in (other / "tests" / "conftest.py").read_text()
     assert not [p for p in (root / "out").rglob("*") if p.is_file() and SECRET in p.read_text()]
     check = CliRunner().invoke(main, ["build", "--check"])
     assert check.exit_code == 0 and "up to date" in check.output
 
 
-def test_command_line_options_win_over_the_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_command_line_options_win_over_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = project(
         tmp_path / "proj",
         '[tool.zgen]\noutput = "out"\n\n[[tool.zgen.collections]]\npath = "collections/ping.json"\npackage = "pinger"\n',
         ping=ping(),
     )
     env = tmp_path / "staging.json"
-    env.write_text(json.dumps({"values": [{"key": "host", "value": "https://staging.example.test"}]}), encoding="utf-8")
+    env.write_text(
+        json.dumps({"values": [{"key": "host", "value": "https://staging.example.test"}]}),
+        encoding="utf-8",
+    )
     monkeypatch.chdir(root)
-    result = CliRunner().invoke(main, ["build", "-q", "collections/ping.json", "-o", "elsewhere", "--environment", str(env)])
+    result = CliRunner().invoke(
+        main, ["build", "-q", "collections/ping.json", "-o", "elsewhere", "--environment", str(env)]
+    )
     assert result.exit_code == 0, result.output
     assert result.output == ""
-    assert "https://staging.example.test" in (root / "elsewhere" / "pinger" / "client.py").read_text()
+    assert (
+        "https://staging.example.test" in (root / "elsewhere" / "pinger" / "client.py").read_text()
+    )
     assert not (root / "out").exists()
 
 
@@ -94,13 +133,24 @@ def test_command_line_options_win_over_the_configuration(tmp_path: Path, monkeyp
     [
         ("[tool.zgen]\ncollections = 3\n", "must be a list"),
         ("[[tool.zgen.collections]]\npackage = 'x'\n", "needs a `path`"),
-        ("[[tool.zgen.collections]]\npath = 'a.json'\npackage = 'not an identifier'\n", "Python identifier"),
-        ("[[tool.zgen.collections]]\npath = 'a.json'\nenvironment = 3\n", "`environment` must be a path"),
-        ("[[tool.zgen.collections]]\npath = 'a.json'\noverrides = 'x'\n", "`overrides` must be a table"),
+        (
+            "[[tool.zgen.collections]]\npath = 'a.json'\npackage = 'not an identifier'\n",
+            "Python identifier",
+        ),
+        (
+            "[[tool.zgen.collections]]\npath = 'a.json'\nenvironment = 3\n",
+            "`environment` must be a path",
+        ),
+        (
+            "[[tool.zgen.collections]]\npath = 'a.json'\noverrides = 'x'\n",
+            "`overrides` must be a table",
+        ),
         ("[tool.zgen\n", "cannot read"),
     ],
 )
-def test_bad_configuration_is_one_line_and_exit_two(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toml: str, message: str) -> None:
+def test_bad_configuration_is_one_line_and_exit_two(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toml: str, message: str
+) -> None:
     (tmp_path / "pyproject.toml").write_text(toml, encoding="utf-8")
     with pytest.raises(ZgenError, match=message):
         read_config(tmp_path)
@@ -112,14 +162,19 @@ def test_bad_configuration_is_one_line_and_exit_two(tmp_path: Path, monkeypatch:
 
 def test_overrides_are_read_from_the_configuration(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        '[[tool.zgen.collections]]\npath = "a.json"\n[tool.zgen.collections.overrides.models]\nUsersGetUser = "User"\n', encoding="utf-8"
+        '[[tool.zgen.collections]]\npath = "a.json"\n[tool.zgen.collections.overrides.models]\nUsersGetUser = "User"\n',
+        encoding="utf-8",
     )
     config = read_config(tmp_path)
     assert config is not None
-    assert config.settings[(tmp_path / "a.json").resolve()].overrides == {"models": {"UsersGetUser": "User"}}
+    assert config.settings[(tmp_path / "a.json").resolve()].overrides == {
+        "models": {"UsersGetUser": "User"}
+    }
 
 
-def test_no_collection_and_no_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_collection_and_no_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["build"])
     assert result.exit_code == 2 and "no collection given" in result.output
@@ -136,7 +191,9 @@ def test_summary_verbose_and_check(tmp_path: Path) -> None:
     for stage in ("load", "normalize", "infer", "names", "render", "format", "write"):
         assert f"{stage} " in timings
     assert f"wrote {out / 'ping_api' / 'client.py'}" in first.output
-    assert "zgen: ping_api from ping.json: 1 requests, 1 models, 1 fixtures, 1 tests" in first.output
+    assert (
+        "zgen: ping_api from ping.json: 1 requests, 1 models, 1 fixtures, 1 tests" in first.output
+    )
     assert "written, 0 unchanged, 0 removed in" in first.output
     second = runner.invoke(main, ["build", str(source), "-o", str(out), "-v"])
     assert "0 written" in second.output and "0 file(s) formatted" in second.output
@@ -174,7 +231,9 @@ def test_progress_bar_on_a_terminal_for_big_builds(monkeypatch: pytest.MonkeyPat
     silent.close()
 
 
-def test_overrides_in_the_configuration_reach_naming_and_inference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_overrides_in_the_configuration_reach_naming_and_inference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = project(
         tmp_path / "proj",
         """
@@ -203,7 +262,9 @@ type = "str"
     assert "at: str" in models and "datetime" not in models
 
 
-def test_a_bad_override_is_one_line_naming_pyproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_override_is_one_line_naming_pyproject(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = project(
         tmp_path / "proj",
         '[[tool.zgen.collections]]\npath = "collections/ping.json"\n[tool.zgen.collections.overrides.models]\nHealthPing = "not a class"\n',

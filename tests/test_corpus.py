@@ -1,7 +1,7 @@
-"""Real world: every collection in ../shared/corpus builds, passes `mypy --strict` and its own tests.
+"""Real world: every collection in tests/corpus builds, passes `mypy --strict` and its own tests.
 
-All 25 packages are built into one folder (their package names are the file stems), type-checked
-by one mypy run and tested by one pytest run: much faster than 25 of each.
+All 24 packages are built into one folder (their package names are the file stems), type-checked
+by one mypy run and tested by one pytest run: much faster than 24 of each.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ from zgen.normalize import normalize
 from zgen.pipeline import BuildReport, build
 from zgen.stats import rows_from_report, table
 
+pytestmark = pytest.mark.slow
+
 SOURCES = sorted(CORPUS.glob("*.json"))
-EXPECTED_COLLECTIONS = 25
+EXPECTED_COLLECTIONS = 24
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusBuild:
 
 
 def test_corpus_is_there() -> None:
-    assert len(SOURCES) == EXPECTED_COLLECTIONS, f"expected {EXPECTED_COLLECTIONS} collections in {CORPUS}"
+    assert (
+        len(SOURCES) == EXPECTED_COLLECTIONS
+    ), f"expected {EXPECTED_COLLECTIONS} collections in {CORPUS}"
 
 
 def test_every_collection_builds(corpus: CorpusBuild) -> None:
@@ -64,7 +68,16 @@ def test_warnings_name_the_collection(corpus: CorpusBuild) -> None:
 def test_mypy_strict_is_clean(corpus: CorpusBuild) -> None:
     packages = sorted(summary.package for summary in corpus.report.packages)
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", "/dev/null", *packages],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            "/dev/null",
+            *packages,
+        ],
         cwd=corpus.output,
         capture_output=True,
         text=True,
@@ -88,8 +101,18 @@ def test_ruff_is_clean(corpus: CorpusBuild) -> None:
     """The generated code passes this project's ruff rules (typographic quotes in docstrings that
     quote the collection aside, as for generated/)."""
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(REPO / "pyproject.toml"),
-         "--extend-ignore", "RUF001,RUF002,RUF003", "."],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--config",
+            str(REPO / "pyproject.toml"),
+            "--extend-ignore",
+            "RUF001,RUF002,RUF003",
+            ".",
+        ],
         cwd=corpus.output,
         capture_output=True,
         text=True,
@@ -101,7 +124,17 @@ def test_ruff_is_clean(corpus: CorpusBuild) -> None:
 def test_generated_tests_pass_one_per_saved_response(corpus: CorpusBuild) -> None:
     report_file = corpus.output / "junit.xml"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", f"--junitxml={report_file}"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            f"--junitxml={report_file}",
+        ],
         cwd=corpus.output,
         capture_output=True,
         text=True,
@@ -130,16 +163,18 @@ def test_no_class_name_ends_in_a_digit_unless_its_key_does() -> None:
             if not name[-1].isdigit():
                 continue
             keys = [key for usage in shape.usages for key in usage.path if key != "[]"]
-            assert any(usage.path and usage.path[-1][-1:].isdigit() for usage in shape.usages), (
-                f"{source.name}: class {name} ends in a digit but its JSON key does not ({keys[-1:]})"
-            )
+            assert any(
+                usage.path and usage.path[-1][-1:].isdigit() for usage in shape.usages
+            ), f"{source.name}: class {name} ends in a digit but its JSON key does not ({keys[-1:]})"
 
 
 def test_docs_table_matches_what_zgen_stats_prints(corpus: CorpusBuild) -> None:
     """docs/corpus.md holds `zgen stats ... --markdown --no-timings`; the figures must still hold."""
     expected = table(rows_from_report(corpus.report, corpus.output), markdown=True, timings=False)
     committed = (REPO / "docs" / "corpus.md").read_text(encoding="utf-8")
-    assert expected in committed, "docs/corpus.md is stale: run `zgen stats ../shared/corpus/*.json --markdown --no-timings`"
+    assert (
+        expected in committed
+    ), "docs/corpus.md is stale: run `zgen stats tests/corpus/*.json --markdown --no-timings`"
 
 
 def test_stats_command_prints_one_row_per_collection(tmp_path: Path) -> None:
@@ -147,8 +182,14 @@ def test_stats_command_prints_one_row_per_collection(tmp_path: Path) -> None:
 
     source = tmp_path / "small.json"
     data = collection(
-        request("Get Thing", "https://api.example.com/thing", responses=[response("ok", 200, {"a": None})]),
-        request("List", "https://api.example.com/things", responses=[response("ok", 200, [{"b": 1}])]),
+        request(
+            "Get Thing",
+            "https://api.example.com/thing",
+            responses=[response("ok", 200, {"a": None})],
+        ),
+        request(
+            "List", "https://api.example.com/things", responses=[response("ok", 200, [{"b": 1}])]
+        ),
     )
     source.write_text(json.dumps(data), encoding="utf-8")
     result = CliRunner().invoke(main, ["stats", str(source), "--markdown", "--no-timings"])
@@ -160,4 +201,8 @@ def test_stats_command_prints_one_row_per_collection(tmp_path: Path) -> None:
         "| total | 2 | 2 | 2 | 2 | 1 |",
     ]
     timed = CliRunner().invoke(main, ["stats", str(source)])
-    assert timed.exit_code == 0 and "build time (s)" in timed.output and str(tmp_path) not in timed.output
+    assert (
+        timed.exit_code == 0
+        and "build time (s)" in timed.output
+        and str(tmp_path) not in timed.output
+    )

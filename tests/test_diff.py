@@ -23,13 +23,25 @@ def old_version() -> dict[str, Any]:
         {
             "name": "Users",
             "item": [
-                request("List users", "https://api.example.test/users?page=1", responses=[response("ok", 200, {"users": [USER]})]),
+                request(
+                    "List users",
+                    "https://api.example.test/users?page=1",
+                    responses=[response("ok", 200, {"users": [USER]})],
+                ),
                 request(
                     "Get user",
-                    {"raw": "https://api.example.test/users/:id", "host": ["api", "example", "test"], "protocol": "https", "path": ["users", ":id"], "variable": [{"key": "id", "value": "42"}]},
+                    {
+                        "raw": "https://api.example.test/users/:id",
+                        "host": ["api", "example", "test"],
+                        "protocol": "https",
+                        "path": ["users", ":id"],
+                        "variable": [{"key": "id", "value": "42"}],
+                    },
                     responses=[response("ok", 200, USER)],
                 ),
-                request("Delete user", "https://api.example.test/users/:id/delete", method="DELETE"),
+                request(
+                    "Delete user", "https://api.example.test/users/:id/delete", method="DELETE"
+                ),
             ],
         },
         name="Users API",
@@ -62,7 +74,9 @@ def rename_request(data: dict[str, Any]) -> None:
 
 
 def add_optional_param(data: dict[str, Any]) -> None:
-    by_name(data, "List users")["request"]["url"] = "https://api.example.test/users?page=1&sort=name"
+    by_name(data, "List users")["request"][
+        "url"
+    ] = "https://api.example.test/users?page=1&sort=name"
 
 
 def remove_param(data: dict[str, Any]) -> None:
@@ -108,14 +122,25 @@ def write(path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("change", "kind", "subject", "breaking"), CASES, ids=[case[0].__name__ for case in CASES])
-def test_each_kind_of_change(tmp_path: Path, change: Callable[[dict[str, Any]], None], kind: str, subject: str, breaking: bool) -> None:
+@pytest.mark.parametrize(
+    ("change", "kind", "subject", "breaking"), CASES, ids=[case[0].__name__ for case in CASES]
+)
+def test_each_kind_of_change(
+    tmp_path: Path,
+    change: Callable[[dict[str, Any]], None],
+    kind: str,
+    subject: str,
+    breaking: bool,
+) -> None:
     old = write(tmp_path / "old.json", old_version())
     data = copy.deepcopy(old_version())
     change(data)
     new = write(tmp_path / "new.json", data)
     result = compare(old, new, Diagnostics())
-    kinds = [(c.kind, c.subject if c.kind.startswith(("param", "field")) else c.request) for c in result.changes]
+    kinds = [
+        (c.kind, c.subject if c.kind.startswith(("param", "field")) else c.request)
+        for c in result.changes
+    ]
     assert (kind, subject) in kinds, kinds
     assert result.breaking is breaking
     run = CliRunner().invoke(main, ["diff", str(old), str(new)])
@@ -148,7 +173,9 @@ def test_json_format(tmp_path: Path) -> None:
     data = old_version()
     remove_request(data)
     add_field(data)
-    run = CliRunner().invoke(main, ["diff", str(old), str(write(tmp_path / "new.json", data)), "--format", "json"])
+    run = CliRunner().invoke(
+        main, ["diff", str(old), str(write(tmp_path / "new.json", data)), "--format", "json"]
+    )
     assert run.exit_code == 1
     report = json.loads(run.output)
     assert report["breaking"] is True

@@ -19,7 +19,17 @@ API_KEY = "AKIA-not-a-real-key-9876"
 
 
 def env_file(path: Path, values: list[dict[str, Any]]) -> Path:
-    path.write_text(json.dumps({"id": "x", "name": "Production", "values": values, "_postman_variable_scope": "environment"}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "id": "x",
+                "name": "Production",
+                "values": values,
+                "_postman_variable_scope": "environment",
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -28,18 +38,30 @@ def zoho_like() -> dict[str, Any]:
         request(
             "Get record",
             "{{api-domain}}/crm/v8/{{module}}/:id",
-            header=[{"key": "X-Org", "value": "{{org-id}}"}, {"key": "X-Api-Key", "value": "{{api_key}}"}],
+            header=[
+                {"key": "X-Org", "value": "{{org-id}}"},
+                {"key": "X-Api-Key", "value": "{{api_key}}"},
+            ],
             responses=[response("ok", 200, {"id": "1"})],
         ),
         name="CRM",
-        variable=[{"key": "api-domain", "value": "https://www.zohoapis.com"}, {"key": "org-id", "value": ""}, {"key": "module", "value": "Leads"}],
+        variable=[
+            {"key": "api-domain", "value": "https://www.zohoapis.com"},
+            {"key": "org-id", "value": ""},
+            {"key": "module", "value": "Leads"},
+        ],
         auth={"type": "bearer", "bearer": [{"key": "token", "value": "{{access-token}}"}]},
     )
 
 
 def values() -> list[dict[str, Any]]:
     return [
-        {"key": "api-domain", "value": "https://www.zohoapis.eu", "type": "default", "enabled": True},
+        {
+            "key": "api-domain",
+            "value": "https://www.zohoapis.eu",
+            "type": "default",
+            "enabled": True,
+        },
         {"key": "org-id", "value": "org-4711", "type": "default", "enabled": True},
         {"key": "module", "value": "Contacts", "type": "default", "enabled": False},
         {"key": "access-token", "value": SECRET, "type": "secret", "enabled": True},
@@ -49,7 +71,9 @@ def values() -> list[dict[str, Any]]:
 
 
 def all_text(folder: Path) -> str:
-    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*")) if p.is_file())
+    return "\n".join(
+        p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*")) if p.is_file()
+    )
 
 
 def test_parse_skips_disabled_and_marks_secrets() -> None:
@@ -62,7 +86,13 @@ def test_parse_skips_disabled_and_marks_secrets() -> None:
 def test_merge_lays_environment_over_collection_and_drops_secret_values() -> None:
     merged = merge_environment(
         {"a": ("1", False, "doc a"), "b": ("2", False, ""), "c": ("3", True, "")},
-        {"a": ("10", False), "b": ("", False), "c": ("30", False), "d": ("x", True), "e": ("5", False)},
+        {
+            "a": ("10", False),
+            "b": ("", False),
+            "c": ("30", False),
+            "d": ("x", True),
+            "e": ("5", False),
+        },
     )
     assert merged["a"] == ("10", False, "doc a")
     assert merged["b"] == ("2", False, "")  # an empty environment value keeps the collection's
@@ -82,7 +112,9 @@ def test_environment_supplies_defaults_to_normalize(tmp_path: Path) -> None:
     assert by_key["access-token"].secret and by_key["access-token"].default is None
     assert by_key["api_key"].secret and by_key["api_key"].default is None
     plain = normalize(load(source, Diagnostics()), Diagnostics())
-    assert {var.key: var for var in plain.variables}["api-domain"].default == "https://www.zohoapis.com"
+    assert {var.key: var for var in plain.variables}[
+        "api-domain"
+    ].default == "https://www.zohoapis.com"
 
 
 def test_build_with_environment_writes_defaults_but_no_secret(tmp_path: Path) -> None:
@@ -99,9 +131,18 @@ def test_build_with_environment_writes_defaults_but_no_secret(tmp_path: Path) ->
 
 def test_environment_variable_missing_from_the_collection_is_a_default_too(tmp_path: Path) -> None:
     source = tmp_path / "api.json"
-    source.write_text(json.dumps(collection(request("Ping", "{{host}}/ping"), name="Ping")), encoding="utf-8")
+    source.write_text(
+        json.dumps(collection(request("Ping", "{{host}}/ping"), name="Ping")), encoding="utf-8"
+    )
     out = tmp_path / "out"
-    build([source], out, environment=env_file(tmp_path / "env.json", [{"key": "host", "value": "https://ping.example.test", "type": "default"}]))
+    build(
+        [source],
+        out,
+        environment=env_file(
+            tmp_path / "env.json",
+            [{"key": "host", "value": "https://ping.example.test", "type": "default"}],
+        ),
+    )
     assert "https://ping.example.test" in (out / "ping" / "client.py").read_text()
 
 
@@ -115,9 +156,14 @@ def test_environment_variable_missing_from_the_collection_is_a_default_too(tmp_p
         (b"{not json", "invalid JSON"),
     ],
 )
-def test_bad_environment_file_is_one_error_and_writes_nothing(tmp_path: Path, content: bytes, message: str) -> None:
+def test_bad_environment_file_is_one_error_and_writes_nothing(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
     source = tmp_path / "api.json"
-    source.write_text(json.dumps(collection(request("Ping", "https://x.test/ping"), name="Ping")), encoding="utf-8")
+    source.write_text(
+        json.dumps(collection(request("Ping", "https://x.test/ping"), name="Ping")),
+        encoding="utf-8",
+    )
     env = tmp_path / "env.json"
     env.write_bytes(content)
     with pytest.raises(ZgenError, match=message) as caught:
@@ -128,6 +174,9 @@ def test_bad_environment_file_is_one_error_and_writes_nothing(tmp_path: Path, co
 
 def test_missing_environment_file(tmp_path: Path) -> None:
     source = tmp_path / "api.json"
-    source.write_text(json.dumps(collection(request("Ping", "https://x.test/ping"), name="Ping")), encoding="utf-8")
+    source.write_text(
+        json.dumps(collection(request("Ping", "https://x.test/ping"), name="Ping")),
+        encoding="utf-8",
+    )
     with pytest.raises(ZgenError, match="no such environment file"):
         build([source], tmp_path / "out", environment=tmp_path / "nope.json")

@@ -21,6 +21,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import V21, run_generated_tests
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -34,7 +35,11 @@ from zgen.pipeline import build
 from zgen.redact import redact_json
 from zgen.render import docstring, environment, literal, render
 
-CHEAP = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+CHEAP = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 # No shrinking in the heavy tier: each example is a build and two interpreters; the failing batch is printed whole.
 HEAVY = settings(
     max_examples=10,
@@ -53,7 +58,7 @@ PAYLOADS = [
     "None", "True", "self", "class", "import", "__init__", "__class__", "base_url", "timeout", "client",
     "😀", "ǅ", "ß", "İ", "ﬀ", "\u0301", "١٢٣", "日本語", " ", "",
 ]  # fmt: skip
-any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=24)
+any_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=24)
 hostile_text = st.one_of(
     st.sampled_from(PAYLOADS),
     any_text,
@@ -65,7 +70,18 @@ json_values = st.recursive(
     max_leaves=8,
 )
 json_bodies = st.dictionaries(hostile_text, json_values, min_size=1, max_size=4)
-DANGEROUS_CALLS = {"__import__", "eval", "exec", "compile", "breakpoint", "system", "popen", "Popen", "spawnl", "execv"}
+DANGEROUS_CALLS = {
+    "__import__",
+    "eval",
+    "exec",
+    "compile",
+    "breakpoint",
+    "system",
+    "popen",
+    "Popen",
+    "spawnl",
+    "execv",
+}
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -77,9 +93,19 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         key = draw(hostile_text)
         segments.append(":" + key)
-        path_vars.append({"key": key, "value": draw(hostile_text), "description": draw(hostile_text)})
-    query = [{"key": k, "value": v, "description": d} for k, v, d in draw(st.lists(st.tuples(hostile_text, hostile_text, hostile_text), max_size=3))]
-    headers = [{"key": k, "value": v} for k, v in draw(st.lists(st.tuples(hostile_text, hostile_text), max_size=3))]
+        path_vars.append(
+            {"key": key, "value": draw(hostile_text), "description": draw(hostile_text)}
+        )
+    query = [
+        {"key": k, "value": v, "description": d}
+        for k, v, d in draw(
+            st.lists(st.tuples(hostile_text, hostile_text, hostile_text), max_size=3)
+        )
+    ]
+    headers = [
+        {"key": k, "value": v}
+        for k, v in draw(st.lists(st.tuples(hostile_text, hostile_text), max_size=3))
+    ]
     request: dict[str, Any] = {
         "method": method,
         "description": draw(hostile_text),
@@ -94,7 +120,11 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
         "header": headers,
     }
     if method != "GET" and draw(st.booleans()):
-        request["body"] = {"mode": "raw", "raw": json.dumps(draw(json_bodies)), "options": {"raw": {"language": "json"}}}
+        request["body"] = {
+            "mode": "raw",
+            "raw": json.dumps(draw(json_bodies)),
+            "options": {"raw": {"language": "json"}},
+        }
     responses = [
         {
             "name": draw(hostile_text),
@@ -110,20 +140,32 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def collections(draw: st.DrawFn) -> dict[str, Any]:
     folders = [
-        {"name": draw(hostile_text), "description": draw(hostile_text), "item": draw(st.lists(requests(), min_size=1, max_size=2))}
+        {
+            "name": draw(hostile_text),
+            "description": draw(hostile_text),
+            "item": draw(st.lists(requests(), min_size=1, max_size=2)),
+        }
         for _ in range(draw(st.integers(0, 2)))
     ]
     return {
         "info": {"name": draw(hostile_text), "description": draw(hostile_text), "schema": V21},
         "item": [*folders, *draw(st.lists(requests(), min_size=1, max_size=2))],
-        "variable": [{"key": k, "value": v} for k, v in draw(st.lists(st.tuples(hostile_text, hostile_text), max_size=3))],
+        "variable": [
+            {"key": k, "value": v}
+            for k, v in draw(st.lists(st.tuples(hostile_text, hostile_text), max_size=3))
+        ],
     }
 
 
 def rendered(data: dict[str, Any]) -> dict[str, str]:
     """Every stage but black and the disk: the package's files as rendered."""
     diagnostics = Diagnostics()
-    loaded = LoadedCollection("hostile.json", "hostile", check_collection("hostile.json", "hostile", data, diagnostics), "2.1")
+    loaded = LoadedCollection(
+        "hostile.json",
+        "hostile",
+        check_collection("hostile.json", "hostile", data, diagnostics),
+        "2.1",
+    )
     api = normalize(loaded, diagnostics)
     inferred = infer(api, diagnostics)
     names = assign(api, inferred, None)
@@ -141,7 +183,7 @@ def check_code(path: str, source: str) -> None:
             names.append(node.attr)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.append(node.name)
-        elif isinstance(node, ast.arg) or (isinstance(node, ast.keyword) and node.arg is not None):
+        elif isinstance(node, (ast.arg, ast.keyword)) and node.arg is not None:
             names.append(node.arg)
         elif isinstance(node, ast.alias):
             names.extend(part for part in node.name.split(".") if part != "*")
@@ -149,7 +191,11 @@ def check_code(path: str, source: str) -> None:
             assert IDENTIFIER.match(name), f"{path}: identifier {name!r}"
         if isinstance(node, ast.Call):
             func = node.func
-            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            called = (
+                func.id
+                if isinstance(func, ast.Name)
+                else func.attr if isinstance(func, ast.Attribute) else ""
+            )
             assert called not in DANGEROUS_CALLS, f"{path}: calls {called}"
 
 
@@ -157,7 +203,7 @@ def check_code(path: str, source: str) -> None:
 
 
 @CHEAP
-@given(st.one_of(hostile_text, st.text(st.characters(exclude_categories=("Cs",)))))
+@given(st.one_of(hostile_text, st.text(st.characters(exclude_categories=["Cs"]))))
 def test_literal_round_trips(text: str) -> None:
     source = literal(text)
     assert ast.literal_eval(source) == text
@@ -174,7 +220,7 @@ def cleaned(text: str) -> str:
 
 
 @CHEAP
-@given(st.one_of(hostile_text, st.text(st.characters(exclude_categories=("Cs",)))))
+@given(st.one_of(hostile_text, st.text(st.characters(exclude_categories=["Cs"]))))
 def test_docstring_is_one_constant_keeping_the_text(text: str) -> None:
     body = docstring(text)
     for indent in ("", "    "):
@@ -189,6 +235,7 @@ def test_docstring_is_one_constant_keeping_the_text(text: str) -> None:
         assert value.rstrip(" ") == cleaned(text).rstrip(" ") or value == cleaned(text) + " "
 
 
+@pytest.mark.slow
 @CHEAP
 @given(collections())
 def test_rendered_package_compiles_and_calls_nothing(data: dict[str, Any]) -> None:
@@ -204,8 +251,7 @@ def test_rendered_package_compiles_and_calls_nothing(data: dict[str, Any]) -> No
 
 # ---------------------------------------------------------------- heavy tier: a few batched examples
 
-AUDITED_IMPORT = textwrap.dedent(
-    """
+AUDITED_IMPORT = textwrap.dedent("""
     import importlib, os, sys
 
     FORBIDDEN = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
@@ -228,12 +274,15 @@ AUDITED_IMPORT = textwrap.dedent(
         for module in ("", ".client", ".models", ".errors", "._base", ".testing"):
             importlib.import_module(package + module)
     print("EVENTS", events)
-    """
-)
+    """)
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def docstrings(source: str) -> list[str]:
@@ -269,14 +318,25 @@ def plain_query_values(data: dict[str, Any]) -> list[str]:
         if "request" in item:
             # a query key that names a `:path` variable of the same request is sent in the path
             segments = item["request"]["url"]["path"]
-            path_keys = {segment[1:] for segment in segments if segment.startswith(":") and len(segment) > 1}
-            path_keys |= {match.group(1) for segment in segments for match in VAR_RE.finditer(segment)}
+            path_keys = {
+                segment[1:] for segment in segments if segment.startswith(":") and len(segment) > 1
+            }
+            path_keys |= {
+                match.group(1) for segment in segments for match in VAR_RE.finditer(segment)
+            }
             seen: set[str] = set(path_keys)
             for entry in item["request"]["url"]["query"]:
                 key, value = entry["key"], entry["value"]
                 first = key not in seen
                 seen.add(key)
-                if first and key and value and "{{" not in value and "}}" not in value and not looks_secret(key):
+                if (
+                    first
+                    and key
+                    and value
+                    and "{{" not in value
+                    and "}}" not in value
+                    and not looks_secret(key)
+                ):
                     values.append(value)
     return values
 
@@ -293,12 +353,19 @@ def descriptions(data: dict[str, Any]) -> list[str]:
 
 
 def string_constants(source: str) -> set[str]:
-    return {node.value for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    return {
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
 
 
+@pytest.mark.slow
 @HEAVY
 @given(batch=st.lists(collections(), min_size=4, max_size=4))
-def test_built_packages_import_safely_pass_their_tests_and_keep_data(batch: list[dict[str, Any]], tmp_path_factory: Any) -> None:
+def test_built_packages_import_safely_pass_their_tests_and_keep_data(
+    batch: list[dict[str, Any]], tmp_path_factory: Any
+) -> None:
     root = tmp_path_factory.mktemp("hostile")
     sources = []
     for index, data in enumerate(batch):
@@ -324,7 +391,10 @@ def test_built_packages_import_safely_pass_their_tests_and_keep_data(batch: list
         for path in package.rglob("*.py"):
             check_code(str(path), path.read_text(encoding="utf-8"))
         # saved bodies are data: each fixture holds exactly the saved body (credentials redacted)
-        fixtures = [json.loads(json.loads(p.read_text(encoding="utf-8"))["body"]) for p in (package / "fixtures").glob("*.json")]
+        fixtures = [
+            json.loads(json.loads(p.read_text(encoding="utf-8"))["body"])
+            for p in (package / "fixtures").glob("*.json")
+        ]
         expected = expected_bodies(data)
         assert sorted(map(json.dumps, fixtures)) == sorted(json.dumps(body) for body in expected)
         # a description is documentation: every line of it is in a docstring
@@ -339,7 +409,9 @@ def test_built_packages_import_safely_pass_their_tests_and_keep_data(batch: list
 
     tests = run_generated_tests(out)
     any_fixture = any(out.glob("*/fixtures/*.json"))
-    assert tests.returncode == (0 if any_fixture else 5), tests.stdout[-4000:] + tests.stderr[-2000:]
+    assert tests.returncode == (0 if any_fixture else 5), (
+        tests.stdout[-4000:] + tests.stderr[-2000:]
+    )
     assert files_of(root).keys() >= before.keys()
 
 
@@ -365,7 +437,9 @@ def test_header_that_http_cannot_carry_is_left_out_with_a_warning() -> None:
         ],
     }
     diagnostics = Diagnostics()
-    loaded = LoadedCollection("h.json", "h", check_collection("h.json", "h", data, diagnostics), "2.1")
+    loaded = LoadedCollection(
+        "h.json", "h", check_collection("h.json", "h", data, diagnostics), "2.1"
+    )
     api = normalize(loaded, diagnostics)
     assert [key for key, _ in api.operations[0].headers] == ["X-Ok"]
     messages = [warning.message for warning in diagnostics.warnings]
@@ -376,7 +450,15 @@ def test_header_that_http_cannot_carry_is_left_out_with_a_warning() -> None:
 def test_url_with_a_newline_in_its_path_is_data() -> None:
     """A raw URL with a newline once crashed the URL splitter; the text is now kept and encoded."""
     files = rendered(
-        {"info": {"name": "n", "schema": V21}, "item": [{"name": "r", "request": {"method": "GET", "url": 'https://x.test/a"""\nimport os\n"""'}}]}
+        {
+            "info": {"name": "n", "schema": V21},
+            "item": [
+                {
+                    "name": "r",
+                    "request": {"method": "GET", "url": 'https://x.test/a"""\nimport os\n"""'},
+                }
+            ],
+        }
     )
     client = next(content for path, content in files.items() if path.endswith("/client.py"))
     assert "/a%22%22%22%0Aimport%20os%0A%22%22%22" in client
@@ -384,6 +466,11 @@ def test_url_with_a_newline_in_its_path_is_data() -> None:
 
 def test_dot_segments_are_sent_not_resolved() -> None:
     """`..` in a collection's path is data: encoded, so httpx does not resolve it to another path."""
-    files = rendered({"info": {"name": "d", "schema": V21}, "item": [{"name": "r", "request": {"method": "GET", "url": "https://x.test/../a/./b"}}]})
+    files = rendered(
+        {
+            "info": {"name": "d", "schema": V21},
+            "item": [{"name": "r", "request": {"method": "GET", "url": "https://x.test/../a/./b"}}],
+        }
+    )
     client = next(content for path, content in files.items() if path.endswith("/client.py"))
     assert "/%2E%2E/a/%2E/b" in client

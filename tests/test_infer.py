@@ -18,7 +18,9 @@ from zgen.normalize import normalize
 URL = "https://api.example.com"
 
 
-def analyze(data: dict[str, Any], overrides: Overrides | None = None) -> tuple[Api, Inferred, Names, Diagnostics]:
+def analyze(
+    data: dict[str, Any], overrides: Overrides | None = None
+) -> tuple[Api, Inferred, Names, Diagnostics]:
     diagnostics = Diagnostics()
     api = normalize(LoadedCollection("api.json", "api", data, "v2.1"), diagnostics)
     inferred = infer(api, diagnostics, overrides)
@@ -28,7 +30,11 @@ def analyze(data: dict[str, Any], overrides: Overrides | None = None) -> tuple[A
 def one(*bodies: Any, status: int = 200) -> dict[str, Any]:
     """A collection with one request `Get Thing` whose saved responses are `bodies`."""
     return collection(
-        request("Get Thing", f"{URL}/thing", responses=[response(f"r{i}", status, b) for i, b in enumerate(bodies)])
+        request(
+            "Get Thing",
+            f"{URL}/thing",
+            responses=[response(f"r{i}", status, b) for i, b in enumerate(bodies)],
+        )
     )
 
 
@@ -48,7 +54,10 @@ def warnings(diagnostics: Diagnostics) -> list[str]:
 
 def test_key_in_every_sample_is_required_others_optional() -> None:
     _, inferred, names, _ = analyze(one({"id": 1, "name": "a"}, {"id": 2}))
-    assert fields(inferred, names, "GetThing") == {"id": (("int",), True), "name": (("str",), False)}
+    assert fields(inferred, names, "GetThing") == {
+        "id": (("int",), True),
+        "name": (("str",), False),
+    }
     source = generate_models(inferred, names)
     assert "name: str | None = None" in source
 
@@ -62,7 +71,10 @@ def test_null_in_some_samples_is_optional_type() -> None:
 def test_only_null_accepts_anything_and_warns_with_place() -> None:
     _, inferred, names, diagnostics = analyze(one({"deleted_at": None}, {"deleted_at": None}))
     assert fields(inferred, names, "GetThing")["deleted_at"] == (ANY, True)
-    assert any("Get Thing" in w and "$.deleted_at" in w and "only as null" in w for w in warnings(diagnostics))
+    assert any(
+        "Get Thing" in w and "$.deleted_at" in w and "only as null" in w
+        for w in warnings(diagnostics)
+    )
 
 
 def test_int_and_float_become_float() -> None:
@@ -83,14 +95,21 @@ def test_int_and_float_become_float() -> None:
         (["true", "false"], ("str",)),
     ],
 )
-def test_strings_stay_strings_unless_every_sample_has_a_format(values: list[str], expected: TypeRef) -> None:
+def test_strings_stay_strings_unless_every_sample_has_a_format(
+    values: list[str], expected: TypeRef
+) -> None:
     _, inferred, names, _ = analyze(one(*({"value": v} for v in values)))
     assert fields(inferred, names, "GetThing")["value"] == (expected, True)
 
 
 def test_array_items_of_all_samples_merge_into_one_model() -> None:
-    _, inferred, names, _ = analyze(one({"users": [{"id": 1}, {"id": 2, "email": "a@b"}]}, {"users": [{"id": 3, "age": 4}]}))
-    assert fields(inferred, names, "GetThing")["users"] == (("list", model_ref(names, "GetThingUser")), True)
+    _, inferred, names, _ = analyze(
+        one({"users": [{"id": 1}, {"id": 2, "email": "a@b"}]}, {"users": [{"id": 3, "age": 4}]})
+    )
+    assert fields(inferred, names, "GetThing")["users"] == (
+        ("list", model_ref(names, "GetThingUser")),
+        True,
+    )
     assert fields(inferred, names, "GetThingUser") == {
         "id": (("int",), True),
         "email": (("str",), False),
@@ -99,7 +118,9 @@ def test_array_items_of_all_samples_merge_into_one_model() -> None:
 
 
 def test_empty_array_is_list_any_with_a_warning_unless_other_samples_say_more() -> None:
-    _, inferred, names, diagnostics = analyze(one({"tags": [], "ids": []}, {"tags": [], "ids": [1]}))
+    _, inferred, names, diagnostics = analyze(
+        one({"tags": [], "ids": []}, {"tags": [], "ids": [1]})
+    )
     assert fields(inferred, names, "GetThing")["tags"] == (("list", ANY), True)
     assert fields(inferred, names, "GetThing")["ids"] == (("list", ("int",)), True)
     assert [w for w in warnings(diagnostics) if "only empty" in w] == [
@@ -122,14 +143,21 @@ def test_top_level_array_returns_list_of_item() -> None:
 def test_nested_arrays() -> None:
     _, inferred, names, _ = analyze(one({"grid": [[1, 2], [3.5]], "pages": [[{"n": 1}], []]}))
     assert fields(inferred, names, "GetThing")["grid"] == (("list", ("list", ("float",))), True)
-    assert fields(inferred, names, "GetThing")["pages"] == (("list", ("list", model_ref(names, "GetThingPage"))), True)
+    assert fields(inferred, names, "GetThing")["pages"] == (
+        ("list", ("list", model_ref(names, "GetThingPage"))),
+        True,
+    )
 
 
 def test_identical_shapes_across_requests_are_one_model() -> None:
     error = {"code": "INVALID", "message": "bad", "details": {}}
     data = collection(
         *(
-            request(name, f"{URL}/{name}", responses=[response("ok", 200, {name: 1}), response("bad", 400, error)])
+            request(
+                name,
+                f"{URL}/{name}",
+                responses=[response("ok", 200, {name: 1}), response("bad", 400, error)],
+            )
             for name in ("alpha", "beta", "gamma")
         )
     )
@@ -137,7 +165,9 @@ def test_identical_shapes_across_requests_are_one_model() -> None:
     errors = {inferred.operations[i].error for i in range(3)}
     assert errors == {model_ref(names, "ErrorResponse")}
     # Each request's own name for the shared body still imports.
-    assert {"AlphaError", "BetaError", "GammaError"} <= {alias for alias, target in names.aliases if target == "ErrorResponse"}
+    assert {"AlphaError", "BetaError", "GammaError"} <= {
+        alias for alias, target in names.aliases if target == "ErrorResponse"
+    }
 
 
 def test_success_and_error_bodies_are_inferred_apart() -> None:
@@ -145,7 +175,10 @@ def test_success_and_error_bodies_are_inferred_apart() -> None:
         request(
             "Get Thing",
             f"{URL}/thing",
-            responses=[response("ok", 200, {"id": 1}), response("missing", 404, {"error": "not found"})],
+            responses=[
+                response("ok", 200, {"id": 1}),
+                response("missing", 404, {"error": "not found"}),
+            ],
         )
     )
     _, inferred, names, _ = analyze(data)
@@ -155,7 +188,14 @@ def test_success_and_error_bodies_are_inferred_apart() -> None:
 
 def test_names_are_readable_paths_without_numbers() -> None:
     body = {"data": [{"details": {"resource": {"file": {"name": "a.csv"}}}}]}
-    data = collection({"name": "Bulk Write", "item": [request("Job Details", f"{URL}/jobs/:id", responses=[response("ok", 200, body)])]})
+    data = collection(
+        {
+            "name": "Bulk Write",
+            "item": [
+                request("Job Details", f"{URL}/jobs/:id", responses=[response("ok", 200, body)])
+            ],
+        }
+    )
     _, _, names, _ = analyze(data)
     assert sorted(names.models.values()) == [
         "BulkWriteJobDetails",
@@ -168,7 +208,11 @@ def test_names_are_readable_paths_without_numbers() -> None:
 
 def test_a_digit_from_the_request_name_does_not_end_a_class_name() -> None:
     data = collection(
-        request("OTA_PingRQ 1.0.0", f"{URL}/ping", responses=[response("ok", 200, {"ok": True, "v2": {"a": 1}})])
+        request(
+            "OTA_PingRQ 1.0.0",
+            f"{URL}/ping",
+            responses=[response("ok", 200, {"ok": True, "v2": {"a": 1}})],
+        )
     )
     _, _, names, _ = analyze(data)
     assert sorted(names.models.values()) == ["OtaPingRq100Response", "OtaPingRq100V2"]
@@ -216,7 +260,10 @@ def test_awkward_keys_and_extra_keys_round_trip(build_collection: Builder) -> No
         request(
             "Get Thing",
             f"{URL}/thing",
-            responses=[response("ok", 200, AWKWARD), response("other", 200, {**AWKWARD, "when": "2024-05-06T00:00:00Z"})],
+            responses=[
+                response("ok", 200, AWKWARD),
+                response("other", 200, {**AWKWARD, "when": "2024-05-06T00:00:00Z"}),
+            ],
         )
     )
     _, output = build_collection(data, package="awkward")
@@ -244,7 +291,11 @@ def test_json_request_body_becomes_a_typed_model() -> None:
             "Create Thing",
             f"{URL}/things",
             method="POST",
-            body={"mode": "raw", "raw": '{"name": "a", "tags": ["x"]}', "options": {"raw": {"language": "json"}}},
+            body={
+                "mode": "raw",
+                "raw": '{"name": "a", "tags": ["x"]}',
+                "options": {"raw": {"language": "json"}},
+            },
         )
     )
     _, inferred, names, _ = analyze(data)
@@ -324,7 +375,12 @@ def test_parse_type() -> None:
 
 def test_overrides_reach_the_models_source() -> None:
     """A renamed model and an overridden field reach models.py through the one naming pass."""
-    overrides = parse_overrides({"models": {"GetThing": "Thing"}, "fields": [{"request": "Get Thing", "path": "$.n", "type": "float"}]})
+    overrides = parse_overrides(
+        {
+            "models": {"GetThing": "Thing"},
+            "fields": [{"request": "Get Thing", "path": "$.n", "type": "float"}],
+        }
+    )
     _, inferred, names, _ = analyze(one({"n": 1}), overrides)
     source = generate_models(inferred, names)
     assert "class Thing(ApiModel)" in source and "n: float" in source
@@ -339,8 +395,13 @@ def test_override_makes_a_key_optional_and_keeps_its_inferred_type() -> None:
             ]
         }
     )
-    _, inferred, names, diagnostics = analyze(one({"result": {"url": "u"}, "items": [{"code": 1}]}), overrides)
-    assert fields(inferred, names, "GetThing")["result"] == (model_ref(names, "GetThingResult"), False)
+    _, inferred, names, diagnostics = analyze(
+        one({"result": {"url": "u"}, "items": [{"code": 1}]}), overrides
+    )
+    assert fields(inferred, names, "GetThing")["result"] == (
+        model_ref(names, "GetThingResult"),
+        False,
+    )
     assert fields(inferred, names, "GetThingItem") == {"code": (("int",), False)}
     assert not diagnostics.warnings
 

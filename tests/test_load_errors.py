@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +17,11 @@ from zgen.cli import main
 from zgen.load import MAX_FOLDER_DEPTH
 
 GOOD = collection(
-    request("List users", "https://api.example.test/users", responses=[response("ok", 200, {"users": [{"id": 1}]})]),
+    request(
+        "List users",
+        "https://api.example.test/users",
+        responses=[response("ok", 200, {"users": [{"id": 1}]})],
+    ),
     name="Good API",
 )
 
@@ -35,7 +40,9 @@ def good_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("good")
     source = root / "good.json"
     source.write_text(json.dumps(GOOD), encoding="utf-8")
-    result = CliRunner().invoke(main, ["build", str(source), "-o", str(root / "out"), "-q"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["build", str(source), "-o", str(root / "out"), "-q"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     return root / "out"
 
@@ -50,7 +57,9 @@ def run_bad(tmp_path: Path, good_output: Path, make: Writer) -> tuple[str, Path]
     before = snapshot(out)
     assert any(name.endswith("client.py") for name in before)
     source = make(tmp_path)
-    result = CliRunner().invoke(main, ["build", str(source), "-o", str(out)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["build", str(source), "-o", str(out)], catch_exceptions=False
+    )
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     lines = result.stderr.splitlines()
@@ -93,13 +102,17 @@ def test_not_utf8(tmp_path: Path, good_output: Path) -> None:
 
 
 def test_json_syntax_error_has_line_and_column(tmp_path: Path, good_output: Path) -> None:
-    line, _ = run_bad(tmp_path, good_output, write_bytes("syntax.json", b'{\n  "info": {},\n  "item": [,]\n}\n'))
+    line, _ = run_bad(
+        tmp_path, good_output, write_bytes("syntax.json", b'{\n  "info": {},\n  "item": [,]\n}\n')
+    )
     assert "invalid JSON" in line
     assert "line 3 column 12" in line
 
 
 def test_truncated_json(tmp_path: Path, good_output: Path) -> None:
-    line, _ = run_bad(tmp_path, good_output, write_bytes("cut.json", json.dumps(GOOD)[:40].encode()))
+    line, _ = run_bad(
+        tmp_path, good_output, write_bytes("cut.json", json.dumps(GOOD)[:40].encode())
+    )
     assert "invalid JSON" in line
     assert "line 1 column" in line
 
@@ -121,7 +134,9 @@ def test_object_without_item(tmp_path: Path, good_output: Path) -> None:
 
 
 def test_item_not_a_list(tmp_path: Path, good_output: Path) -> None:
-    line, _ = run_bad(tmp_path, good_output, write_json("itemobj.json", {"info": {"name": "x"}, "item": {"a": 1}}))
+    line, _ = run_bad(
+        tmp_path, good_output, write_json("itemobj.json", {"info": {"name": "x"}, "item": {"a": 1}})
+    )
     assert "/item" in line
 
 
@@ -139,7 +154,13 @@ def test_v1_collection(tmp_path: Path, good_output: Path) -> None:
 
 
 def test_v1_schema_url(tmp_path: Path, good_output: Path) -> None:
-    data = {"info": {"name": "x", "schema": "https://schema.getpostman.com/json/collection/v1.0.0/collection.json"}, "item": []}
+    data = {
+        "info": {
+            "name": "x",
+            "schema": "https://schema.getpostman.com/json/collection/v1.0.0/collection.json",
+        },
+        "item": [],
+    }
     line, _ = run_bad(tmp_path, good_output, write_json("v1schema.json", data))
     assert "v1 collection" in line
 
@@ -161,7 +182,11 @@ def test_url_of_wrong_type(tmp_path: Path, good_output: Path, bad: object) -> No
 
 
 def test_item_of_wrong_type(tmp_path: Path, good_output: Path) -> None:
-    line, _ = run_bad(tmp_path, good_output, write_json("itemtype.json", collection("just a string")))
+    line, _ = run_bad(
+        tmp_path,
+        good_output,
+        write_json("itemtype.json", collection(cast(dict[str, Any], "just a string"))),
+    )
     assert "/item/0:" in line
 
 
@@ -181,7 +206,11 @@ def test_deep_json_objects(tmp_path: Path, good_output: Path) -> None:
 
 @pytest.mark.parametrize("depth", [MAX_FOLDER_DEPTH + 1, 300, 5000])
 def test_deep_folders(tmp_path: Path, good_output: Path, depth: int) -> None:
-    folders = '{"name": "f", "item": [' * depth + '{"name": "r", "request": "https://x.test/"}' + "]}" * depth
+    folders = (
+        '{"name": "f", "item": [' * depth
+        + '{"name": "r", "request": "https://x.test/"}'
+        + "]}" * depth
+    )
     data = ('{"info": {"name": "x"}, "item": [' + folders + "]}").encode()
     line, _ = run_bad(tmp_path, good_output, write_bytes("folders.json", data))
     assert "too deep" in line or f"nested more than {MAX_FOLDER_DEPTH} deep" in line
@@ -210,9 +239,13 @@ def test_over_max_bytes(tmp_path: Path, good_output: Path) -> None:
     before = snapshot(out)
     source = tmp_path / "big.json"
     source.write_text(json.dumps(GOOD), encoding="utf-8")
-    result = CliRunner().invoke(main, ["build", str(source), "-o", str(out), "--max-bytes", "100"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["build", str(source), "-o", str(out), "--max-bytes", "100"], catch_exceptions=False
+    )
     assert result.exit_code == 2
-    assert result.stderr.splitlines() == ["zgen: error: big.json: file is over the limit of 100 bytes (raise --max-bytes)"]
+    assert result.stderr.splitlines() == [
+        "zgen: error: big.json: file is over the limit of 100 bytes (raise --max-bytes)"
+    ]
     assert snapshot(out) == before
 
 
@@ -222,10 +255,15 @@ def test_bad_second_collection_writes_nothing(tmp_path: Path, good_output: Path)
     shutil.copytree(good_output, out)
     before = snapshot(out)
     good = tmp_path / "other.json"
-    good.write_text(json.dumps(collection(request("Ping", "https://x.test/ping"), name="Other API")), encoding="utf-8")
+    good.write_text(
+        json.dumps(collection(request("Ping", "https://x.test/ping"), name="Other API")),
+        encoding="utf-8",
+    )
     bad = tmp_path / "bad.json"
     bad.write_text("[]", encoding="utf-8")
-    result = CliRunner().invoke(main, ["build", str(good), str(bad), "-o", str(out)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["build", str(good), str(bad), "-o", str(out)], catch_exceptions=False
+    )
     assert result.exit_code == 2
     assert len(result.stderr.splitlines()) == 1
     assert "bad.json" in result.stderr
@@ -235,7 +273,9 @@ def test_bad_second_collection_writes_nothing(tmp_path: Path, good_output: Path)
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     source = tmp_path / "bom.json"
     source.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD).encode("utf-8"))
-    result = CliRunner().invoke(main, ["build", str(source), "-o", str(tmp_path / "out")], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["build", str(source), "-o", str(tmp_path / "out")], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "good_api" / "client.py").is_file()
 
@@ -248,8 +288,15 @@ def test_error_is_one_line_from_the_real_script(tmp_path: Path, good_output: Pat
     source = tmp_path / "broken.json"
     source.write_bytes(b'{"item": [}')
     script = Path(sys.executable).with_name("zgen")
-    result = subprocess.run([str(script), "build", str(source), "-o", str(out)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(script), "build", str(source), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.splitlines() == ["zgen: error: broken.json: line 1 column 11: invalid JSON: Expecting value"]
+    assert result.stderr.splitlines() == [
+        "zgen: error: broken.json: line 1 column 11: invalid JSON: Expecting value"
+    ]
     assert snapshot(out) == before

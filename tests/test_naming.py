@@ -5,6 +5,7 @@ from __future__ import annotations
 import keyword
 from typing import Any
 
+import pytest
 from conftest import collection, request, response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -46,7 +47,10 @@ def test_method_names_from_awkward_request_names() -> None:
     )
     api, _, names = stages(data)
     by_name = dict(zip((op.name for op in api.operations), names.methods, strict=False))
-    assert by_name["Get the list of all users, sorted by name."] == "get_the_list_of_all_users_sorted_by_name"
+    assert (
+        by_name["Get the list of all users, sorted by name."]
+        == "get_the_list_of_all_users_sorted_by_name"
+    )
     assert by_name["/v1/orders/{id}"] == "v1_orders_id"
     assert by_name["2 step verification"] == "call_2_step_verification"
     assert by_name[""] == "delete_things"
@@ -57,18 +61,37 @@ def test_method_names_from_awkward_request_names() -> None:
 
 
 def test_fields_are_identifiers_and_unique() -> None:
-    body = {"fooBar": 1, "foo_bar": 2, "FOO BAR": 3, "": 4, "$": 5, "None": 6, "self": 7, "model_dump": 8}
-    _, inferred, names = stages(collection(request("Get", f"{URL}/x", responses=[response("ok", 200, body)])))
+    body = {
+        "fooBar": 1,
+        "foo_bar": 2,
+        "FOO BAR": 3,
+        "": 4,
+        "$": 5,
+        "None": 6,
+        "self": 7,
+        "model_dump": 8,
+    }
+    _, inferred, names = stages(
+        collection(request("Get", f"{URL}/x", responses=[response("ok", 200, body)]))
+    )
     chosen = [name for _, name in names.fields[inferred.shapes[0].id]]
     assert len(set(chosen)) == len(chosen)
     for name in chosen:
-        assert name.isidentifier() and not keyword.iskeyword(name) and not name.startswith(("_", "model_"))
+        assert (
+            name.isidentifier()
+            and not keyword.iskeyword(name)
+            and not name.startswith(("_", "model_"))
+        )
     assert dict(names.fields[inferred.shapes[0].id])["foo_bar"] == "foo_bar"
 
 
 def test_names_do_not_depend_on_request_order() -> None:
-    first = request("Get User", f"{URL}/users/1", responses=[response("ok", 200, {"address": {"city": "x"}})])
-    second = request("Get User Address", f"{URL}/users/1/address", responses=[response("ok", 200, {"city": 1})])
+    first = request(
+        "Get User", f"{URL}/users/1", responses=[response("ok", 200, {"address": {"city": "x"}})]
+    )
+    second = request(
+        "Get User Address", f"{URL}/users/1/address", responses=[response("ok", 200, {"city": 1})]
+    )
     _, _, one = stages(collection(first, second))
     _, _, other = stages(collection(second, first))
     assert sorted(one.models.values()) == sorted(other.models.values())
@@ -79,7 +102,13 @@ def test_names_do_not_depend_on_request_order() -> None:
 
 KEYS = ["id", "name", "tags", "address", "items", "created_at", "owner", "data"]
 EXISTING_NAMES = [
-    "Get User", "List Orders", "Create Order", "Delete Item", "Find Things", "Update Profile", "Search",
+    "Get User",
+    "List Orders",
+    "Create Order",
+    "Delete Item",
+    "Find Things",
+    "Update Profile",
+    "Search",
     "Upload File",
 ]
 ADDED_NAMES = ["Zeta Probe", "Omega Scan", "Kappa Sync", "Lambda Ping"]
@@ -87,7 +116,10 @@ FOLDERS = ["Users", "Orders", "Admin Tools"]
 ERROR = {"code": "INVALID", "message": "bad request", "details": {}}
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 3), st.floats(0, 2, allow_nan=False).map(lambda f: round(f, 1)),
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(0, 2, allow_nan=False).map(lambda f: round(f, 1)),
     st.sampled_from(["a", "2024-01-02", "2024-01-02T03:04:05Z", "x y"]),
 )
 values = st.recursive(
@@ -103,11 +135,15 @@ bodies = st.one_of(objects, st.lists(objects, min_size=1, max_size=2))
 
 @st.composite
 def request_items(draw: st.DrawFn, name: str) -> dict[str, Any]:
-    responses = [response(f"ok {i}", 200, body) for i, body in enumerate(draw(st.lists(bodies, max_size=2)))]
+    responses = [
+        response(f"ok {i}", 200, body) for i, body in enumerate(draw(st.lists(bodies, max_size=2)))
+    ]
     if draw(st.booleans()):
         responses.append(response("error", 400, ERROR))
     method = draw(st.sampled_from(["GET", "POST", "DELETE"]))
-    return request(name, f"{URL}/{name.lower().replace(' ', '/')}/:id", method=method, responses=responses)
+    return request(
+        name, f"{URL}/{name.lower().replace(' ', '/')}/:id", method=method, responses=responses
+    )
 
 
 @st.composite
@@ -115,7 +151,9 @@ def collections_and_addition(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str,
     names = draw(st.lists(st.sampled_from(EXISTING_NAMES), min_size=1, max_size=6, unique=True))
     folders: dict[str | None, list[dict[str, Any]]] = {}
     for name in names:
-        folders.setdefault(draw(st.sampled_from([None, *FOLDERS])), []).append(draw(request_items(name)))
+        folders.setdefault(draw(st.sampled_from([None, *FOLDERS])), []).append(
+            draw(request_items(name))
+        )
     added = draw(request_items(draw(st.sampled_from(ADDED_NAMES))))
     where = draw(st.sampled_from(sorted(folders, key=lambda f: f or "")))
     position = draw(st.integers(0, len(folders[where])))
@@ -178,9 +216,16 @@ def surface(data: dict[str, Any]) -> tuple[dict[str, Any], dict[Any, Any]]:
     return classes, methods
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@pytest.mark.slow
 @given(collections_and_addition())
-def test_adding_a_request_changes_no_existing_model_or_method(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
+def test_adding_a_request_changes_no_existing_model_or_method(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
     before, after = pair
     classes_before, methods_before = surface(before)
     classes_after, methods_after = surface(after)
@@ -192,9 +237,16 @@ def test_adding_a_request_changes_no_existing_model_or_method(pair: tuple[dict[s
     assert len(methods_after) == len(methods_before) + 1
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@pytest.mark.slow
 @given(collections_and_addition())
-def test_removing_a_request_changes_no_remaining_model_or_method(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
+def test_removing_a_request_changes_no_remaining_model_or_method(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
     smaller, larger = pair
     classes_large, methods_large = surface(larger)
     classes_small, methods_small = surface(smaller)

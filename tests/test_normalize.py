@@ -74,6 +74,13 @@ def test_body_kinds() -> None:
         response("broken", 200, '{"a": 1,}'),
     ]
     api, warnings = run(collection(request("Get", f"{URL}/x", responses=responses)))
-    assert [e.kind for e in api.operations[0].examples] == ["json", "text", "text", "binary", "empty", "text"]
+    assert [e.kind for e in api.operations[0].examples] == [
+        "json",
+        "text",
+        "text",
+        "binary",
+        "empty",
+        "text",
+    ]
     assert len(warnings) == 1
     assert "Get / response 'broken': saved body claims JSON but does not parse" in warnings[0]

@@ -50,14 +50,24 @@ def hostile_collection(name: str, others: list[str]) -> dict[str, object]:
         {
             "name": other,
             "item": [
-                request(other, f"https://api.example.test/{other}", responses=[response(other, 200, {"ok": True})]),
-                request("plain", "https://api.example.test/plain", responses=[response(other, 404, {"code": "x"})]),
+                request(
+                    other,
+                    f"https://api.example.test/{other}",
+                    responses=[response(other, 200, {"ok": True})],
+                ),
+                request(
+                    "plain",
+                    "https://api.example.test/plain",
+                    responses=[response(other, 404, {"code": "x"})],
+                ),
             ],
         }
         for other in [name, *others]
     ]
     return collection(
-        *folders, request(name, "https://api.example.test/root", responses=[response(name, 200, [1])]), name=name
+        *folders,
+        request(name, "https://api.example.test/root", responses=[response(name, 200, [1])]),
+        name=name,
     )
 
 
@@ -68,7 +78,10 @@ def files_under(folder: Path) -> set[Path]:
 @pytest.mark.parametrize(
     ("name", "others"),
     [
-        ("../../x", HOSTILE),  # every hostile name as a folder, request and response name, in one build
+        (
+            "../../x",
+            HOSTILE,
+        ),  # every hostile name as a folder, request and response name, in one build
         ("/tmp/zgen-absolute", []),
         ("", []),
         ("CON", []),
@@ -92,14 +105,20 @@ def test_nothing_written_outside_the_output_folder(
     report = build([source], Path("out"))
     created = files_under(tmp_path) - outside
     assert created, "the build wrote nothing"
-    assert all(path == out or out in path.parents for path in created), sorted(map(str, created - {out}))[:5]
+    assert all(path == out or out in path.parents for path in created), sorted(
+        map(str, created - {out})
+    )[:5]
     assert {target: target.exists() for target in escape_targets} == existed
     (package,) = [summary.package for summary in report.packages]
     assert SAFE_NAME.match(package) and len(package) <= 64
     assert [p.name for p in out.iterdir()] == [package]
     for path in (out / package).rglob("*"):
         rel = path.relative_to(out / package)
-        assert all(SAFE_NAME.match(part.removesuffix(".py").removesuffix(".json")) or part in ("py.typed", ".zgen-manifest.json") for part in rel.parts), rel
+        assert all(
+            SAFE_NAME.match(part.removesuffix(".py").removesuffix(".json"))
+            or part in ("py.typed", ".zgen-manifest.json")
+            for part in rel.parts
+        ), rel
         assert len(path.name) <= 130
         assert path.name.split(".")[0].lower() not in {"con", "prn", "aux", "nul", "lpt1", "com1"}
 
@@ -109,7 +128,9 @@ def test_nothing_written_outside_the_output_folder(
     [("CON", "con_api"), ("nul", "nul_api"), ("COM1", "com1_api"), ("httpx", "httpx_api"), ("pydantic", "pydantic_api"),
      ("asyncio", "asyncio_api"), ("json", "json_api"), ("tests", "tests_api"), ("", "api"), ("Zoho CRM", "zoho_crm")],
 )  # fmt: skip
-def test_package_names_do_not_shadow_or_collide_with_device_names(title: str, expected: str) -> None:
+def test_package_names_do_not_shadow_or_collide_with_device_names(
+    title: str, expected: str
+) -> None:
     assert package_name(title) == expected
 
 

@@ -50,7 +50,9 @@ def test_second_build_rewrites_nothing(tmp_path: Path) -> None:
 def test_one_generated_test_per_saved_response() -> None:
     report = build(COLLECTIONS, REPO / "generated", check=True, settings=SETTINGS)
     tests_dir = REPO / "generated" / "zoho_crm_bulk_write" / "tests"
-    count = sum(text.count("\ndef test_") for text in (p.read_text() for p in tests_dir.glob("test_*.py")))
+    count = sum(
+        text.count("\ndef test_") for text in (p.read_text() for p in tests_dir.glob("test_*.py"))
+    )
     assert count == sum(p.responses for p in report.packages) == 12
 
 
@@ -129,31 +131,43 @@ def test_polling_a_running_job_parses_without_result() -> None:
     def respond(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=bodies.pop(0))
 
-    with Client(access_token="t", http_client=httpx.Client(transport=httpx.MockTransport(respond))) as client:
+    with Client(
+        access_token="t", http_client=httpx.Client(transport=httpx.MockTransport(respond))
+    ) as client:
         first = client.bulk_write.job_details(job_id="1")
         second = client.bulk_write.job_details(job_id="1")
     assert first.status == "IN PROGRESS" and first.result is None and first.resource[0].code is None
     assert second.result is not None and second.result.download_url.endswith(".zip")
 
 
-def test_collection_builds_the_same_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_collection_builds_the_same_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Run from elsewhere, a collection still gets the [tool.zgen] settings of its own project."""
     from click.testing import CliRunner
     from zgen.cli import main
 
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["build", "--check", "-q", *map(str, COLLECTIONS), "-o", str(REPO / "generated")])
+    result = CliRunner().invoke(
+        main, ["build", "--check", "-q", *map(str, COLLECTIONS), "-o", str(REPO / "generated")]
+    )
     assert result.exit_code == 0, result.output
 
 
 def test_job_details_is_the_seed_request_exactly() -> None:
-    """collections/ holds the seed document's "Job Details" item as given, in a "Bulk Write" folder."""
+    """collections/ holds the seed document's "Job Details" item as given, in a "Bulk Write" folder.
+
+    tests/fixtures/seed_job_details_item.json is the "Postman Collection Item JSON" of the seed
+    document the project started from (the user's Zoho CRM request with its six saved responses),
+    cut out of that page unchanged."""
     import json
 
-    seed = (REPO.parent / "shared" / "seed" / "000_4a45a4116aa0a3c7.txt").read_text(encoding="utf-8")
-    text = seed[seed.index("Postman Collection Item JSON") :]
-    item, _ = json.JSONDecoder().raw_decode(text[text.index("{") :])
-    data = json.loads((REPO / "collections" / "zoho_crm_bulk_write.json").read_text(encoding="utf-8"))
+    item = json.loads(
+        (REPO / "tests" / "fixtures" / "seed_job_details_item.json").read_text(encoding="utf-8")
+    )
+    data = json.loads(
+        (REPO / "collections" / "zoho_crm_bulk_write.json").read_text(encoding="utf-8")
+    )
     folder = next(entry for entry in data["item"] if entry["name"] == "Bulk Write")
     assert next(entry for entry in folder["item"] if entry["name"] == "Job Details") == item
     assert len(item["response"]) == 6

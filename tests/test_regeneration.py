@@ -12,26 +12,41 @@ from typing import Any
 
 import black
 import pytest
-import zgen.write
+import zgen.format
 from conftest import CORPUS, REPO, collection, request, response
+from zgen.format import BLACK_MODE, format_many, format_source, split_top_level
 from zgen.pipeline import build
-from zgen.write import BLACK_MODE, MANIFEST, apply, format_many, format_source, split_top_level
+from zgen.write import MANIFEST, apply
 
 ZGEN = [sys.executable, "-c", "from zgen.cli import main; main()"]
 Tree = dict[str, bytes]
 
 
 def tree(folder: Path) -> Tree:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def mtimes(folder: Path) -> dict[str, int]:
-    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
 def shop(*, with_orders: bool = True, extra_field: bool = False) -> dict[str, Any]:
     """A small collection with folders, variables, path parameters, saved responses and an error body."""
-    user: dict[str, Any] = {"id": 1, "name": "Ada", "created_at": "2024-01-02T03:04:05Z", "tags": ["a"], "address": {"city": "X", "zip": "1"}}
+    user: dict[str, Any] = {
+        "id": 1,
+        "name": "Ada",
+        "created_at": "2024-01-02T03:04:05Z",
+        "tags": ["a"],
+        "address": {"city": "X", "zip": "1"},
+    }
     if extra_field:
         user["nickname"] = "ada"
     error = {"code": "NOT_FOUND", "message": "no such thing", "details": {"id": "9"}}
@@ -39,13 +54,26 @@ def shop(*, with_orders: bool = True, extra_field: bool = False) -> dict[str, An
         {
             "name": "Users",
             "item": [
-                request("List users", "{{base_url}}/users?page=1&per_page=20", responses=[response("ok", 200, {"users": [user], "next": None})]),
+                request(
+                    "List users",
+                    "{{base_url}}/users?page=1&per_page=20",
+                    responses=[response("ok", 200, {"users": [user], "next": None})],
+                ),
                 request(
                     "Get user",
                     "{{base_url}}/users/:user_id",
                     responses=[response("found", 200, user), response("missing", 404, error)],
                 ),
-                request("Create user", "{{base_url}}/users", method="POST", body={"mode": "raw", "raw": json.dumps({"name": "Ada"}), "options": {"raw": {"language": "json"}}}),
+                request(
+                    "Create user",
+                    "{{base_url}}/users",
+                    method="POST",
+                    body={
+                        "mode": "raw",
+                        "raw": json.dumps({"name": "Ada"}),
+                        "options": {"raw": {"language": "json"}},
+                    },
+                ),
             ],
         }
     ]
@@ -54,15 +82,29 @@ def shop(*, with_orders: bool = True, extra_field: bool = False) -> dict[str, An
             {
                 "name": "Orders",
                 "item": [
-                    request("List orders", "{{base_url}}/orders", responses=[response("ok", 200, [{"id": 7, "total": 1.5, "user": {"id": 1}}])]),
-                    request("Cancel order", "{{base_url}}/orders/:order_id/cancel", method="POST", responses=[response("gone", 404, error)]),
+                    request(
+                        "List orders",
+                        "{{base_url}}/orders",
+                        responses=[
+                            response("ok", 200, [{"id": 7, "total": 1.5, "user": {"id": 1}}])
+                        ],
+                    ),
+                    request(
+                        "Cancel order",
+                        "{{base_url}}/orders/:order_id/cancel",
+                        method="POST",
+                        responses=[response("gone", 404, error)],
+                    ),
                 ],
             }
         )
     return collection(
         *folders,
         name="Shop API",
-        variable=[{"key": "base_url", "value": "https://shop.example.test/v1"}, {"key": "token", "value": ""}],
+        variable=[
+            {"key": "base_url", "value": "https://shop.example.test/v1"},
+            {"key": "token", "value": ""},
+        ],
         auth={"type": "bearer", "bearer": [{"key": "token", "value": "{{token}}"}]},
     )
 
@@ -75,6 +117,7 @@ def write_source(path: Path, data: dict[str, Any]) -> Path:
 # ---------------------------------------------------------------- determinism
 
 
+@pytest.mark.slow
 def test_same_bytes_under_three_hash_seeds_and_two_working_directories(tmp_path: Path) -> None:
     source = write_source(tmp_path / "shop.json", shop())
     outputs: list[Tree] = []
@@ -82,9 +125,18 @@ def test_same_bytes_under_three_hash_seeds_and_two_working_directories(tmp_path:
     for index, (seed, cwd) in enumerate(runs):
         cwd.mkdir(parents=True, exist_ok=True)
         out = tmp_path / f"out{index}"
-        given = os.path.relpath(source, cwd) if index % 2 else str(source)  # relative and absolute paths
+        given = (
+            os.path.relpath(source, cwd) if index % 2 else str(source)
+        )  # relative and absolute paths
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        done = subprocess.run([*ZGEN, "build", "-q", given, "-o", str(out)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [*ZGEN, "build", "-q", given, "-o", str(out)],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         outputs.append(tree(out))
     assert outputs[0] == outputs[1] == outputs[2]
@@ -97,13 +149,20 @@ def test_same_bytes_under_three_hash_seeds_and_two_working_directories(tmp_path:
     assert header.startswith(f"# Generated by zgen {zgen.__version__} from 'shop.json'")
 
 
+@pytest.mark.slow
 def test_corpus_collection_is_the_same_under_another_hash_seed(tmp_path: Path) -> None:
     source = CORPUS / "postman_echo.json"
     outputs = []
     for seed in ("1", "77"):
         out = tmp_path / f"out{seed}"
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        done = subprocess.run([*ZGEN, "build", "-q", str(source), "-o", str(out)], env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [*ZGEN, "build", "-q", str(source), "-o", str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         outputs.append(tree(out))
     assert outputs[0] == outputs[1]
@@ -112,7 +171,9 @@ def test_corpus_collection_is_the_same_under_another_hash_seed(tmp_path: Path) -
 # ---------------------------------------------------------------- writing only what changed
 
 
-def test_second_build_writes_nothing_and_calls_no_formatter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_build_writes_nothing_and_calls_no_formatter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = write_source(tmp_path / "shop.json", shop())
     out = tmp_path / "out"
     first = build([source], out)
@@ -129,7 +190,9 @@ def test_second_build_writes_nothing_and_calls_no_formatter(tmp_path: Path, monk
     assert mtimes(out) == before
 
 
-def test_unchanged_models_skip_datamodel_code_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unchanged_models_skip_datamodel_code_generator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """models.py is keyed by what it depends on: unchanged, it is reused without running the
     model generator; edited by hand or changed in the collection, it is generated again."""
     import zgen.modelgen
@@ -158,7 +221,7 @@ def test_unchanged_models_skip_datamodel_code_generator(tmp_path: Path, monkeypa
     assert [path.name for path in report.plan.write] == [MANIFEST]  # same models, new key recorded
     write_source(source, shop(extra_field=True))
     build([source], out)
-    assert calls == [1, 1, 1] and models.read_text(encoding="utf-8") != pristine["shop_api/models.py"]
+    assert calls == [1, 1, 1] and models.read_bytes() != pristine["shop_api/models.py"]
 
 
 def test_changed_source_formats_only_the_changed_files(tmp_path: Path) -> None:
@@ -233,7 +296,13 @@ def test_a_manifest_naming_files_outside_the_package_deletes_nothing_there(tmp_p
 
 
 def test_emptied_folders_are_pruned_inside_the_package_only(tmp_path: Path) -> None:
-    source = write_source(tmp_path / "shop.json", collection(request("Ping", "https://x.test/ping", responses=[response("ok", 200, {"ok": True})]), name="Ping"))
+    source = write_source(
+        tmp_path / "shop.json",
+        collection(
+            request("Ping", "https://x.test/ping", responses=[response("ok", 200, {"ok": True})]),
+            name="Ping",
+        ),
+    )
     out = tmp_path / "out"
     build([source], out)
     assert (out / "ping" / "fixtures").is_dir()
@@ -249,15 +318,30 @@ def test_emptied_folders_are_pruned_inside_the_package_only(tmp_path: Path) -> N
 def test_check_passes_on_a_fresh_build_and_names_the_stale_file(tmp_path: Path) -> None:
     source = write_source(tmp_path / "shop.json", shop())
     out = tmp_path / "out"
-    done = subprocess.run([*ZGEN, "build", "-q", str(source), "-o", str(out)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*ZGEN, "build", "-q", str(source), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
-    check = subprocess.run([*ZGEN, "build", "--check", str(source), "-o", str(out)], capture_output=True, text=True, timeout=300)
+    check = subprocess.run(
+        [*ZGEN, "build", "--check", str(source), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "up to date" in check.stdout
 
     write_source(source, shop(extra_field=True))
     before, stamps = tree(out), mtimes(out)
-    stale = subprocess.run([*ZGEN, "build", "--check", str(source), "-o", str(out)], capture_output=True, text=True, timeout=300)
+    stale = subprocess.run(
+        [*ZGEN, "build", "--check", str(source), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert stale.returncode == 1
     assert "shop_api/models.py" in stale.stdout  # the unified diff names the file
     assert "+    nickname: str" in stale.stdout
@@ -280,7 +364,9 @@ def test_check_reports_a_file_that_would_be_removed(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- apply is all or nothing
 
 
-def test_a_failed_move_puts_every_file_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_move_puts_every_file_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = write_source(tmp_path / "shop.json", shop())
     out = tmp_path / "out"
     build([source], out)
@@ -297,7 +383,7 @@ def test_a_failed_move_puts_every_file_back(tmp_path: Path, monkeypatch: pytest.
             raise OSError(5, "I/O error")
         real(src, dst)
 
-    monkeypatch.setattr(zgen.write.os, "replace", flaky)
+    monkeypatch.setattr(os, "replace", flaky)
     with pytest.raises(OSError, match="I/O error"):
         apply(plan)
     monkeypatch.undo()
@@ -308,6 +394,7 @@ def test_a_failed_move_puts_every_file_back(tmp_path: Path, monkeypatch: pytest.
 # ---------------------------------------------------------------- formatting in pieces
 
 
+@pytest.mark.slow
 def test_piecewise_formatting_is_what_black_gives_for_the_whole_file(tmp_path: Path) -> None:
     from zgen.diagnostics import Diagnostics
     from zgen.modelgen import generate_models
@@ -315,9 +402,19 @@ def test_piecewise_formatting_is_what_black_gives_for_the_whole_file(tmp_path: P
     from zgen.render import environment, render
 
     checked = 0
-    for source in (write_source(tmp_path / "shop.json", shop()), CORPUS / "gotowebinar_v2.json", CORPUS / "pcg_http_test_collection.json"):
+    for source in (
+        write_source(tmp_path / "shop.json", shop()),
+        CORPUS / "gotowebinar_v2.json",
+        CORPUS / "pcg_http_test_collection.json",
+    ):
         analysis = analyze(source, Diagnostics())
-        package = render(analysis.api, analysis.inferred, analysis.names, generate_models(analysis.inferred, analysis.names), environment(None))
+        package = render(
+            analysis.api,
+            analysis.inferred,
+            analysis.names,
+            generate_models(analysis.inferred, analysis.names),
+            environment(None),
+        )
         for path, text in package.files.items():
             if path.endswith(".py") and text.strip():
                 assert format_source(path, text) == black.format_str(text, mode=BLACK_MODE), path
@@ -334,18 +431,22 @@ def test_split_keeps_comments_stubs_and_decorators_with_their_neighbours() -> No
     assert "".join(pieces) == source
     assert pieces[0].endswith("def f():\n    pass\n\n\n")  # no cut between a comment and its def
     assert pieces[1].startswith("@decorator\nclass A:")
-    assert any("def g(): ...\ndef h(): ...\n\n\nclass B" in piece for piece in pieces)  # no cut after a stub
+    assert any(
+        "def g(): ...\ndef h(): ...\n\n\nclass B" in piece for piece in pieces
+    )  # no cut after a stub
     assert format_source("m.py", source) == black.format_str(source, mode=BLACK_MODE)
 
 
 def test_parallel_formatting_gives_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    client = (REPO / "generator" / "write.py").read_text(encoding="utf-8")
+    client = (REPO / "generator" / "zgen" / "write.py").read_text(encoding="utf-8")
     sources = {"a.py": client, "b.py": client.replace("def ", "def x_"), "c.py": "x  =  1\n"}
     sequential = format_many(sources, workers=1)
-    monkeypatch.setattr(zgen.write, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(zgen.write, "BATCH_BYTES", 2_000)
+    monkeypatch.setattr(zgen.format, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(zgen.format, "BATCH_BYTES", 2_000)
     seen: list[tuple[int, int]] = []
-    parallel = format_many(sources, workers=2, progress=lambda done, total: seen.append((done, total)))
+    parallel = format_many(
+        sources, workers=2, progress=lambda done, total: seen.append((done, total))
+    )
     assert parallel == sequential
     assert sequential["a.py"] == black.format_str(client, mode=BLACK_MODE)
     assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] > 3
@@ -358,7 +459,9 @@ def test_committed_manifest_records_formatting(tmp_path: Path) -> None:
     data = json.loads((out / "shop_api" / MANIFEST).read_text())
     assert data["generator"] == "zgen"
     assert "client.py" in data["files"] and "fixtures/users__get_user__found.json" in data["files"]
-    assert set(data["formatted"]) == {f for f in data["files"] if f.endswith(".py") and (out / "shop_api" / f).stat().st_size}
+    assert set(data["formatted"]) == {
+        f for f in data["files"] if f.endswith(".py") and (out / "shop_api" / f).stat().st_size
+    }
 
 
 # ---------------------------------------------------------------- this repository
@@ -369,7 +472,13 @@ def test_bare_build_check_in_a_copy_of_the_repository_reproduces_generated(tmp_p
     copy.mkdir()
     shutil.copy(REPO / "pyproject.toml", copy / "pyproject.toml")
     shutil.copytree(REPO / "collections", copy / "collections")
-    shutil.copytree(REPO / "generated", copy / "generated", ignore=shutil.ignore_patterns("__pycache__", ".mypy_cache", ".pytest_cache"))
-    done = subprocess.run([*ZGEN, "build", "--check"], cwd=copy, capture_output=True, text=True, timeout=300)
+    shutil.copytree(
+        REPO / "generated",
+        copy / "generated",
+        ignore=shutil.ignore_patterns("__pycache__", ".mypy_cache", ".pytest_cache"),
+    )
+    done = subprocess.run(
+        [*ZGEN, "build", "--check"], cwd=copy, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "up to date" in done.stdout

@@ -22,14 +22,22 @@ def secret(tag: str) -> str:
 
 
 def auth(kind: str, params: dict[str, str]) -> dict[str, Any]:
-    return {"type": kind, kind: [{"key": key, "value": value, "type": "string"} for key, value in params.items()]}
+    return {
+        "type": kind,
+        kind: [{"key": key, "value": value, "type": "string"} for key, value in params.items()],
+    }
 
 
-def saved(name: str, headers: list[tuple[str, str]], body: str, content_type: str = "application/json") -> dict[str, Any]:
+def saved(
+    name: str, headers: list[tuple[str, str]], body: str, content_type: str = "application/json"
+) -> dict[str, Any]:
     return {
         "name": name,
         "code": 200,
-        "header": [{"key": "Content-Type", "value": content_type}, *({"key": k, "value": v} for k, v in headers)],
+        "header": [
+            {"key": "Content-Type", "value": content_type},
+            *({"key": k, "value": v} for k, v in headers),
+        ],
         "body": body,
     }
 
@@ -42,7 +50,11 @@ def planted() -> dict[str, Any]:
         "accessToken": "6f1c1a52-8a47-4a3c-9a77-1f0e0f3d2b10",  # a UUID: the model must not demand one
         "token_type": "bearer",
         "expires_in": 3600,
-        "user": {"name": "Ada", "api_key": secret("BodyApiKey"), "password": secret("BodyPassword")},
+        "user": {
+            "name": "Ada",
+            "api_key": secret("BodyApiKey"),
+            "password": secret("BodyPassword"),
+        },
         "sessions": [{"session_token": secret("BodySession"), "id": 1}],
         "next_page_token": "cursor-2",
     }
@@ -52,37 +64,115 @@ def planted() -> dict[str, Any]:
         ("Cookie", "c=" + secret("RespCookie")),
         ("X-Api-Key", secret("RespApiKey")),
     ]
-    SECRETS["BodyUuid"] = token_body["accessToken"]
+    SECRETS["BodyUuid"] = str(token_body["accessToken"])
     items = [
         request(
             "Login",
             "https://api.example.test/login",
             method="POST",
             auth=auth("bearer", {"token": secret("Bearer")}),
-            body={"mode": "raw", "raw": json.dumps({"user": "ada", "password": secret("ReqBodyPassword")}), "options": {"raw": {"language": "json"}}},
+            body={
+                "mode": "raw",
+                "raw": json.dumps({"user": "ada", "password": secret("ReqBodyPassword")}),
+                "options": {"raw": {"language": "json"}},
+            },
             responses=[saved("ok", secrets_in_headers, json.dumps(token_body))],
         ),
         request(
             "Token form",
             "https://api.example.test/token",
             auth=auth("basic", {"username": secret("BasicUser"), "password": secret("BasicPass")}),
-            responses=[saved("form", [], f"access_token={secret('FormToken')}&token_type=bearer", "text/plain")],
+            responses=[
+                saved(
+                    "form",
+                    [],
+                    f"access_token={secret('FormToken')}&token_type=bearer",
+                    "text/plain",
+                )
+            ],
         ),
         request(
             "Broken json",
             "https://api.example.test/broken",
             auth=auth("apikey", {"key": "X-Key", "value": secret("ApiKeyHeader"), "in": "header"}),
-            responses=[saved("broken", [], '{"access_token": "' + secret("BrokenJson") + '", oops')],
+            responses=[
+                saved("broken", [], '{"access_token": "' + secret("BrokenJson") + '", oops')
+            ],
         ),
-        request("Api key in query", "https://api.example.test/q", auth=auth("apikey", {"key": "key", "value": secret("ApiKeyQuery"), "in": "query"})),
-        request("OAuth 2", "https://api.example.test/o", auth=auth("oauth2", {"accessToken": secret("OAuth2At"), "clientSecret": secret("OAuth2Cs"), "refreshToken": secret("OAuth2Rt")})),
-        request("Digest", "https://api.example.test/d", auth=auth("digest", {"username": "u", "password": secret("DigestPass")})),
-        request("AWS", "https://api.example.test/aws", auth=auth("awsv4", {"accessKey": secret("AwsAk"), "secretKey": secret("AwsSk"), "sessionToken": secret("AwsSt")})),
-        request("Hawk", "https://api.example.test/h", auth=auth("hawk", {"authId": "id", "authKey": secret("HawkKey")})),
-        request("NTLM", "https://api.example.test/n", auth=auth("ntlm", {"username": "u", "password": secret("NtlmPass")})),
-        request("OAuth 1", "https://api.example.test/o1", auth=auth("oauth1", {"consumerKey": secret("O1Ck"), "consumerSecret": secret("O1Cs"), "token": secret("O1Tok"), "tokenSecret": secret("O1Ts")})),
-        request("EdgeGrid", "https://api.example.test/e", auth=auth("edgegrid", {"accessToken": secret("EgAt"), "clientToken": secret("EgCt"), "clientSecret": secret("EgCs")})),
-        request("JWT", "https://api.example.test/j", auth=auth("jwt", {"secret": secret("JwtSecret"), "payload": "{}"})),
+        request(
+            "Api key in query",
+            "https://api.example.test/q",
+            auth=auth("apikey", {"key": "key", "value": secret("ApiKeyQuery"), "in": "query"}),
+        ),
+        request(
+            "OAuth 2",
+            "https://api.example.test/o",
+            auth=auth(
+                "oauth2",
+                {
+                    "accessToken": secret("OAuth2At"),
+                    "clientSecret": secret("OAuth2Cs"),
+                    "refreshToken": secret("OAuth2Rt"),
+                },
+            ),
+        ),
+        request(
+            "Digest",
+            "https://api.example.test/d",
+            auth=auth("digest", {"username": "u", "password": secret("DigestPass")}),
+        ),
+        request(
+            "AWS",
+            "https://api.example.test/aws",
+            auth=auth(
+                "awsv4",
+                {
+                    "accessKey": secret("AwsAk"),
+                    "secretKey": secret("AwsSk"),
+                    "sessionToken": secret("AwsSt"),
+                },
+            ),
+        ),
+        request(
+            "Hawk",
+            "https://api.example.test/h",
+            auth=auth("hawk", {"authId": "id", "authKey": secret("HawkKey")}),
+        ),
+        request(
+            "NTLM",
+            "https://api.example.test/n",
+            auth=auth("ntlm", {"username": "u", "password": secret("NtlmPass")}),
+        ),
+        request(
+            "OAuth 1",
+            "https://api.example.test/o1",
+            auth=auth(
+                "oauth1",
+                {
+                    "consumerKey": secret("O1Ck"),
+                    "consumerSecret": secret("O1Cs"),
+                    "token": secret("O1Tok"),
+                    "tokenSecret": secret("O1Ts"),
+                },
+            ),
+        ),
+        request(
+            "EdgeGrid",
+            "https://api.example.test/e",
+            auth=auth(
+                "edgegrid",
+                {
+                    "accessToken": secret("EgAt"),
+                    "clientToken": secret("EgCt"),
+                    "clientSecret": secret("EgCs"),
+                },
+            ),
+        ),
+        request(
+            "JWT",
+            "https://api.example.test/j",
+            auth=auth("jwt", {"secret": secret("JwtSecret"), "payload": "{}"}),
+        ),
         request(
             "Headers",
             "https://api.example.test/hdr",
@@ -98,7 +188,12 @@ def planted() -> dict[str, Any]:
             "Query",
             f"https://api.example.test/query?api_key={secret('QApiKey')}&access_token={secret('QAccess')}&page_token=p2&apiKey={secret('QApiKeyCamel')}",
         ),
-        request("Uses vars", "{{baseUrl}}/v?key={{apiKey}}", header=[{"key": "Authorization", "value": "Bearer {{token}}"}], auth=auth("basic", {"username": "{{user}}", "password": "{{password}}"})),
+        request(
+            "Uses vars",
+            "{{baseUrl}}/v?key={{apiKey}}",
+            header=[{"key": "Authorization", "value": "Bearer {{token}}"}],
+            auth=auth("basic", {"username": "{{user}}", "password": "{{password}}"}),
+        ),
     ]
     variables = [
         {"key": "baseUrl", "value": "https://api.example.test"},
@@ -109,7 +204,12 @@ def planted() -> dict[str, Any]:
         {"key": "user", "value": secret("VarUserMarkedSecret"), "type": "secret"},
         {"key": "refresh_token", "value": secret("VarRefresh")},
     ]
-    return collection(*items, name="Planted Secrets", variable=variables, auth=auth("bearer", {"token": secret("CollectionBearer")}))
+    return collection(
+        *items,
+        name="Planted Secrets",
+        variable=variables,
+        auth=auth("bearer", {"token": secret("CollectionBearer")}),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +227,12 @@ def test_no_secret_anywhere_in_the_output(built: tuple[Path, list[str]]) -> None
     out, _ = built
     files = [path for path in out.rglob("*") if path.is_file()]
     assert len(files) > 8
-    leaks = [(tag, path.relative_to(out).as_posix()) for path in files for tag, value in SECRETS.items() if value.encode() in path.read_bytes()]
+    leaks = [
+        (tag, path.relative_to(out).as_posix())
+        for path in files
+        for tag, value in SECRETS.items()
+        if value.encode() in path.read_bytes()
+    ]
     assert leaks == []
 
 
@@ -153,7 +258,10 @@ def test_pagination_token_is_not_a_secret(built: tuple[Path, list[str]]) -> None
 
 def test_redacted_values_show_a_placeholder(built: tuple[Path, list[str]]) -> None:
     out, _ = built
-    fixtures = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in (out / "planted_secrets" / "fixtures").glob("*.json")}
+    fixtures = {
+        path.stem: json.loads(path.read_text(encoding="utf-8"))
+        for path in (out / "planted_secrets" / "fixtures").glob("*.json")
+    }
     ok = next(data for data in fixtures.values() if data["name"] == "ok")
     headers = dict(ok["headers"])
     for name in ("Set-Cookie", "Authorization", "Cookie", "X-Api-Key"):
@@ -162,7 +270,11 @@ def test_redacted_values_show_a_placeholder(built: tuple[Path, list[str]]) -> No
     assert body["access_token"] == body["refresh_token"] == body["accessToken"] == REDACTED
     assert body["user"] == {"name": "Ada", "api_key": REDACTED, "password": REDACTED}
     assert body["sessions"] == [{"session_token": REDACTED, "id": 1}]
-    assert body["token_type"] == "bearer" and body["expires_in"] == 3600 and body["next_page_token"] == "cursor-2"
+    assert (
+        body["token_type"] == "bearer"
+        and body["expires_in"] == 3600
+        and body["next_page_token"] == "cursor-2"
+    )
     form = next(data for data in fixtures.values() if data["name"] == "form")
     assert form["body"] == f"access_token={REDACTED}&token_type=bearer"
     broken = next(data for data in fixtures.values() if data["name"] == "broken")
@@ -171,9 +283,22 @@ def test_redacted_values_show_a_placeholder(built: tuple[Path, list[str]]) -> No
 
 def test_credentials_become_constructor_arguments(built: tuple[Path, list[str]]) -> None:
     out, _ = built
-    base = (out / "planted_secrets" / "client.py").read_text(encoding="utf-8") + (out / "planted_secrets" / "_base.py").read_text(encoding="utf-8")
-    for name in ("token", "username", "password", "api_key", "access_token", "authorization", "cookie", "x_api_key"):
-        assert f"{name}: _base.Credential | None" in base or f"{name}: Credential | None" in base, name
+    base = (out / "planted_secrets" / "client.py").read_text(encoding="utf-8") + (
+        out / "planted_secrets" / "_base.py"
+    ).read_text(encoding="utf-8")
+    for name in (
+        "token",
+        "username",
+        "password",
+        "api_key",
+        "access_token",
+        "authorization",
+        "cookie",
+        "x_api_key",
+    ):
+        assert (
+            f"{name}: _base.Credential | None" in base or f"{name}: Credential | None" in base
+        ), name
 
 
 def test_generated_tests_pass_with_redacted_fixtures(built: tuple[Path, list[str]]) -> None:

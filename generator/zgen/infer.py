@@ -26,7 +26,9 @@ Role = Literal["response", "error", "request"]
 
 ANY: TypeRef = ("any",)
 NULL: TypeRef = ("null",)
-DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
+DATETIME_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$"
+)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_BODY_DEPTH = 60
@@ -80,9 +82,19 @@ class Builder(SchemaBuilder):  # type: ignore[misc]
 
 ROLES: tuple[Role, ...] = ("response", "error", "request")
 SIMPLE_TYPES: dict[str, TypeRef] = {
-    "str": ("str",), "int": ("int",), "float": ("float",), "bool": ("bool",), "datetime": ("datetime",),
-    "date": ("date",), "uuid": ("uuid",), "UUID": ("uuid",), "any": ANY, "Any": ANY, "None": NULL,
-    "null": NULL, "dict": ("dict",),
+    "str": ("str",),
+    "int": ("int",),
+    "float": ("float",),
+    "bool": ("bool",),
+    "datetime": ("datetime",),
+    "date": ("date",),
+    "uuid": ("uuid",),
+    "UUID": ("uuid",),
+    "any": ANY,
+    "Any": ANY,
+    "None": NULL,
+    "null": NULL,
+    "dict": ("dict",),
 }
 
 
@@ -147,10 +159,14 @@ def parse_overrides(raw: Mapping[str, Any], file: str = "pyproject.toml") -> Ove
     models: dict[str, str] = {}
     raw_models = raw.get("models", {})
     if not isinstance(raw_models, Mapping):
-        raise ZgenError(file, f"{place}.models", "expected a table of `GeneratedName = \"NewName\"`")
+        raise ZgenError(file, f"{place}.models", 'expected a table of `GeneratedName = "NewName"`')
     for old, new in raw_models.items():
         if not isinstance(new, str) or not new.isidentifier() or not new[:1].isupper():
-            raise ZgenError(file, f"{place}.models.{old}", f"{new!r} is not a class name (PascalCase identifier)")
+            raise ZgenError(
+                file,
+                f"{place}.models.{old}",
+                f"{new!r} is not a class name (PascalCase identifier)",
+            )
         models[str(old)] = new
     types: dict[tuple[str, Role, str], TypeRef] = {}
     optional: set[tuple[str, Role, str]] = set()
@@ -164,14 +180,24 @@ def parse_overrides(raw: Mapping[str, Any], file: str = "pyproject.toml") -> Ove
         request, path, type_text = entry.get("request"), entry.get("path", "$"), entry.get("type")
         role = entry.get("body", "response")
         if not isinstance(request, str) or not request:
-            raise ZgenError(file, where, "needs `request`: the request's folders and name, joined by \" / \"")
+            raise ZgenError(
+                file, where, 'needs `request`: the request\'s folders and name, joined by " / "'
+            )
         if not isinstance(path, str) or not path.startswith("$"):
-            raise ZgenError(file, where, f"`path` must be a JSON path starting with `$`, like `$.data[].id`; found {path!r}")
+            raise ZgenError(
+                file,
+                where,
+                f"`path` must be a JSON path starting with `$`, like `$.data[].id`; found {path!r}",
+            )
         if role not in ROLES:
-            raise ZgenError(file, where, f"`body` must be one of {', '.join(ROLES)}; found {role!r}")
+            raise ZgenError(
+                file, where, f"`body` must be one of {', '.join(ROLES)}; found {role!r}"
+            )
         make_optional = entry.get("optional", False)
         if not isinstance(make_optional, bool):
-            raise ZgenError(file, where, f"`optional` must be true or false; found {make_optional!r}")
+            raise ZgenError(
+                file, where, f"`optional` must be true or false; found {make_optional!r}"
+            )
         if make_optional:
             if path == "$":
                 raise ZgenError(file, where, "`optional` needs the path of a key, like `$.result`")
@@ -181,7 +207,8 @@ def parse_overrides(raw: Mapping[str, Any], file: str = "pyproject.toml") -> Ove
         parsed = parse_type(type_text) if isinstance(type_text, str) else None
         if parsed is None:
             raise ZgenError(
-                file, where,
+                file,
+                where,
                 f"`type` {type_text!r} is not one of str, int, float, bool, datetime, date, uuid, any, dict, list[T], T | None",
             )
         types[(request, role, path)] = parsed
@@ -279,12 +306,16 @@ class _Inferrer:
         kept = []
         for place, value in values:
             if depth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH:
-                self.warn(place, f"body nests deeper than {MAX_BODY_DEPTH} levels; left out of inference")
+                self.warn(
+                    place, f"body nests deeper than {MAX_BODY_DEPTH} levels; left out of inference"
+                )
             else:
                 kept.append(value)
         return kept
 
-    def merged(self, op_index: int, role: Role, values: list[tuple[str, Any]], place: str) -> TypeRef | None:
+    def merged(
+        self, op_index: int, role: Role, values: list[tuple[str, Any]], place: str
+    ) -> TypeRef | None:
         samples = self.samples(values)
         if not samples:
             return None
@@ -294,7 +325,9 @@ class _Inferrer:
         schema = builder.to_schema()
         return self.convert(schema, op_index, role, (), place)
 
-    def convert(self, schema: dict[str, Any], op: int, role: Role, path: tuple[str, ...], place: str) -> TypeRef:
+    def convert(
+        self, schema: dict[str, Any], op: int, role: Role, path: tuple[str, ...], place: str
+    ) -> TypeRef:
         if self.overrides.types:
             wanted = (self.api.operations[op].place, role, "$" + path_text(path))
             override = self.overrides.types.get(wanted)
@@ -306,7 +339,9 @@ class _Inferrer:
             return union(members)
         kind = schema.get("type")
         if isinstance(kind, list):
-            members = [self.convert({**schema, "type": single}, op, role, path, place) for single in kind]
+            members = [
+                self.convert({**schema, "type": single}, op, role, path, place) for single in kind
+            ]
             return union(members)
         if kind is None:
             return ANY
@@ -314,7 +349,9 @@ class _Inferrer:
             return NULL
         if kind == "string":
             fmt = str(schema.get("format") or "")
-            return {"date-time": ("datetime",), "date": ("date",), "uuid": ("uuid",)}.get(fmt, ("str",))
+            return {"date-time": ("datetime",), "date": ("date",), "uuid": ("uuid",)}.get(
+                fmt, ("str",)
+            )
         if kind == "integer":
             return ("int",)
         if kind == "number":
@@ -336,7 +373,10 @@ class _Inferrer:
             for key, sub in properties.items():
                 sub_type = self.convert(sub, op, role, (*path, key), place)
                 if sub_type == NULL:
-                    self.warn(f"{place} {json_path((*path, key))}", "field seen only as null; typed as Any")
+                    self.warn(
+                        f"{place} {json_path((*path, key))}",
+                        "field seen only as null; typed as Any",
+                    )
                     sub_type = ANY
                 is_required = key in required
                 if is_required and self.overrides.optional:
@@ -358,12 +398,22 @@ class _Inferrer:
         order = {"json": 0, "text": 1, "binary": 2, "empty": 3}
         kinds.sort(key=lambda k: order[k])
         response = self.merged(
-            index, "response", [(e.place, e.parsed) for e in success if e.kind == "json"], f"{op.place} response"
+            index,
+            "response",
+            [(e.place, e.parsed) for e in success if e.kind == "json"],
+            f"{op.place} response",
         )
-        error = self.merged(index, "error", [(e.place, e.parsed) for e in errors if e.kind == "json"], f"{op.place} error")
+        error = self.merged(
+            index,
+            "error",
+            [(e.place, e.parsed) for e in errors if e.kind == "json"],
+            f"{op.place} error",
+        )
         request = None
         if op.body is not None and op.body.mode == "json":
-            request = self.merged(index, "request", [(op.place, op.body.example)], f"{op.place} request body")
+            request = self.merged(
+                index, "request", [(op.place, op.body.example)], f"{op.place} request body"
+            )
         if "json" in kinds and response is None:
             kinds.remove("json")
         return OperationTypes(response, tuple(kinds), error, request)
@@ -395,7 +445,9 @@ def union(members: list[TypeRef]) -> TypeRef:
 def infer(api: Api, diagnostics: Diagnostics, overrides: Overrides | None = None) -> Inferred:
     inferrer = _Inferrer(api, diagnostics, overrides or Overrides())
     ops = tuple(inferrer.operation(index, op) for index, op in enumerate(api.operations))
-    for request, role, path in sorted((set(inferrer.overrides.types) | inferrer.overrides.optional) - inferrer.used):
+    for request, role, path in sorted(
+        (set(inferrer.overrides.types) | inferrer.overrides.optional) - inferrer.used
+    ):
         diagnostics.warn(
             inferrer.overrides.file,
             f"[tool.zgen] overrides.fields {request} {role} `{path}`",

@@ -1,4 +1,3 @@
-{{ header }}
 """The runtime shared by Client and AsyncClient: request building, auth, retries, parsing."""
 
 from __future__ import annotations
@@ -326,7 +325,9 @@ def wrap_error(request: httpx.Request | None, exc: Exception) -> errors.ApiError
         try:
             _ = response.content
         except httpx.ResponseNotRead:  # closed unread: the error keeps the status and headers
-            response = httpx.Response(response.status_code, headers=response.headers, request=exc.request)
+            response = httpx.Response(
+                response.status_code, headers=response.headers, request=exc.request
+            )
         return parse_error(response, None)
     if request is None:
         return errors.ApiError(f"Invalid request: {exc}")
@@ -352,7 +353,9 @@ def retry_delay(attempt: int, headers: httpx.Headers | None) -> float:
                 seconds = float(retry_after)
             except ValueError:
                 try:
-                    seconds = email.utils.parsedate_to_datetime(retry_after).timestamp() - time.time()
+                    seconds = (
+                        email.utils.parsedate_to_datetime(retry_after).timestamp() - time.time()
+                    )
                 except (TypeError, ValueError, IndexError, OverflowError):
                     seconds = math.nan
             if math.isfinite(seconds):
@@ -387,7 +390,7 @@ class Attempts:
         raise wrap_error(self.request, exc) from exc
 
     def after_response(self, response: httpx.Response) -> Literal["finish", "refresh"] | float:
-        """"finish", "refresh" (the credentials, then send again), or seconds to wait before a retry."""
+        """ "finish", "refresh" (the credentials, then send again), or seconds to wait before a retry."""
         if response.status_code == 401 and self.refreshable and not self.refreshed:
             self.refreshed = True
             return "refresh"
@@ -419,12 +422,16 @@ class BaseClient:
         self._env_prefix = env_prefix
         resolved = base_url or os.environ.get(f"{env_prefix}_BASE_URL") or default_base_url
         if not resolved:
-            raise errors.ApiError(f"base_url is not set: pass base_url= or set {env_prefix}_BASE_URL")
+            raise errors.ApiError(
+                f"base_url is not set: pass base_url= or set {env_prefix}_BASE_URL"
+            )
         self.base_url = resolved.rstrip("/")
         self._values: dict[str, Credential | None] = {}
         for name, (given, default) in values.items():
             env = os.environ.get(f"{env_prefix}_{name.upper()}")
-            self._values[name] = given if given is not None else (env if env is not None else default)
+            self._values[name] = (
+                given if given is not None else (env if env is not None else default)
+            )
         self.timeout: Timeout = DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
         if max_retries < 0:
             raise errors.ApiError("max_retries must be 0 or more")
@@ -451,7 +458,9 @@ class BaseClient:
     def _uses_scheme(self, scheme: AuthScheme | None) -> bool:
         return scheme is not None and self._auth is None and scheme.kind != "unsupported"
 
-    def _apply_auth(self, scheme: AuthScheme | None, headers: dict[str, str], params: dict[str, Any]) -> str | None:
+    def _apply_auth(
+        self, scheme: AuthScheme | None, headers: dict[str, str], params: dict[str, Any]
+    ) -> str | None:
         """Add the collection's auth to a request as Postman sends it; returns the token sent."""
         if scheme is None or not self._uses_scheme(scheme):
             return None
@@ -464,8 +473,16 @@ class BaseClient:
         if scheme.location == "query":
             params[scheme.name] = secret
             return secret
-        prefix = scheme.prefix if self._auth_prefix is None or scheme.kind == "apikey" else self._auth_prefix
-        name = scheme.name if self._auth_header is None or scheme.kind == "apikey" else self._auth_header
+        prefix = (
+            scheme.prefix
+            if self._auth_prefix is None or scheme.kind == "apikey"
+            else self._auth_prefix
+        )
+        name = (
+            scheme.name
+            if self._auth_header is None or scheme.kind == "apikey"
+            else self._auth_header
+        )
         headers[name] = f"{prefix} {secret}" if prefix else secret
         return secret
 
@@ -482,13 +499,24 @@ class BaseClient:
     def _retries_for(self, method: str) -> int:
         return self.max_retries if method in IDEMPOTENT_METHODS or self._retry_all_methods else 0
 
-    def _start(self, method: str, auth: AuthScheme | None, build: Callable[[], tuple[httpx.Request, str | None]]) -> Attempts:
+    def _start(
+        self,
+        method: str,
+        auth: AuthScheme | None,
+        build: Callable[[], tuple[httpx.Request, str | None]],
+    ) -> Attempts:
         request, token = self._build(build)
-        refreshable = self._on_unauthorized is not None and self._uses_scheme(auth) and bool(auth and auth.credentials)
+        refreshable = (
+            self._on_unauthorized is not None
+            and self._uses_scheme(auth)
+            and bool(auth and auth.credentials)
+        )
         return Attempts(request, token, self._retries_for(method), refreshable)
 
     @staticmethod
-    def _build(build: Callable[[], tuple[httpx.Request, str | None]]) -> tuple[httpx.Request, str | None]:
+    def _build(
+        build: Callable[[], tuple[httpx.Request, str | None]],
+    ) -> tuple[httpx.Request, str | None]:
         try:
             return build()
         except HTTPX_ERRORS as exc:
@@ -518,7 +546,9 @@ class BaseClient:
             raise errors.ApiError(f"{host} is not set: pass {host}= to the client")
         params = {key: value for key, value in (query or {}).items() if value is not None}
         request_headers = dict(self._default_headers)
-        request_headers.update({key: value for key, value in (headers or {}).items() if value is not None})
+        request_headers.update(
+            {key: value for key, value in (headers or {}).items() if value is not None}
+        )
         token = self._apply_auth(auth, request_headers, params)
         if content_type is not None:
             request_headers["Content-Type"] = content_type
@@ -527,8 +557,14 @@ class BaseClient:
         form: dict[str, Any] | None = None
         upload: dict[str, Any] | None = None
         if data is not None:
-            form = {key: value for key, value in data.items() if key not in files and value is not None}
-            upload = {key: _file_tuple(value) for key, value in data.items() if key in files and value is not None}
+            form = {
+                key: value for key, value in data.items() if key not in files and value is not None
+            }
+            upload = {
+                key: _file_tuple(value)
+                for key, value in data.items()
+                if key in files and value is not None
+            }
         body_content = _file_content(content) if content is not None else None
         request = http.build_request(
             method,
@@ -647,9 +683,22 @@ class SyncClientBase(BaseClient):
         extra_query: Mapping[str, Any] | None = None,
     ) -> Any:
         build = functools.partial(
-            self._build_request, self._http, method, path, host=host, query=query, headers=headers, auth=auth,
-            json=json, data=data, files=files, content=content, content_type=content_type, timeout=timeout,
-            extra_headers=extra_headers, extra_query=extra_query,
+            self._build_request,
+            self._http,
+            method,
+            path,
+            host=host,
+            query=query,
+            headers=headers,
+            auth=auth,
+            json=json,
+            data=data,
+            files=files,
+            content=content,
+            content_type=content_type,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
         )
         state = self._start(method, auth, build)
         stream = _STREAM.get()
@@ -681,7 +730,9 @@ class AsyncClientBase(BaseClient):
     def __init__(self, *, http_client: httpx.AsyncClient | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(follow_redirects=True)
+        self._http = (
+            http_client if http_client is not None else httpx.AsyncClient(follow_redirects=True)
+        )
         self._refresh_lock = asyncio.Lock()
 
     async def close(self) -> None:
@@ -741,9 +792,22 @@ class AsyncClientBase(BaseClient):
         extra_query: Mapping[str, Any] | None = None,
     ) -> Any:
         build = functools.partial(
-            self._build_request, self._http, method, path, host=host, query=query, headers=headers, auth=auth,
-            json=json, data=data, files=files, content=content, content_type=content_type, timeout=timeout,
-            extra_headers=extra_headers, extra_query=extra_query,
+            self._build_request,
+            self._http,
+            method,
+            path,
+            host=host,
+            query=query,
+            headers=headers,
+            auth=auth,
+            json=json,
+            data=data,
+            files=files,
+            content=content,
+            content_type=content_type,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
         )
         state = self._start(method, auth, build)
         stream = _STREAM.get()

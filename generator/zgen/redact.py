@@ -32,7 +32,9 @@ def is_secret_header(name: str) -> bool:
 
 
 def redact_headers(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((key, REDACTED if is_secret_header(key) and value else value) for key, value in headers)
+    return tuple(
+        (key, REDACTED if is_secret_header(key) and value else value) for key, value in headers
+    )
 
 
 def redact_json(value: Any) -> tuple[Any, bool]:
@@ -49,7 +51,13 @@ def redact_json(value: Any) -> tuple[Any, bool]:
         if isinstance(node, dict):
             copy: dict[str, Any] = {}
             for name, item in node.items():
-                if isinstance(name, str) and SECRET_BODY_KEY_RE.match(name) and isinstance(item, str) and item and item != REDACTED:
+                if (
+                    isinstance(name, str)
+                    and SECRET_BODY_KEY_RE.match(name)
+                    and isinstance(item, str)
+                    and item
+                    and item != REDACTED
+                ):
                     copy[name] = REDACTED
                     changed = True
                 else:
@@ -60,13 +68,22 @@ def redact_json(value: Any) -> tuple[Any, bool]:
         elif isinstance(node, list):
             items = list(node)
             parent[key] = items
-            stack.extend((items, index) for index, item in enumerate(items) if isinstance(item, (dict, list)))
+            stack.extend(
+                (items, index) for index, item in enumerate(items) if isinstance(item, (dict, list))
+            )
     return root[0], changed
 
 
 def redact_text(text: str) -> str:
     """Token-like values in a body that is not parsed JSON (JSON-like text or form encoding)."""
-    text = SECRET_JSON_TEXT_RE.sub(lambda m: f'{m.group(1)}"{REDACTED}"' if m.group(0)[len(m.group(1)) :] != f'"{REDACTED}"' else m.group(0), text)
+    text = SECRET_JSON_TEXT_RE.sub(
+        lambda m: (
+            f'{m.group(1)}"{REDACTED}"'
+            if m.group(0)[len(m.group(1)) :] != f'"{REDACTED}"'
+            else m.group(0)
+        ),
+        text,
+    )
     return SECRET_FORM_TEXT_RE.sub(lambda m: m.group(1) + REDACTED, text)
 
 

@@ -23,15 +23,42 @@ from .ir import Api, Operation
 
 MAX_WORDS = 12
 RESERVED_CLIENT_ATTRS = {
-    "with_raw_response", "close", "aclose", "base_url", "timeout", "max_retries", "auth", "http_client",
-    "request", "copy", "default_headers", "with_streaming_response",
+    "with_raw_response",
+    "close",
+    "aclose",
+    "base_url",
+    "timeout",
+    "max_retries",
+    "auth",
+    "http_client",
+    "request",
+    "copy",
+    "default_headers",
+    "with_streaming_response",
 }
 RESERVED_PARAMS = {
-    "self", "timeout", "extra_headers", "extra_query", "models", "typing", "httpx", "cast", "Any",
+    "self",
+    "timeout",
+    "extra_headers",
+    "extra_query",
+    "models",
+    "typing",
+    "httpx",
+    "cast",
+    "Any",
 }
 RESERVED_CLIENT_ARGS = {
-    "base_url", "timeout", "max_retries", "http_client", "auth", "default_headers", "self",
-    "auth_header", "auth_prefix", "retry_all_methods", "on_unauthorized",
+    "base_url",
+    "timeout",
+    "max_retries",
+    "http_client",
+    "auth",
+    "default_headers",
+    "self",
+    "auth_header",
+    "auth_prefix",
+    "retry_all_methods",
+    "on_unauthorized",
 }
 # The error class the generated package raises for each status; other 4xx: ClientError, 5xx:
 # InternalServerError. errors.py.jinja and the generated tests both take it from here.
@@ -46,17 +73,74 @@ STATUS_ERRORS = {
 }
 # Names the generated package defines or imports next to the models: no model may take them.
 RESERVED_CLASSES = {
-    "Client", "AsyncClient", "BaseModel", "ConfigDict", "Field", "RootModel", "AwareDatetime", "Any",
-    "UUID", "TypedDict", "NotRequired", "Required", "Literal", "Optional", "Union", "None", "True", "False",
-    "ApiError", "ApiStatusError", "ApiConnectionError", "ApiTimeoutError", "ApiResponseValidationError",
-    "ClientError", "InternalServerError", "RawResponse", "ApiModel", *STATUS_ERRORS.values(),
-    "FileInput", "Timeout", "NotGiven", "Annotated", "Mapping", "Sequence", "IO", "Path", "Enum",
+    "Client",
+    "AsyncClient",
+    "BaseModel",
+    "ConfigDict",
+    "Field",
+    "RootModel",
+    "AwareDatetime",
+    "Any",
+    "UUID",
+    "TypedDict",
+    "NotRequired",
+    "Required",
+    "Literal",
+    "Optional",
+    "Union",
+    "None",
+    "True",
+    "False",
+    "ApiError",
+    "ApiStatusError",
+    "ApiConnectionError",
+    "ApiTimeoutError",
+    "ApiResponseValidationError",
+    "ClientError",
+    "InternalServerError",
+    "RawResponse",
+    "ApiModel",
+    *STATUS_ERRORS.values(),
+    "FileInput",
+    "Timeout",
+    "NotGiven",
+    "Annotated",
+    "Mapping",
+    "Sequence",
+    "IO",
+    "Path",
+    "Enum",
 }
 # Attributes of pydantic.BaseModel (and types used in annotations) that a field must not shadow.
 RESERVED_FIELDS = {
-    "dict", "json", "copy", "parse_obj", "parse_raw", "parse_file", "from_orm", "schema", "schema_json",
-    "construct", "validate", "update_forward_refs", "fields", "str", "int", "float", "bool", "list",
-    "date", "datetime", "uuid", "any", "none", "true", "false", "self", "field", "annotations",
+    "dict",
+    "json",
+    "copy",
+    "parse_obj",
+    "parse_raw",
+    "parse_file",
+    "from_orm",
+    "schema",
+    "schema_json",
+    "construct",
+    "validate",
+    "update_forward_refs",
+    "fields",
+    "str",
+    "int",
+    "float",
+    "bool",
+    "list",
+    "date",
+    "datetime",
+    "uuid",
+    "any",
+    "none",
+    "true",
+    "false",
+    "self",
+    "field",
+    "annotations",
 }
 
 
@@ -130,14 +214,60 @@ class Names:
 # goes on sys.path), nor be a name Windows reserves for devices (`con/` cannot be created there).
 # Names removed from the standard library since 3.11 stay listed so every version gives the same name.
 SHADOWED_MODULES = frozenset(sys.stdlib_module_names) | {
-    "asynchat", "asyncore", "distutils", "imp", "smtpd", "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt",
-    "imghdr", "mailcap", "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau",
-    "telnetlib", "uu", "xdrlib", "lib2to3", "annotationlib", "compression",
-    "httpx", "httpcore", "h11", "anyio", "sniffio", "certifi", "idna", "pydantic", "pydantic_core",
-    "typing_extensions", "annotated_types", "pytest", "pluggy", "iniconfig", "packaging", "zgen",
-    "conftest", "test", "tests", "site", "setup", "sitecustomize", "usercustomize",
+    "asynchat",
+    "asyncore",
+    "distutils",
+    "imp",
+    "smtpd",
+    "aifc",
+    "audioop",
+    "cgi",
+    "cgitb",
+    "chunk",
+    "crypt",
+    "imghdr",
+    "mailcap",
+    "msilib",
+    "nis",
+    "nntplib",
+    "ossaudiodev",
+    "pipes",
+    "sndhdr",
+    "spwd",
+    "sunau",
+    "telnetlib",
+    "uu",
+    "xdrlib",
+    "lib2to3",
+    "annotationlib",
+    "compression",
+    "httpx",
+    "httpcore",
+    "h11",
+    "anyio",
+    "sniffio",
+    "certifi",
+    "idna",
+    "pydantic",
+    "pydantic_core",
+    "typing_extensions",
+    "annotated_types",
+    "pytest",
+    "pluggy",
+    "iniconfig",
+    "packaging",
+    "zgen",
+    "conftest",
+    "test",
+    "tests",
+    "site",
+    "setup",
+    "sitecustomize",
+    "usercustomize",
 }
-WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))})
+WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+)
 
 
 def file_stem(name: str, limit: int) -> str:
@@ -175,15 +305,26 @@ def method_base(op: Operation) -> str:
     return snake(f"{op.method} {' '.join(path_words)}", prefix="call")
 
 
-def operation_names(api: Api) -> tuple[list[tuple[str, ...]], list[str], dict[tuple[str, ...], str]]:
-    ns_paths = [tuple(snake(folder, prefix="group") for folder in op.folders) for op in api.operations]
+def operation_names(
+    api: Api,
+) -> tuple[list[tuple[str, ...]], list[str], dict[tuple[str, ...], str]]:
+    ns_paths = [
+        tuple(snake(folder, prefix="group") for folder in op.folders) for op in api.operations
+    ]
     all_ns = sorted({path[:i] for path in ns_paths for i in range(1, len(path) + 1)})
     children: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for path in all_ns:
         children[path[:-1]].add(path[-1])
     # A folder named like a reserved client attribute keeps its name with a trailing underscore.
     renamed = {
-        path: (*path[:-1], path[-1] + "_" if path[-1] in RESERVED_CLIENT_ATTRS or path[-1].startswith("_") else path[-1])
+        path: (
+            *path[:-1],
+            (
+                path[-1] + "_"
+                if path[-1] in RESERVED_CLIENT_ATTRS or path[-1].startswith("_")
+                else path[-1]
+            ),
+        )
         for path in all_ns
     }
 
@@ -207,13 +348,17 @@ def operation_names(api: Api) -> tuple[list[tuple[str, ...]], list[str], dict[tu
                 name = f"{base}_{snake(op.method, prefix='call')}"
                 same = [i for i in members if api.operations[i].method == op.method]
                 if len(same) > 1:
-                    path_words = "_".join(words(" ".join(text for kind, text in op.path if kind == "text")))
+                    path_words = "_".join(
+                        words(" ".join(text for kind, text in op.path if kind == "text"))
+                    )
                     name = f"{name}_{path_words}" if path_words else name
             methods[index] = unique(name, taken, "_")
     classes: dict[tuple[str, ...], str] = {}
     class_taken: set[str] = set()
     for path in sorted({fix(p) for p in all_ns}):
-        classes[path] = unique(pascal(w for part in path for w in words(part)) or "Group", class_taken, "Group")
+        classes[path] = unique(
+            pascal(w for part in path for w in words(part)) or "Group", class_taken, "Group"
+        )
     return ns_paths, methods, classes
 
 
@@ -221,7 +366,9 @@ def param_names(op: Operation) -> tuple[dict[str, str], str]:
     taken = set(RESERVED_PARAMS)
     body_arg = ""
     if op.body is not None:
-        body_arg = {"json": "body", "text": "content", "file": "content", "graphql": "query"}.get(op.body.mode, "form")
+        body_arg = {"json": "body", "text": "content", "file": "content", "graphql": "query"}.get(
+            op.body.mode, "form"
+        )
         taken.add(body_arg)
         if op.body.mode == "graphql":
             taken.add("variables")
@@ -259,18 +406,28 @@ def shape_candidates(shape: Shape, prefixes: list[str]) -> list[tuple[str, Usage
     return found
 
 
-def model_names(inferred: Inferred, prefixes: list[str], taken: set[str]) -> tuple[dict[int, str], list[tuple[str, str]], dict[int, int]]:
+def model_names(
+    inferred: Inferred, prefixes: list[str], taken: set[str]
+) -> tuple[dict[int, str], list[tuple[str, str]], dict[int, int]]:
     """Choose one class name per shape, and the aliases that keep every request's own names."""
     candidates = {shape.id: shape_candidates(shape, prefixes) for shape in inferred.shapes}
     names: dict[int, str] = {}
     canonical_usage: dict[int, int] = {}
     # The error body most requests share is `ErrorResponse`.
     shared_errors = [
-        shape for shape in inferred.shapes
-        if len({u.op for u in shape.usages}) > 1 and all(u.role == "error" and not u.path for u in shape.usages)
+        shape
+        for shape in inferred.shapes
+        if len({u.op for u in shape.usages}) > 1
+        and all(u.role == "error" and not u.path for u in shape.usages)
     ]
     if shared_errors:
-        best = max(shared_errors, key=lambda s: (len({u.op for u in s.usages}), [-ord(c) for c in min(n for n, _, _ in candidates[s.id])]))
+        best = max(
+            shared_errors,
+            key=lambda s: (
+                len({u.op for u in s.usages}),
+                [-ord(c) for c in min(n for n, _, _ in candidates[s.id])],
+            ),
+        )
         names[best.id] = unique("ErrorResponse", taken, "Model")
         canonical_usage[best.id] = candidates[best.id][0][2]
     identity = structural_keys(inferred)
@@ -340,14 +497,20 @@ def structural_keys(inferred: Inferred) -> dict[int, str]:
     def shape_key(shape_id: int) -> str:
         if shape_id not in done:
             fields = by_id[shape_id].fields
-            done[shape_id] = ",".join(f"{f.key!r}{'' if f.required else '?'}:{type_key(f.type)}" for f in fields)
+            done[shape_id] = ",".join(
+                f"{f.key!r}{'' if f.required else '?'}:{type_key(f.type)}" for f in fields
+            )
         return done[shape_id]
 
     return {shape.id: shape_key(shape.id) for shape in inferred.shapes}
 
 
 def rename_models(
-    models: dict[int, str], aliases: list[tuple[str, str]], renames: Mapping[str, str], taken: set[str], file: str
+    models: dict[int, str],
+    aliases: list[tuple[str, str]],
+    renames: Mapping[str, str],
+    taken: set[str],
+    file: str,
 ) -> list[tuple[str, str]]:
     """Apply [tool.zgen] model renames; aliases that pointed at a renamed class follow it."""
     by_name = {name: shape_id for shape_id, name in models.items()}
@@ -358,7 +521,11 @@ def rename_models(
             raise ZgenError(file, place, f"no generated model is named {old!r}")
         if new == old:
             continue
-        if new in RESERVED_CLASSES or new in by_name or (new in taken and new not in {a for a, _ in aliases}):
+        if (
+            new in RESERVED_CLASSES
+            or new in by_name
+            or (new in taken and new not in {a for a, _ in aliases})
+        ):
             raise ZgenError(file, place, f"{new!r} is already the name of another class")
         models[by_name.pop(old)] = new
         by_name[new] = -1
@@ -388,25 +555,37 @@ def field_names(shape: Shape, order: tuple[str, ...]) -> tuple[tuple[str, str], 
     return tuple((key, chosen[key]) for key in order)
 
 
-def fixture_names(api: Api, ns_paths: list[tuple[str, ...]], methods: list[str]) -> tuple[tuple[str, ...], ...]:
+def fixture_names(
+    api: Api, ns_paths: list[tuple[str, ...]], methods: list[str]
+) -> tuple[tuple[str, ...], ...]:
     taken: set[str] = set()
     result = []
     for index, op in enumerate(api.operations):
         stem = "__".join((*ns_paths[index], methods[index]))
         names = []
         for example in op.examples:
-            base = file_stem(f"{stem}__{snake(example.name, prefix='response') if words(example.name) else 'response'}", 120)
-            name = base if base not in taken else unique(f"{base}_{example.status}", taken, "_again")
+            base = file_stem(
+                f"{stem}__{snake(example.name, prefix='response') if words(example.name) else 'response'}",
+                120,
+            )
+            name = (
+                base if base not in taken else unique(f"{base}_{example.status}", taken, "_again")
+            )
             taken.add(name)
             names.append(name)
         result.append(tuple(names))
     return tuple(result)
 
 
-def assign(api: Api, inferred: Inferred, package: str | None = None, overrides: Overrides | None = None) -> Names:
+def assign(
+    api: Api, inferred: Inferred, package: str | None = None, overrides: Overrides | None = None
+) -> Names:
     pkg = package or package_name(api.title)
     ns_paths, methods, classes = operation_names(api)
-    prefixes = [pascal(w for part in (*ns_paths[i], methods[i]) for w in words(part)) for i in range(len(methods))]
+    prefixes = [
+        pascal(w for part in (*ns_paths[i], methods[i]) for w in words(part))
+        for i in range(len(methods))
+    ]
     taken = set(RESERVED_CLASSES) | {f"{stem}Resource" for stem in classes.values()}
     forms = []
     for index, op in enumerate(api.operations):
@@ -420,7 +599,11 @@ def assign(api: Api, inferred: Inferred, package: str | None = None, overrides: 
     fields = {
         shape.id: field_names(shape, shape.orders[canonical[shape.id]]) for shape in inferred.shapes
     }
-    params, body_args = zip(*(param_names(op) for op in api.operations), strict=True) if api.operations else ((), ())
+    params, body_args = (
+        zip(*(param_names(op) for op in api.operations), strict=True)
+        if api.operations
+        else ((), ())
+    )
     test_modules = tuple(file_stem("test_" + (ns[0] if ns else "root"), 100) for ns in ns_paths)
     return Names(
         package=pkg,

@@ -20,8 +20,16 @@ from .pipeline import Analysis, SourceSettings, analyze
 from .render import operation_view
 
 SIMPLE_TYPES = {
-    "any": "Any", "null": "None", "str": "str", "int": "int", "float": "float", "bool": "bool",
-    "dict": "dict[str, Any]", "datetime": "datetime", "date": "date", "uuid": "UUID",
+    "any": "Any",
+    "null": "None",
+    "str": "str",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "dict": "dict[str, Any]",
+    "datetime": "datetime",
+    "date": "date",
+    "uuid": "UUID",
 }
 
 
@@ -90,9 +98,13 @@ def endpoints(analysis: Analysis) -> dict[str, Endpoint]:
         if response is not None:
             fields["(response)"] = type_text(response)
             flatten(response, "", shapes, names.fields, fields)
-        route = "".join(text if kind == "text" else "{" + text + "}" for kind, text in op.path) or "/"
+        route = (
+            "".join(text if kind == "text" else "{" + text + "}" for kind, text in op.path) or "/"
+        )
         pattern = "".join(text if kind == "text" else "{}" for kind, text in op.path) or "/"
-        result[accessor] = Endpoint(accessor, op.method, route, (op.method, pattern), params, fields)
+        result[accessor] = Endpoint(
+            accessor, op.method, route, (op.method, pattern), params, fields
+        )
     return result
 
 
@@ -126,7 +138,11 @@ def flatten(
         shape = shapes[ref[1]]
         attrs = dict(field_names.get(shape.id, ()))
         for shape_field in shape.fields:
-            path = f"{prefix}.{attrs.get(shape_field.key, shape_field.key)}" if prefix else attrs.get(shape_field.key, shape_field.key)
+            path = (
+                f"{prefix}.{attrs.get(shape_field.key, shape_field.key)}"
+                if prefix
+                else attrs.get(shape_field.key, shape_field.key)
+            )
             text = type_text(shape_field.type)
             if not shape_field.required and "None" not in text.split(" | "):
                 text += " | None"
@@ -134,14 +150,18 @@ def flatten(
             flatten(shape_field.type, path, shapes, field_names, out, seen | {ref[1]})
 
 
-def compare(old: Path, new: Path, diagnostics: Diagnostics, settings: SourceSettings | None = None) -> DiffResult:
+def compare(
+    old: Path, new: Path, diagnostics: Diagnostics, settings: SourceSettings | None = None
+) -> DiffResult:
     """Compare two collection files; raises ZgenError on bad input."""
     before = endpoints(analyze(old, diagnostics, settings))
     after = endpoints(analyze(new, diagnostics, settings))
     return compare_endpoints(before, after, str(old), str(new))
 
 
-def compare_endpoints(before: dict[str, Endpoint], after: dict[str, Endpoint], old: str = "OLD", new: str = "NEW") -> DiffResult:
+def compare_endpoints(
+    before: dict[str, Endpoint], after: dict[str, Endpoint], old: str = "OLD", new: str = "NEW"
+) -> DiffResult:
     result = DiffResult(old, new)
     pairs: list[tuple[Endpoint, Endpoint]] = []
     gone = [before[name] for name in sorted(before) if name not in after]
@@ -152,15 +172,31 @@ def compare_endpoints(before: dict[str, Endpoint], after: dict[str, Endpoint], o
     for endpoint in gone:
         twin = next((candidate for candidate in arrived if candidate.shape == endpoint.shape), None)
         if twin is None:
-            result.changes.append(Change("request-removed", endpoint.accessor, f"{endpoint.method} {endpoint.route}", True))
+            result.changes.append(
+                Change(
+                    "request-removed",
+                    endpoint.accessor,
+                    f"{endpoint.method} {endpoint.route}",
+                    True,
+                )
+            )
             continue
         arrived.remove(twin)
         result.changes.append(
-            Change("request-renamed", endpoint.accessor, f"{endpoint.method} {endpoint.route}", True, endpoint.accessor, twin.accessor)
+            Change(
+                "request-renamed",
+                endpoint.accessor,
+                f"{endpoint.method} {endpoint.route}",
+                True,
+                endpoint.accessor,
+                twin.accessor,
+            )
         )
         pairs.append((endpoint, twin))
     for endpoint in arrived:
-        result.changes.append(Change("request-added", endpoint.accessor, f"{endpoint.method} {endpoint.route}", False))
+        result.changes.append(
+            Change("request-added", endpoint.accessor, f"{endpoint.method} {endpoint.route}", False)
+        )
     for was, now in pairs:
         result.changes.extend(compare_params(was, now))
         result.changes.extend(compare_fields(was, now))
@@ -175,10 +211,21 @@ def compare_params(was: Endpoint, now: Endpoint) -> list[Change]:
         if name not in now.params:
             changes.append(Change("param-removed", was.accessor, name, True, annotation, ""))
         elif now.params[name][0] and not required:
-            changes.append(Change("param-required", was.accessor, name, True, "optional", "required"))
+            changes.append(
+                Change("param-required", was.accessor, name, True, "optional", "required")
+            )
     for name, (required, annotation) in now.params.items():
         if name not in was.params:
-            changes.append(Change("param-added", was.accessor, name, required, "", annotation + ("" if required else " (optional)")))
+            changes.append(
+                Change(
+                    "param-added",
+                    was.accessor,
+                    name,
+                    required,
+                    "",
+                    annotation + ("" if required else " (optional)"),
+                )
+            )
     return changes
 
 

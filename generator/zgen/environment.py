@@ -28,7 +28,11 @@ def load_environment(path: Path) -> EnvironmentValues:
     try:
         size = path.stat().st_size
         if size > MAX_ENVIRONMENT_BYTES:
-            raise ZgenError(path.name, "", f"environment file is {size} bytes, over the limit of {MAX_ENVIRONMENT_BYTES}")
+            raise ZgenError(
+                path.name,
+                "",
+                f"environment file is {size} bytes, over the limit of {MAX_ENVIRONMENT_BYTES}",
+            )
         raw = path.read_bytes()
     except OSError as exc:
         raise ZgenError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
@@ -37,11 +41,15 @@ def load_environment(path: Path) -> EnvironmentValues:
 
 def parse_environment(file: str, data: Any) -> EnvironmentValues:
     if not isinstance(data, dict) or not isinstance(data.get("values"), list):
-        raise ZgenError(file, "/", "not a Postman environment: expected an object with a `values` list")
+        raise ZgenError(
+            file, "/", "not a Postman environment: expected an object with a `values` list"
+        )
     result: EnvironmentValues = {}
     for index, entry in enumerate(data["values"]):
         if not isinstance(entry, dict):
-            raise ZgenError(file, f"/values/{index}", f"expected an object, found {type(entry).__name__}")
+            raise ZgenError(
+                file, f"/values/{index}", f"expected an object, found {type(entry).__name__}"
+            )
         key = entry.get("key")
         if not isinstance(key, str) or not key:
             raise ZgenError(file, f"/values/{index}", "needs a non-empty string `key`")

@@ -35,7 +35,9 @@ def literal(value: Any) -> str:
     if isinstance(value, bool) or value is None or isinstance(value, int):
         return repr(value)
     if isinstance(value, float):
-        return repr(value) if value == value and value not in (float("inf"), float("-inf")) else "None"
+        return (
+            repr(value) if value == value and value not in (float("inf"), float("-inf")) else "None"
+        )
     if isinstance(value, tuple):
         inner = ", ".join(literal(item) for item in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
@@ -45,7 +47,9 @@ def literal(value: Any) -> str:
 def docstring(text: str) -> str:
     """Text made safe inside a triple-quoted docstring: no escapes, no closing quotes, no NULs."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
-    text = "".join(ch for ch in text if ch == "\n" or (ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF))
+    text = "".join(
+        ch for ch in text if ch == "\n" or (ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    )
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     lines = [line.rstrip() for line in text.strip().split("\n")]
     text = "\n".join(lines)
@@ -58,7 +62,9 @@ def export_order(name: str) -> tuple[int, list[tuple[int, int | str]]]:
     """The order of names in `__all__` and import lists that isort and ruff expect:
     CONSTANTS, then Classes, then the rest, each in natural order (Model2 before Model10)."""
     category = 0 if name.isupper() else 1 if name[:1].isupper() else 2
-    natural = [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part]
+    natural = [
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part
+    ]
     return category, natural
 
 
@@ -122,18 +128,31 @@ def annotation(ref: TypeRef, names: Names, imports: set[str]) -> str:
     if kind == "uuid":
         imports.add("uuid")
         return "uuid.UUID"
-    return {"any": "Any", "null": "None", "str": "str", "int": "int", "float": "float", "bool": "bool", "dict": "dict[str, Any]"}[kind]
+    return {
+        "any": "Any",
+        "null": "None",
+        "str": "str",
+        "int": "int",
+        "float": "float",
+        "bool": "bool",
+        "dict": "dict[str, Any]",
+    }[kind]
 
 
 def template_expr(template: Template, var_names: dict[str, str]) -> str:
     """A fixed header or query value: literal text and client-level values, as a tuple."""
-    parts = [literal(text) if kind == "text" else f"_base.Value({literal(var_names[text])})" for kind, text in template]
+    parts = [
+        literal(text) if kind == "text" else f"_base.Value({literal(var_names[text])})"
+        for kind, text in template
+    ]
     return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
 
 
 def operation_constant(names: Names, index: int) -> str:
     """The private module-level name of an operation's constant: _FOLDER__METHOD."""
-    return "_" + "__".join(part.upper() for part in (*names.op_namespace[index], names.methods[index]))
+    return "_" + "__".join(
+        part.upper() for part in (*names.op_namespace[index], names.methods[index])
+    )
 
 
 def auth_expr(auth: AuthSpec | None, var_names: dict[str, str]) -> str | None:
@@ -169,19 +188,30 @@ def response_types(op_types: Any, names: Names, imports: set[str]) -> tuple[str,
     return returns, f"_base.ResponseSpec({', '.join(spec)})", error
 
 
-def operation_view(api: Api, index: int, inferred: Inferred, names: Names, imports: set[str]) -> OpView:
+def operation_view(
+    api: Api, index: int, inferred: Inferred, names: Names, imports: set[str]
+) -> OpView:
     op = api.operations[index]
     var_names = names.client_vars
     params = names.params[index]
     args: list[Arg] = []
     path_parts: list[str] = []
     for kind, text in op.path:
-        path_parts.append(literal(path_text(text)) if kind == "text" else f"_base.quote({params[text]})")
+        path_parts.append(
+            literal(path_text(text)) if kind == "text" else f"_base.quote({params[text]})"
+        )
     path_expr = " + ".join(path_parts) if path_parts else literal("")
     for param in op.params:
         name = params[param.key]
         if param.location == "path":
-            args.append(Arg(name, "str", literal(param.default) if param.default is not None else None, param.description))
+            args.append(
+                Arg(
+                    name,
+                    "str",
+                    literal(param.default) if param.default is not None else None,
+                    param.description,
+                )
+            )
         else:
             args.append(Arg(name, "str | None", literal(param.default), param.description))
     body_arg = names.body_arg[index]
@@ -219,11 +249,15 @@ def operation_view(api: Api, index: int, inferred: Inferred, names: Names, impor
             args.append(Arg(body_arg, "str | bytes", None, "The request body."))
             call.append(("content", body_arg))
         elif body.mode == "file":
-            args.append(Arg(body_arg, "_base.FileContent", None, "The file to send as the request body."))
+            args.append(
+                Arg(body_arg, "_base.FileContent", None, "The file to send as the request body.")
+            )
             call.append(("content", body_arg))
         elif body.mode == "graphql":
             args.append(Arg(body_arg, "str", literal(body.example or ""), "The GraphQL query."))
-            args.append(Arg("variables", "Mapping[str, Any] | None", "None", "The GraphQL variables."))
+            args.append(
+                Arg("variables", "Mapping[str, Any] | None", "None", "The GraphQL variables.")
+            )
             call.append(("json", f'{{"query": {body_arg}, "variables": variables}}'))
         else:
             args.append(Arg(body_arg, f"forms.{names.forms[index]}", None, "The form fields."))
@@ -256,7 +290,9 @@ def namespace_tree(api: Api, inferred: Inferred, names: Names, imports: set[str]
         nodes[path] = node
         nodes[path[:-1]].children.append(node)
     for index in range(len(api.operations)):
-        nodes[names.op_namespace[index]].ops.append(operation_view(api, index, inferred, names, imports))
+        nodes[names.op_namespace[index]].ops.append(
+            operation_view(api, index, inferred, names, imports)
+        )
     return root
 
 
@@ -269,7 +305,11 @@ def flatten(node: NamespaceView) -> list[NamespaceView]:
 
 
 def fixture_data(example: Example, method: str, path: str) -> str:
-    headers = [list(pair) for pair in redact_headers(example.headers) if pair[0].lower() not in DROPPED_FIXTURE_HEADERS]
+    headers = [
+        list(pair)
+        for pair in redact_headers(example.headers)
+        if pair[0].lower() not in DROPPED_FIXTURE_HEADERS
+    ]
     body, _ = redact_body(example.body, example.parsed, example.kind == "json")
     data = {
         "name": example.name,
@@ -292,11 +332,16 @@ def path_text(text: str) -> str:
     otherwise resolve away), so the request goes to the path the collection names.
     """
     encoded = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", quote(text, safe="/:@!$&'()*+,;=-._~%"))
-    return "/".join(piece.replace(".", "%2E") if piece in (".", "..") else piece for piece in encoded.split("/"))
+    return "/".join(
+        piece.replace(".", "%2E") if piece in (".", "..") else piece for piece in encoded.split("/")
+    )
 
 
 def sample_path(op: Operation, values: dict[str, str]) -> str:
-    return "".join(path_text(text) if kind == "text" else quote(values[text], safe="") for kind, text in op.path)
+    return "".join(
+        path_text(text) if kind == "text" else quote(values[text], safe="")
+        for kind, text in op.path
+    )
 
 
 @dataclass
@@ -337,6 +382,18 @@ def environment(user_templates: Path | None) -> jinja2.Environment:
     return env
 
 
+# The runtime of every generated package: real Python modules of zgen (`zgen.templates._base`,
+# `zgen.templates.errors`), linted, type-checked and tested as such, copied as they are.
+RUNTIME_MODULES = ("_base.py", "errors.py")
+
+
+def runtime_source(env: jinja2.Environment, module: str, header: str) -> str:
+    """A runtime module as it is (a user's template folder may replace it), under the header."""
+    assert env.loader is not None
+    source, _, _ = env.loader.get_source(env, module)
+    return f"{header}\n{source}"
+
+
 def builtin_templates() -> Path:
     """The templates shipped inside the zgen package (a real folder in any install)."""
     return Path(str(files("zgen.templates")))
@@ -345,10 +402,14 @@ def builtin_templates() -> Path:
 @dataclass(frozen=True)
 class RenderedPackage:
     package: str
-    files: dict[str, str]  # relative path inside the output folder -> content (python files unformatted)
+    files: dict[
+        str, str
+    ]  # relative path inside the output folder -> content (python files unformatted)
 
 
-def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: jinja2.Environment) -> RenderedPackage:
+def render(
+    api: Api, inferred: Inferred, names: Names, models_source: str, env: jinja2.Environment
+) -> RenderedPackage:
     pkg = names.package
     header = header_comment(api)
     imports: set[str] = set()
@@ -369,14 +430,18 @@ def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: 
             }
         )
     base_default = next((v.default for v in api.variables if v.key == api.base_url), None)
-    model_names = sorted({*names.models.values(), *(alias for alias, _ in names.aliases)}, key=export_order)
+    model_names = sorted(
+        {*names.models.values(), *(alias for alias, _ in names.aliases)}, key=export_order
+    )
     form_views = []
     for index, op in enumerate(api.operations):
         if names.forms[index] and op.body is not None:
             form_views.append(
                 {
                     "name": names.forms[index],
-                    "fields": [(f.key, "FileInput" if f.is_file else "str") for f in op.body.fields],
+                    "fields": [
+                        (f.key, "FileInput" if f.is_file else "str") for f in op.body.fields
+                    ],
                     "class_syntax": all(plain_field_key(f.key) for f in op.body.fields),
                     "doc": docstring(f"Form fields of {op.place}."),
                 }
@@ -390,12 +455,18 @@ def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: 
         "env_prefix": names.env_prefix,
         "root": root,
         "namespaces": flatten(root),
-        "operations": sorted((op for node in (root, *flatten(root)) for op in node.ops), key=lambda op: op.constant),
+        "operations": sorted(
+            (op for node in (root, *flatten(root)) for op in node.ops), key=lambda op: op.constant
+        ),
         "uses_models": any(
             "models." in text
             for node in (root, *flatten(root))
             for op in node.ops
-            for text in (op.returns, *(arg.annotation for arg in op.args), *(value for _, value in op.operation))
+            for text in (
+                op.returns,
+                *(arg.annotation for arg in op.args),
+                *(value for _, value in op.operation),
+            )
         ),
         "uses_any": any(
             re.search(r"\bAny\b", text)
@@ -411,7 +482,10 @@ def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: 
         "aliases": names.aliases,
         "forms": sorted(form_views, key=lambda form: export_order(form["name"])),
         "forms_use_files": any(
-            f.is_file for index, op in enumerate(api.operations) if names.forms[index] and op.body for f in op.body.fields
+            f.is_file
+            for index, op in enumerate(api.operations)
+            if names.forms[index] and op.body
+            for f in op.body.fields
         ),
     }
     out: dict[str, str] = {}
@@ -419,10 +493,10 @@ def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: 
         ("__init__.py.jinja", "__init__.py"),
         ("client.py.jinja", "client.py"),
         ("models.py.jinja", "models.py"),
-        ("errors.py.jinja", "errors.py"),
-        ("_base.py.jinja", "_base.py"),
     ):
         out[f"{pkg}/{target}"] = env.get_template(template).render(context)
+    for module in RUNTIME_MODULES:
+        out[f"{pkg}/{module}"] = runtime_source(env, module, header)
     if form_views:
         out[f"{pkg}/forms.py"] = env.get_template("forms.py.jinja").render(context)
     out[f"{pkg}/py.typed"] = ""
@@ -430,7 +504,9 @@ def render(api: Api, inferred: Inferred, names: Names, models_source: str, env: 
     return RenderedPackage(pkg, out)
 
 
-def render_tests(api: Api, inferred: Inferred, names: Names, env: jinja2.Environment, context: dict[str, Any]) -> dict[str, str]:
+def render_tests(
+    api: Api, inferred: Inferred, names: Names, env: jinja2.Environment, context: dict[str, Any]
+) -> dict[str, str]:
     pkg = names.package
     out: dict[str, str] = {}
     fixtures: list[dict[str, str]] = []
@@ -441,10 +517,20 @@ def render_tests(api: Api, inferred: Inferred, names: Names, env: jinja2.Environ
         params = names.params[index]
         values = {p.key: sample_value(p.default) for p in op.params if p.location == "path"}
         path = sample_path(op, values)
-        args = [f"{params[p.key]}={literal(values[p.key])}" for p in op.params if p.location == "path" and p.default is None]
+        args = [
+            f"{params[p.key]}={literal(values[p.key])}"
+            for p in op.params
+            if p.location == "path" and p.default is None
+        ]
         if op.body is not None:
             body_arg = names.body_arg[index]
-            sample = {"json": "{}", "text": literal(""), "file": "b\"\"", "urlencoded": "{}", "formdata": "{}"}.get(op.body.mode)
+            sample = {
+                "json": "{}",
+                "text": literal(""),
+                "file": 'b""',
+                "urlencoded": "{}",
+                "formdata": "{}",
+            }.get(op.body.mode)
             if sample is not None:
                 args.append(f"{body_arg}={sample}")
         accessor = ".".join(("client", *names.op_namespace[index], names.methods[index]))
@@ -452,13 +538,19 @@ def render_tests(api: Api, inferred: Inferred, names: Names, env: jinja2.Environ
         for position, example in enumerate(op.examples):
             fixture = names.fixtures[index][position]
             out[f"{pkg}/fixtures/{fixture}.json"] = fixture_data(example, op.method, path)
-            fixtures.append({"name": fixture, "doc": docstring(f"{example.place} ({example.status})")})
+            fixtures.append(
+                {"name": fixture, "doc": docstring(f"{example.place} ({example.status})")}
+            )
             error = status_error_class(example.status) if example.status >= 400 else None
-            modules.setdefault(names.test_modules[index], []).append(TestCase(f"test_{fixture}", fixture, call, error))
+            modules.setdefault(names.test_modules[index], []).append(
+                TestCase(f"test_{fixture}", fixture, call, error)
+            )
     test_context = {
         **context,
         "fixtures": fixtures,
-        "testing_exports": sorted(["SavedResponse", "same_json", *(f["name"] for f in fixtures)], key=export_order),
+        "testing_exports": sorted(
+            ["SavedResponse", "same_json", *(f["name"] for f in fixtures)], key=export_order
+        ),
         "test_base_url": TEST_BASE_URL,
         "host_names": host_names,
         "secret_names": secret_names,

@@ -86,7 +86,8 @@ NOT_SECRET_NAME_RE = re.compile(
     re.IGNORECASE,
 )
 NOT_SECRET_SUFFIX_RE = re.compile(
-    r"(url|uri|endpoint|host|domain|type|method|scheme|expiry|expires([-_ .]?(in|at))?|ttl)$", re.IGNORECASE
+    r"(url|uri|endpoint|host|domain|type|method|scheme|expiry|expires([-_ .]?(in|at))?|ttl)$",
+    re.IGNORECASE,
 )
 SECRET_KEY_RE = re.compile(
     r"^key$|(access|secret|subscription|auth|master|app|application|consumer|signing|license|developer)[-_ .]?key",
@@ -108,7 +109,10 @@ def warn_secret_variables(state: _State) -> None:
     for key, (value, marked, _) in sorted(state.variables.items()):
         if value.strip() and not VAR_RE.fullmatch(value.strip()) and (marked or looks_secret(key)):
             state.secrets_found.append(f"variable `{key}`")
-            state.warn(f"variable `{key}`", "the collection contains a literal secret (a variable); zgen left it out")
+            state.warn(
+                f"variable `{key}`",
+                "the collection contains a literal secret (a variable); zgen left it out",
+            )
 
 
 @dataclass
@@ -139,7 +143,9 @@ class _State:
         existing = self.client_vars.get(key)
         desc = description or (self.variables.get(key, ("", False, ""))[2])
         if existing is None or not existing.secret:
-            self.client_vars[key] = ClientVar(key, None, True, desc or (existing.description if existing else ""))
+            self.client_vars[key] = ClientVar(
+                key, None, True, desc or (existing.description if existing else "")
+            )
         return key
 
     def option(self, key: str) -> str:
@@ -157,7 +163,10 @@ class _State:
 
     def literal_secret(self, key: str, place: str, what: str) -> str:
         self.secrets_found.append(place)
-        self.warn(place, f"the collection contains a literal secret ({what}); zgen left it out: pass it as `{key}`")
+        self.warn(
+            place,
+            f"the collection contains a literal secret ({what}); zgen left it out: pass it as `{key}`",
+        )
         return self.credential(key)
 
 
@@ -167,7 +176,9 @@ def normalize(
     data = loaded.data
     info = data.get("info") if isinstance(data.get("info"), dict) else {}
     assert isinstance(info, dict)
-    title = info.get("name") if isinstance(info.get("name"), str) and info.get("name") else loaded.stem
+    title = (
+        info.get("name") if isinstance(info.get("name"), str) and info.get("name") else loaded.stem
+    )
     variables = merge_environment(collection_variables(data.get("variable")), environment)
     state = _State(loaded.file, diagnostics, variables)
     operations: list[Operation] = []
@@ -205,7 +216,11 @@ def collection_variables(raw: Any) -> dict[str, tuple[str, bool, str]]:
             continue
         value = entry.get("value")
         text = value if isinstance(value, str) else ("" if value is None else json.dumps(value))
-        result[key] = (text, entry.get("type") == "secret", description_text(entry.get("description")))
+        result[key] = (
+            text,
+            entry.get("type") == "secret",
+            description_text(entry.get("description")),
+        )
     return result
 
 
@@ -220,12 +235,16 @@ def walk_items(
     for index, item in enumerate(items):
         here = f"{pointer}/{index}"
         if not isinstance(item, dict):
-            raise ZgenError(state.file, here, f"expected an item (object), found {type(item).__name__}")
+            raise ZgenError(
+                state.file, here, f"expected an item (object), found {type(item).__name__}"
+            )
         raw_name = item.get("name")
         name = raw_name if isinstance(raw_name, str) else ""
         if isinstance(item.get("item"), list):
             place = " / ".join((*folders, name or "(unnamed folder)"))
-            folder_auth = parse_auth(state, item.get("auth"), place, auth) if "auth" in item else auth
+            folder_auth = (
+                parse_auth(state, item.get("auth"), place, auth) if "auth" in item else auth
+            )
             walk_items(state, item["item"], (*folders, name), folder_auth, out, f"{here}/item")
         elif "request" in item:
             out.append(normalize_request(state, item, folders, auth, here))
@@ -235,7 +254,11 @@ def walk_items(
 
 
 def normalize_request(
-    state: _State, item: dict[str, Any], folders: tuple[str, ...], inherited: AuthSpec | None, pointer: str
+    state: _State,
+    item: dict[str, Any],
+    folders: tuple[str, ...],
+    inherited: AuthSpec | None,
+    pointer: str,
 ) -> Operation:
     name = item["name"] if isinstance(item.get("name"), str) else ""
     place = " / ".join((*folders, name or "(unnamed request)"))
@@ -243,18 +266,30 @@ def normalize_request(
     if isinstance(request, str):
         request = {"method": "GET", "url": request}
     if not isinstance(request, dict):
-        raise ZgenError(state.file, f"{pointer}/request", f"expected a request object or URL string, found {type(request).__name__}")
+        raise ZgenError(
+            state.file,
+            f"{pointer}/request",
+            f"expected a request object or URL string, found {type(request).__name__}",
+        )
     method = request.get("method") or "GET"
     if not isinstance(method, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", method):
         raise ZgenError(state.file, f"{pointer}/request/method", f"invalid HTTP method {method!r}")
-    auth = parse_auth(state, request.get("auth"), place, inherited) if "auth" in request else inherited
+    auth = (
+        parse_auth(state, request.get("auth"), place, inherited) if "auth" in request else inherited
+    )
     url = request.get("url", "")
     if not isinstance(url, (str, dict)):
-        raise ZgenError(state.file, f"{pointer}/request/url", f"expected a URL string or object, found {type(url).__name__}")
+        raise ZgenError(
+            state.file,
+            f"{pointer}/request/url",
+            f"expected a URL string or object, found {type(url).__name__}",
+        )
     host, path, params, fixed_query = parse_url(state, url, place)
     headers, header_content_type = parse_headers(state, request.get("header"), place)
     body = parse_body(state, request.get("body"), header_content_type, place)
-    description = description_text(request.get("description")) or description_text(item.get("description"))
+    description = description_text(request.get("description")) or description_text(
+        item.get("description")
+    )
     examples = tuple(parse_examples(state, item.get("response"), place))
     return Operation(
         place=place,
@@ -283,10 +318,14 @@ def auth_params(auth: dict[str, Any], kind: str) -> dict[str, str]:
         for entry in raw:
             if isinstance(entry, dict) and isinstance(entry.get("key"), str):
                 value = entry.get("value")
-                result[entry["key"]] = value if isinstance(value, str) else ("" if value is None else str(value))
+                result[entry["key"]] = (
+                    value if isinstance(value, str) else ("" if value is None else str(value))
+                )
     elif isinstance(raw, dict):  # v2.0
         for key, value in raw.items():
-            result[str(key)] = value if isinstance(value, str) else ("" if value is None else str(value))
+            result[str(key)] = (
+                value if isinstance(value, str) else ("" if value is None else str(value))
+            )
     return result
 
 
@@ -316,8 +355,12 @@ def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) 
         token = credential_from(state, params.get("token", ""), "token", where, "bearer token")
         return AuthSpec("bearer", kind, prefix="Bearer", credentials=(token,))
     if kind == "basic":
-        user = credential_from(state, params.get("username", ""), "username", where, "basic auth username")
-        password = credential_from(state, params.get("password", ""), "password", where, "basic auth password")
+        user = credential_from(
+            state, params.get("username", ""), "username", where, "basic auth username"
+        )
+        password = credential_from(
+            state, params.get("password", ""), "password", where, "basic auth password"
+        )
         return AuthSpec("basic", kind, credentials=(user, password))
     if kind == "apikey":
         key_name = params.get("key") or "X-API-Key"
@@ -326,15 +369,24 @@ def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) 
             return AuthSpec("apikey", kind, location="query", name=key_name, credentials=(value,))
         return AuthSpec("apikey", kind, location="header", name=key_name, credentials=(value,))
     if kind == "oauth2":
-        token = credential_from(state, params.get("accessToken", ""), "access_token", where, "OAuth 2 access token")
+        token = credential_from(
+            state, params.get("accessToken", ""), "access_token", where, "OAuth 2 access token"
+        )
         if params.get("addTokenTo") == "queryParams":
-            return AuthSpec("oauth2", kind, location="query", name="access_token", credentials=(token,))
+            return AuthSpec(
+                "oauth2", kind, location="query", name="access_token", credentials=(token,)
+            )
         prefix = params.get("headerPrefix", "Bearer")
-        return AuthSpec("oauth2", kind, prefix=prefix if prefix is not None else "Bearer", credentials=(token,))
+        return AuthSpec(
+            "oauth2", kind, prefix=prefix if prefix is not None else "Bearer", credentials=(token,)
+        )
     for key, value in params.items():
         if value.strip() and not VAR_RE.fullmatch(value.strip()) and looks_secret(key):
             state.secrets_found.append(where)
-            state.warn(where, f"the collection contains a literal secret ({kind} `{key}`); zgen left it out")
+            state.warn(
+                where,
+                f"the collection contains a literal secret ({kind} `{key}`); zgen left it out",
+            )
     state.warn(
         place,
         f"auth type {kind!r} is not generated; pass any httpx.Auth as Client(auth=...) to sign requests",
@@ -356,12 +408,16 @@ def split_raw_url(raw: str) -> tuple[str, list[str], str]:
         scheme_match = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)?([^/]*)(.*)$", raw, re.DOTALL)
         assert scheme_match is not None
         scheme = scheme_match.group(1) or "http://"
-        host, rest = (scheme + scheme_match.group(2)) if scheme_match.group(2) else "", scheme_match.group(3)
+        host, rest = (
+            (scheme + scheme_match.group(2)) if scheme_match.group(2) else ""
+        ), scheme_match.group(3)
     segments = rest.split("/")[1:] if rest.startswith("/") else ([rest] if rest else [])
     return host, segments, query
 
 
-def parse_url(state: _State, url: Any, place: str) -> tuple[str, Template, tuple[Param, ...], tuple[tuple[str, Template], ...]]:
+def parse_url(
+    state: _State, url: Any, place: str
+) -> tuple[str, Template, tuple[Param, ...], tuple[tuple[str, Template], ...]]:
     path_vars: dict[str, tuple[str, str]] = {}
     query_entries: list[dict[str, Any]] = []
     if isinstance(url, str):
@@ -382,7 +438,11 @@ def parse_url(state: _State, url: Any, place: str) -> tuple[str, Template, tuple
             if isinstance(port, (str, int)) and str(port):
                 host = f"{host}:{port}"
         elif isinstance(host_value, str) and host_value:
-            host = host_value if host_value.startswith("{{") or "://" in host_value else f"http://{host_value}"
+            host = (
+                host_value
+                if host_value.startswith("{{") or "://" in host_value
+                else f"http://{host_value}"
+            )
         else:
             host = raw_host
         path_value = url.get("path")
@@ -411,7 +471,10 @@ def parse_url(state: _State, url: Any, place: str) -> tuple[str, Template, tuple
     path_keys = {param.key for param in params}
     for param in query_params:
         if param.key in path_keys:
-            state.warn(place, f"query parameter `{param.key}` has the name of a path parameter; it is sent in the path only")
+            state.warn(
+                place,
+                f"query parameter `{param.key}` has the name of a path parameter; it is sent in the path only",
+            )
     query_params = [param for param in query_params if param.key not in path_keys]
     return host_key, path, (*params, *query_params), fixed
 
@@ -431,7 +494,9 @@ def host_var(state: _State, host: str, place: str) -> str:
         state.option(key)
         value = state.var_value(key)
         if value is not None:
-            state.client_vars[key] = ClientVar(key, value.rstrip("/"), False, state.client_vars[key].description)
+            state.client_vars[key] = ClientVar(
+                key, value.rstrip("/"), False, state.client_vars[key].description
+            )
     else:
         key = host or HOST_KEY
         resolved: list[str] = []
@@ -502,7 +567,11 @@ def parse_query(
         if not isinstance(key, str) or not key or key in params or key in fixed:
             continue
         raw_value = entry.get("value")
-        value = raw_value if isinstance(raw_value, str) else ("" if raw_value is None else str(raw_value))
+        value = (
+            raw_value
+            if isinstance(raw_value, str)
+            else ("" if raw_value is None else str(raw_value))
+        )
         desc = description_text(entry.get("description"))
         disabled = entry.get("disabled") is True
         template = parse_template(value)
@@ -517,7 +586,9 @@ def parse_query(
             cred = state.literal_secret(key, f"{place} (query `{key}`)", f"query parameter `{key}`")
             fixed[key] = (("var", cred),)
         else:
-            params[key] = Param(key, "query", False, None if disabled or value == "" else value, desc)
+            params[key] = Param(
+                key, "query", False, None if disabled or value == "" else value, desc
+            )
     return list(params.values()), tuple(fixed.items())
 
 
@@ -533,25 +604,42 @@ def header_entries(raw: Any) -> list[tuple[str, str]]:
                 entries.append((key.strip(), value.strip()))
     elif isinstance(raw, list):
         for entry in raw:
-            if isinstance(entry, dict) and entry.get("disabled") is not True and isinstance(entry.get("key"), str):
+            if (
+                isinstance(entry, dict)
+                and entry.get("disabled") is not True
+                and isinstance(entry.get("key"), str)
+            ):
                 raw_value = entry.get("value")
-                text = raw_value if isinstance(raw_value, str) else ("" if raw_value is None else str(raw_value))
+                text = (
+                    raw_value
+                    if isinstance(raw_value, str)
+                    else ("" if raw_value is None else str(raw_value))
+                )
                 entries.append((entry["key"], text))
     return entries
 
 
-def parse_headers(state: _State, raw: Any, place: str) -> tuple[tuple[tuple[str, Template], ...], str | None]:
+def parse_headers(
+    state: _State, raw: Any, place: str
+) -> tuple[tuple[tuple[str, Template], ...], str | None]:
     headers: dict[str, Template] = {}
     content_type: str | None = None
     for key, value in header_entries(raw):
         lower = key.lower().strip()
-        if not lower or lower in SKIPPED_HEADERS or any(existing.lower() == lower for existing in headers):
+        if (
+            not lower
+            or lower in SKIPPED_HEADERS
+            or any(existing.lower() == lower for existing in headers)
+        ):
             continue
         if not HEADER_NAME_RE.fullmatch(key):
             state.warn(place, f"header name {key!r} is not a valid HTTP header name; left out")
             continue
         if not HEADER_VALUE_RE.fullmatch(value):
-            state.warn(place, f"header `{key}` has a value HTTP cannot carry (control or non-ASCII characters); left out")
+            state.warn(
+                place,
+                f"header `{key}` has a value HTTP cannot carry (control or non-ASCII characters); left out",
+            )
             continue
         if lower == "content-type":
             content_type = value or None
@@ -562,14 +650,20 @@ def parse_headers(state: _State, raw: Any, place: str) -> tuple[tuple[tuple[str,
             variables = [text for kind, text in template if kind == "var"]
             # A scheme word before a variable ("Bearer {{token}}") is not a secret; any other text is.
             if literal and (not variables or literal.lower() not in {"bearer", "basic", "token"}):
-                cred = state.literal_secret(re.sub(r"[^a-z0-9]+", "_", lower).strip("_") or "secret", f"{place} (header `{key}`)", f"header `{key}`")
+                cred = state.literal_secret(
+                    re.sub(r"[^a-z0-9]+", "_", lower).strip("_") or "secret",
+                    f"{place} (header `{key}`)",
+                    f"header `{key}`",
+                )
                 headers[key] = (("var", cred),)
                 continue
             headers[key] = tuple(
                 (kind, state.credential(text) if kind == "var" else text) for kind, text in template
             )
             continue
-        headers[key] = tuple((kind, state.option(text) if kind == "var" else text) for kind, text in template)
+        headers[key] = tuple(
+            (kind, state.option(text) if kind == "var" else text) for kind, text in template
+        )
     return tuple(headers.items()), content_type
 
 
@@ -598,29 +692,48 @@ def parse_body(state: _State, raw: Any, content_type: str | None, place: str) ->
         if isinstance(options, dict) and isinstance(options.get("raw"), dict):
             lang = options["raw"].get("language")
             language = lang if isinstance(lang, str) else ""
-        is_json = language in JSON_LANGS or (content_type is not None and "json" in content_type.lower())
+        is_json = language in JSON_LANGS or (
+            content_type is not None and "json" in content_type.lower()
+        )
         if not language and content_type is None and text.lstrip()[:1] in ("{", "["):
             is_json = True
         if is_json and not VAR_RE.search(text):
             try:
                 return Body("json", content_type or "application/json", loads_lenient(text))
             except (json.JSONDecodeError, RecursionError) as exc:
-                state.warn(place, f"request body claims JSON but does not parse ({exc}); sent as text")
-        default_type = "application/json" if is_json else {
-            "xml": "application/xml", "html": "text/html", "javascript": "application/javascript"
-        }.get(language, "text/plain")
+                state.warn(
+                    place, f"request body claims JSON but does not parse ({exc}); sent as text"
+                )
+        default_type = (
+            "application/json"
+            if is_json
+            else {
+                "xml": "application/xml",
+                "html": "text/html",
+                "javascript": "application/javascript",
+            }.get(language, "text/plain")
+        )
         return Body("text", content_type or default_type, text)
     if mode in ("urlencoded", "formdata"):
         fields: dict[str, FormField] = {}
         entries = raw.get(mode)
         for entry in entries if isinstance(entries, list) else []:
-            if not isinstance(entry, dict) or not isinstance(entry.get("key"), str) or not entry["key"]:
+            if (
+                not isinstance(entry, dict)
+                or not isinstance(entry.get("key"), str)
+                or not entry["key"]
+            ):
                 continue
             key = entry["key"]
             if key in fields:
                 continue
             is_file = mode == "formdata" and entry.get("type") == "file"
-            fields[key] = FormField(key, is_file, entry.get("disabled") is not True, description_text(entry.get("description")))
+            fields[key] = FormField(
+                key,
+                is_file,
+                entry.get("disabled") is not True,
+                description_text(entry.get("description")),
+            )
         form_type = "application/x-www-form-urlencoded" if mode == "urlencoded" else None
         return Body(mode, form_type, None, tuple(fields.values()))
     if mode == "file":
@@ -677,7 +790,11 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
         headers = tuple(header_entries(response.get("header")))
         content_type = next((value for key, value in headers if key.lower() == "content-type"), "")
         body_raw = response.get("body")
-        body = body_raw if isinstance(body_raw, str) else ("" if body_raw is None else json.dumps(body_raw))
+        body = (
+            body_raw
+            if isinstance(body_raw, str)
+            else ("" if body_raw is None else json.dumps(body_raw))
+        )
         preview = response.get("_postman_previewlanguage")
         kind = classify(content_type, preview if isinstance(preview, str) else "", body)
         parsed: Any = None
@@ -685,7 +802,10 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
             try:
                 parsed = json.loads(body)
             except (json.JSONDecodeError, RecursionError) as exc:
-                state.warn(where, f"saved body claims JSON but does not parse ({exc}); kept as a raw text fixture and left out of inference")
+                state.warn(
+                    where,
+                    f"saved body claims JSON but does not parse ({exc}); kept as a raw text fixture and left out of inference",
+                )
                 kind = "text"
         body, parsed = redact_body(body, parsed, kind == "json")
         headers = redact_headers(headers)

@@ -93,7 +93,8 @@ def generator_options(package: str) -> dict[str, Any]:
 @dataclass(frozen=True)
 class ModelsInput:
     """What the models source is made from: the schema of every shape, the field names (scoped
-    aliases) and the package. Built once per collection, it gives both the cache key and the source."""
+    aliases) and the package. Built once per collection, it gives both the cache key and the source.
+    """
 
     document: dict[str, Any]
     aliases: dict[str, str]
@@ -143,10 +144,14 @@ def sorted_imports(source: str, package: str) -> str:
     for line in imports:
         module = line.split()[1]
         if module == package or module.startswith(package + "."):
-            groups[3].append("from ." + line.split()[1][len(package) + 1 :] + " " + line.split(" ", 2)[2])
+            groups[3].append(
+                "from ." + line.split()[1][len(package) + 1 :] + " " + line.split(" ", 2)[2]
+            )
             continue
         top = module.split(".")[0]
         group = 0 if top == "__future__" else 1 if top in sys.stdlib_module_names else 2
         groups[group].append(line)
-    blocks = ["\n".join(sorted(group, key=lambda text: text.split()[1])) for group in groups if group]
+    blocks = [
+        "\n".join(sorted(group, key=lambda text: text.split()[1])) for group in groups if group
+    ]
     return "\n\n".join(blocks) + "\n\n\n" + "\n".join(lines) + "\n"

@@ -23,7 +23,9 @@ class LoadedCollection:
     version: str
 
 
-def load(path: Path, diagnostics: Diagnostics, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedCollection:
+def load(
+    path: Path, diagnostics: Diagnostics, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> LoadedCollection:
     """Read and parse one collection file; raise ZgenError naming the file and the place."""
     file = path.name
     if not path.exists():
@@ -36,9 +38,13 @@ def load(path: Path, diagnostics: Diagnostics, *, max_bytes: int = DEFAULT_MAX_B
     except OSError as exc:
         raise ZgenError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
     if len(raw) > max_bytes:
-        raise ZgenError(file, "", f"file is over the limit of {max_bytes} bytes (raise --max-bytes)")
+        raise ZgenError(
+            file, "", f"file is over the limit of {max_bytes} bytes (raise --max-bytes)"
+        )
     data = parse_json(file, raw)
-    return LoadedCollection(file, path.stem, check_collection(file, path.stem, data, diagnostics), detect_version(data))
+    return LoadedCollection(
+        file, path.stem, check_collection(file, path.stem, data, diagnostics), detect_version(data)
+    )
 
 
 def parse_json(file: str, raw: bytes) -> Any:
@@ -52,7 +58,9 @@ def parse_json(file: str, raw: bytes) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ZgenError(file, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+        raise ZgenError(
+            file, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}"
+        ) from None
     except RecursionError:
         raise ZgenError(file, "", "JSON nesting is too deep to be a Postman collection") from None
 
@@ -83,9 +91,13 @@ def check_collection(file: str, stem: str, data: Any, diagnostics: Diagnostics) 
     if "item" not in data:
         raise ZgenError(file, "/", "not a Postman collection: the object has no `item` list")
     if not isinstance(data["item"], list):
-        raise ZgenError(file, "/item", f"expected a list of items, found {type(data['item']).__name__}")
+        raise ZgenError(
+            file, "/item", f"expected a list of items, found {type(data['item']).__name__}"
+        )
     if not isinstance(data.get("info"), dict):
-        diagnostics.warn(file, "/info", f"no `info` block; naming the package after the file ({stem!r})")
+        diagnostics.warn(
+            file, "/info", f"no `info` block; naming the package after the file ({stem!r})"
+        )
     check_depth(file, data)
     return data
 

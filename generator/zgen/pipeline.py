@@ -13,6 +13,7 @@ import jinja2
 
 from .diagnostics import Diagnostics, ZgenError
 from .environment import EnvironmentValues, load_environment
+from .format import Progress, format_packages, reusable, source_key
 from .infer import Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
@@ -21,7 +22,7 @@ from .naming import Names, assign
 from .normalize import normalize
 from .render import environment as template_environment
 from .render import render
-from .write import Plan, Progress, apply, format_packages, plan, reusable, source_key
+from .write import Plan, apply, plan
 
 STAGES = ("load", "normalize", "infer", "names", "render", "format", "write")
 
@@ -101,7 +102,9 @@ def analyze(
 ) -> Analysis:
     """Load, normalize, infer and name one collection."""
     settings = settings or SourceSettings()
-    overrides = parse_overrides(settings.overrides, settings.config_file) if settings.overrides else None
+    overrides = (
+        parse_overrides(settings.overrides, settings.config_file) if settings.overrides else None
+    )
     with _timed(report, "load"):
         loaded = load(source, diagnostics, max_bytes=max_bytes)
         values: EnvironmentValues = {}
@@ -154,7 +157,9 @@ def build(
             overrides=given.overrides if given else {},
             config_file=given.config_file if given else "pyproject.toml",
         )
-        analysis = analyze(source, diagnostics, chosen, max_bytes=max_bytes, report=report, environments=env_values)
+        analysis = analyze(
+            source, diagnostics, chosen, max_bytes=max_bytes, report=report, environments=env_values
+        )
         api, inferred, names = analysis.api, analysis.inferred, analysis.names
         if names.package in rendered:
             raise ZgenError(
@@ -175,7 +180,9 @@ def build(
         if not reusable(output, models_path, keys[models_path]):
             with _timed(report, "infer"):
                 models_source = models.generate()
-            package.files[models_path] = package.files[models_path].replace(marker, models_source, 1)
+            package.files[models_path] = package.files[models_path].replace(
+                marker, models_source, 1
+            )
         rendered[package.package] = package.files
         origin[package.package] = analysis.loaded.file
         examples = sum(len(op.examples) for op in api.operations)
@@ -190,7 +197,9 @@ def build(
             )
         )
     with _timed(report, "format"):
-        formatted = format_packages(output, rendered, workers=workers, progress=progress, source_keys=keys)
+        formatted = format_packages(
+            output, rendered, workers=workers, progress=progress, source_keys=keys
+        )
     report.formatted, report.reused = formatted.formatted, formatted.reused
     with _timed(report, "write"):
         report.plan = plan(output, formatted.packages, diff=check, records=formatted.records)

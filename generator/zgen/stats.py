@@ -32,7 +32,8 @@ class Row:
 def count_tests(package_dir: Path) -> int:
     """Test functions written into a generated package's tests/ folder."""
     return sum(
-        len(TEST_RE.findall(path.read_text(encoding="utf-8"))) for path in sorted((package_dir / "tests").glob("test_*.py"))
+        len(TEST_RE.findall(path.read_text(encoding="utf-8")))
+        for path in sorted((package_dir / "tests").glob("test_*.py"))
     )
 
 
@@ -44,7 +45,9 @@ def rows_from_report(report: BuildReport, output: Path) -> list[Row]:
     return sorted(rows, key=lambda row: row.collection)
 
 
-def row_for(summary: PackageSummary, report: BuildReport, output: Path, seconds: float | None = None) -> Row:
+def row_for(
+    summary: PackageSummary, report: BuildReport, output: Path, seconds: float | None = None
+) -> Row:
     name = Path(summary.source).name
     warnings = sum(1 for warning in report.diagnostics.warnings if Path(warning.file).name == name)
     return Row(
@@ -66,7 +69,9 @@ def collect(sources: list[Path]) -> list[Row]:
             start = time.perf_counter()
             report = build([source], Path(folder))
             seconds = time.perf_counter() - start
-            rows.extend(row_for(summary, report, Path(folder), seconds) for summary in report.packages)
+            rows.extend(
+                row_for(summary, report, Path(folder), seconds) for summary in report.packages
+            )
     return sorted(rows, key=lambda row: row.collection)
 
 
@@ -87,7 +92,10 @@ def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
     )
     cells = []
     for row in [*rows, total]:
-        line = [row.collection, *(str(v) for v in (row.requests, row.models, row.responses, row.tests, row.warnings))]
+        line = [
+            row.collection,
+            *(str(v) for v in (row.requests, row.models, row.responses, row.tests, row.warnings)),
+        ]
         if timings:
             line.append(f"{row.seconds or 0.0:.1f}")
         cells.append(line)
@@ -97,7 +105,13 @@ def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
         return "\n".join(out) + "\n"
     widths = [max(len(text) for text in column) for column in zip(headings, *cells, strict=True)]
     lines = [headings, *cells]
-    return "\n".join(
-        "  ".join(text.ljust(w) if i == 0 else text.rjust(w) for i, (text, w) in enumerate(zip(line, widths, strict=True)))
-        for line in lines
-    ) + "\n"
+    return (
+        "\n".join(
+            "  ".join(
+                text.ljust(w) if i == 0 else text.rjust(w)
+                for i, (text, w) in enumerate(zip(line, widths, strict=True))
+            )
+            for line in lines
+        )
+        + "\n"
+    )

@@ -1,4 +1,3 @@
-{{ header }}
 """Errors raised by the client: one hierarchy, httpx exceptions never leak out of a call."""
 
 from __future__ import annotations
@@ -101,7 +100,9 @@ class ApiStatusError(ApiError):
         self.parsed = parsed
         self.code = _pick(self.json, "code")
         detail = _pick(self.json, "message")
-        super().__init__(f"HTTP {self.status_code}: {detail or self.body[:200] or response.reason_phrase}")
+        super().__init__(
+            f"HTTP {self.status_code}: {detail or self.body[:200] or response.reason_phrase}"
+        )
         if detail is not None:
             self.message = detail
 
@@ -143,9 +144,13 @@ class InternalServerError(ApiStatusError):
 
 
 _BY_STATUS: dict[int, type[ApiStatusError]] = {
-{% for status, name in status_errors %}
-    {{ status }}: {{ name }},
-{% endfor %}
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
 }
 
 

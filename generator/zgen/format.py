@@ -1,6 +1,4 @@
-"""Stage 7: format with black, compare with what is on disk, write only what changed, atomically.
-
-Formatting is the costly step of a build, so it is done as little as possible:
+"""Stage 7a: format generated Python with black, as little as possible.
 
 - a Python file is formatted in pieces (one per top-level class or function, cut only where black
   itself puts two blank lines), so big files spread over several processes; the result is the
@@ -13,14 +11,10 @@ Formatting is the costly step of a build, so it is done as little as possible:
 from __future__ import annotations
 
 import ast
-import difflib
 import hashlib
 import importlib.metadata
 import itertools
-import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -30,9 +24,8 @@ import black
 from black.mode import Mode, TargetVersion
 from black.parsing import InvalidInput
 
-from .diagnostics import ZgenError
+from .write import FormatRecord, read_manifest, read_text, safe_relative
 
-MANIFEST = ".zgen-manifest.json"
 BLACK_MODE = Mode(target_versions={TargetVersion.PY311}, line_length=100)
 # What the formatted result depends on besides the source: black's major version (its stable
 # style changes only with it) and the mode. Part of every recorded source hash.
@@ -42,7 +35,6 @@ PARALLEL_MIN_BYTES = 200_000
 BATCH_BYTES = 64_000
 
 Progress = Callable[[int, int], None]  # (units done, units in all)
-FormatRecord = tuple[str, str]  # (hash of the unformatted source, hash of the formatted file)
 
 
 def digest(text: str) -> str:
@@ -76,7 +68,9 @@ def split_top_level(source: str) -> list[str]:
     for previous, node in zip(tree.body, tree.body[1:], strict=False):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
-        if isinstance(previous, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and is_stub(previous):
+        if isinstance(previous, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and is_stub(
+            previous
+        ):
             continue
         first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
         end = previous.end_lineno or previous.lineno
@@ -166,19 +160,14 @@ def format_many(
     return {path: join_formatted(formatted[path]) for path in sources}
 
 
-def read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
 @dataclass
 class Formatted:
     """The formatted files of every package, with what the manifests will record."""
 
     packages: dict[str, dict[str, str]] = field(default_factory=dict)
-    records: dict[str, dict[str, FormatRecord]] = field(default_factory=dict)  # package -> file -> record
+    records: dict[str, dict[str, FormatRecord]] = field(
+        default_factory=dict
+    )  # package -> file -> record
     formatted: int = 0  # files black formatted in this build
     reused: int = 0  # files taken from disk, black not called
 
@@ -237,214 +226,3 @@ def format_packages(
         result.records[package][inner] = (key, digest(text))
     result.formatted = len(jobs)
     return result
-
-
-@dataclass
-class Plan:
-    """What a build would change in the output folder."""
-
-    write: dict[Path, str] = field(default_factory=dict)
-    unchanged: list[Path] = field(default_factory=list)
-    remove: list[Path] = field(default_factory=list)
-    diffs: list[str] = field(default_factory=list)
-    roots: list[Path] = field(default_factory=list)  # the package folders: nothing above them is touched
-
-    @property
-    def stale(self) -> list[Path]:
-        return sorted([*self.write, *self.remove])
-
-
-def safe_relative(path: str) -> PurePosixPath:
-    rel = PurePosixPath(path)
-    if rel.is_absolute() or any(part in ("", ".", "..") for part in rel.parts) or "\\" in path:
-        raise RuntimeError(f"refusing to write outside the output folder: {path!r}")
-    return rel
-
-
-@dataclass
-class Manifest:
-    files: list[str] = field(default_factory=list)
-    formatted: dict[str, FormatRecord] = field(default_factory=dict)
-
-
-def read_manifest(package_dir: Path) -> Manifest:
-    """The manifest zgen left in a package; entries that could point outside it are ignored."""
-    text = read_text(package_dir / MANIFEST)
-    try:
-        data = json.loads(text) if text is not None else None
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        return Manifest()
-    manifest = Manifest()
-    files = data.get("files")
-    for entry in files if isinstance(files, list) else []:
-        if isinstance(entry, str) and is_safe(entry):
-            manifest.files.append(entry)
-    formatted = data.get("formatted")
-    for name, record in (formatted.items() if isinstance(formatted, dict) else ()):
-        if (
-            is_safe(name)
-            and isinstance(record, list)
-            and len(record) == 2
-            and all(isinstance(item, str) for item in record)
-        ):
-            manifest.formatted[name] = (record[0], record[1])
-    return manifest
-
-
-def is_safe(path: str) -> bool:
-    try:
-        safe_relative(path)
-    except RuntimeError:
-        return False
-    return True
-
-
-def manifest_text(files: Iterable[str], records: dict[str, FormatRecord]) -> str:
-    data = {
-        "generator": "zgen",
-        "files": sorted(files),
-        "formatted": {name: list(record) for name, record in sorted(records.items())},
-    }
-    return json.dumps(data, indent=2) + "\n"
-
-
-def plan(
-    output: Path,
-    packages: dict[str, dict[str, str]],
-    *,
-    diff: bool,
-    records: dict[str, dict[str, FormatRecord]] | None = None,
-) -> Plan:
-    """Compare the formatted files of each package with the output folder."""
-    result = Plan()
-    for package, files in sorted(packages.items()):
-        package_dir = output / package
-        result.roots.append(package_dir)
-        if package_dir.exists() and not (package_dir / MANIFEST).exists() and any(package_dir.iterdir()):
-            raise ZgenError(str(package_dir), "", "folder exists and was not written by zgen (no manifest); refusing to overwrite it")
-        wanted = dict(files)
-        listing = [PurePosixPath(p).relative_to(package).as_posix() for p in wanted]
-        wanted[f"{package}/{MANIFEST}"] = manifest_text(listing, (records or {}).get(package, {}))
-        for rel, content in sorted(wanted.items()):
-            target = output / safe_relative(rel)
-            current = read_text(target)
-            if current == content:
-                result.unchanged.append(target)
-                continue
-            result.write[target] = content
-            if diff:
-                result.diffs.append(
-                    "".join(
-                        difflib.unified_diff(
-                            (current or "").splitlines(keepends=True),
-                            content.splitlines(keepends=True),
-                            f"a/{rel}" if current is not None else "/dev/null",
-                            f"b/{rel}",
-                            n=1,
-                        )
-                    )
-                )
-        for old in read_manifest(package_dir).files:
-            rel = f"{package}/{old}"
-            if rel not in wanted:
-                target = output / safe_relative(rel)
-                if target.is_file() and not target.is_symlink():
-                    result.remove.append(target)
-                    if diff:
-                        result.diffs.append(f"--- a/{rel}\n+++ /dev/null (no longer generated)\n")
-    return result
-
-
-def _backup(target: Path) -> Path | None:
-    """A copy of an existing file beside it (a hard link when possible); None when there is no file."""
-    if not target.exists():
-        return None
-    backup = target.with_name(f".{target.name}.{os.getpid()}.zgen-backup")
-    backup.unlink(missing_ok=True)
-    try:
-        os.link(target, backup)
-    except OSError:
-        shutil.copy2(target, backup)
-    return backup
-
-
-def _make_parents(target: Path, created: list[Path]) -> None:
-    missing = []
-    parent = target.parent
-    while not parent.exists():
-        missing.append(parent)
-        parent = parent.parent
-    for folder in reversed(missing):
-        folder.mkdir()
-        created.append(folder)
-
-
-def apply(result: Plan) -> None:
-    """Write every changed file to a temporary sibling, then move them all into place.
-
-    Each move is atomic. If any step fails, every file already moved is put back from its backup,
-    removed files come back, new files and folders go, and the error is raised: the output folder
-    is as it was.
-    """
-    created: list[Path] = []
-    staged: list[tuple[Path, Path]] = []
-    backups: list[tuple[Path, Path | None]] = []  # (target, backup or None when the file is new)
-    removed: list[tuple[Path, Path]] = []  # (target, backup)
-    try:
-        for target, content in sorted(result.write.items()):
-            _make_parents(target, created)
-            fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".zgen-tmp", dir=target.parent)
-            staged.append((Path(temporary), target))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(content)
-        for tmp, target in staged:
-            backups.append((target, _backup(target)))
-            os.replace(tmp, target)
-        for target in result.remove:
-            kept = target.with_name(f".{target.name}.{os.getpid()}.zgen-backup")
-            os.replace(target, kept)
-            removed.append((target, kept))
-    except BaseException:
-        _rollback(staged, backups, removed, created)
-        raise
-    for _, maybe in backups:
-        if maybe is not None:
-            maybe.unlink(missing_ok=True)
-    for _, kept in removed:
-        kept.unlink(missing_ok=True)
-    for target in result.remove:
-        _prune(target.parent, result.roots)
-
-
-def _rollback(
-    staged: list[tuple[Path, Path]],
-    backups: list[tuple[Path, Path | None]],
-    removed: list[tuple[Path, Path]],
-    created: list[Path],
-) -> None:
-    for target, kept in reversed(removed):
-        os.replace(kept, target)
-    for target, backup in reversed(backups):
-        if backup is None:
-            target.unlink(missing_ok=True)
-        else:
-            os.replace(backup, target)
-            # rename() does nothing when both names are links to one file (the move never happened)
-            backup.unlink(missing_ok=True)
-    for tmp, _ in staged:
-        tmp.unlink(missing_ok=True)
-    for folder in reversed(created):
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-
-
-def _prune(folder: Path, roots: list[Path]) -> None:
-    """Remove folders left empty, up to (not including) the package folder that holds them."""
-    root = next((r for r in roots if folder == r or r in folder.parents), None)
-    if root is None:
-        return
-    while folder != root and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent

@@ -34,7 +34,9 @@ class ProjectConfig:
     settings: dict[Path, SourceSettings] = field(default_factory=dict)  # keyed by resolved path
 
 
-def _optional_path(root: Path, table: dict[str, Any], key: str, file: Path, place: str) -> Path | None:
+def _optional_path(
+    root: Path, table: dict[str, Any], key: str, file: Path, place: str
+) -> Path | None:
     value = table.get(key)
     if value is None:
         return None
@@ -76,7 +78,11 @@ def read_config(root: Path) -> ProjectConfig | None:
     output = _optional_path(root, section, "output", path, "[tool.zgen]")
     entries = section.get("collections", [])
     if not isinstance(entries, list):
-        raise ZgenError(str(path), "[tool.zgen] collections", "must be a list of tables ([[tool.zgen.collections]])")
+        raise ZgenError(
+            str(path),
+            "[tool.zgen] collections",
+            "must be a list of tables ([[tool.zgen.collections]])",
+        )
     sources: list[Path] = []
     packages: dict[Path, str] = {}
     settings: dict[Path, SourceSettings] = {}
@@ -150,12 +156,42 @@ def main() -> None:
 
 @main.command()
 @click.argument("collections", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Output folder (default: generated/).")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 and show a diff if the output is stale.")
-@click.option("--templates", type=click.Path(path_type=Path, file_okay=False), default=None, help="A folder of templates layered over the built-in ones.")
-@click.option("--environment", type=click.Path(path_type=Path, dir_okay=False), default=None, help="A Postman environment file: defaults for the collection's variables (secrets are never copied).")
-@click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True, help="Refuse collection files larger than this.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes for formatting (default: the CPUs available, up to 8).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder (default: generated/).",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 and show a diff if the output is stale."
+)
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="A folder of templates layered over the built-in ones.",
+)
+@click.option(
+    "--environment",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A Postman environment file: defaults for the collection's variables (secrets are never copied).",
+)
+@click.option(
+    "--max-bytes",
+    type=int,
+    default=DEFAULT_MAX_BYTES,
+    show_default=True,
+    help="Refuse collection files larger than this.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes for formatting (default: the CPUs available, up to 8).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print stage timings and every file written.")
 def build(
@@ -181,20 +217,34 @@ def build(
         if not sources and config is not None:
             sources = config.sources
         if not sources:
-            raise ZgenError("zgen build", "", "no collection given, and no [tool.zgen] collections in ./pyproject.toml")
+            raise ZgenError(
+                "zgen build",
+                "",
+                "no collection given, and no [tool.zgen] collections in ./pyproject.toml",
+            )
         out = output or (config.output if config and config.output else Path("generated"))
         settings: dict[Path, SourceSettings] = {}
         for source in sources:
             configured = owning_settings(source, config)
             settings[source] = SourceSettings(
                 package=configured.package if configured else None,
-                environment=environment or (configured.environment if configured else None) or (config.environment if config else None),
-                templates=templates or (configured.templates if configured else None) or (config.templates if config else None),
+                environment=environment
+                or (configured.environment if configured else None)
+                or (config.environment if config else None),
+                templates=templates
+                or (configured.templates if configured else None)
+                or (config.templates if config else None),
                 overrides=configured.overrides if configured else {},
                 config_file=configured.config_file if configured else "pyproject.toml",
             )
         report = run_build(
-            sources, out, check=check, settings=settings, max_bytes=max_bytes, workers=jobs, progress=progress
+            sources,
+            out,
+            check=check,
+            settings=settings,
+            max_bytes=max_bytes,
+            workers=jobs,
+            progress=progress,
         )
     except ZgenError as exc:
         progress.close()
@@ -213,7 +263,10 @@ def build(
             print_check_diff(report)
             for path in stale:
                 click.echo(f"stale: {path}", err=True)
-            click.echo(f"zgen: {len(stale)} file(s) out of date; run `zgen build` and commit the result", err=True)
+            click.echo(
+                f"zgen: {len(stale)} file(s) out of date; run `zgen build` and commit the result",
+                err=True,
+            )
             sys.exit(1)
         if not quiet:
             click.echo(f"zgen: {out} is up to date ({report.files_unchanged} files)")
@@ -228,8 +281,13 @@ def build(
 
 
 def print_timings(report: BuildReport) -> None:
-    click.echo("timings: " + ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in report.timings.items()))
-    click.echo(f"black: {report.formatted} file(s) formatted, {report.reused} unchanged since the last build")
+    click.echo(
+        "timings: "
+        + ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in report.timings.items())
+    )
+    click.echo(
+        f"black: {report.formatted} file(s) formatted, {report.reused} unchanged since the last build"
+    )
 
 
 def print_check_diff(report: BuildReport) -> None:
@@ -239,7 +297,9 @@ def print_check_diff(report: BuildReport) -> None:
         if shown >= CHECK_DIFF_TOTAL:
             click.echo(f"... and {len(report.plan.diffs) - index} more stale file(s)")
             return
-        click.echo("\n".join(lines[:CHECK_DIFF_LINES]) + ("\n..." if len(lines) > CHECK_DIFF_LINES else ""))
+        click.echo(
+            "\n".join(lines[:CHECK_DIFF_LINES]) + ("\n..." if len(lines) > CHECK_DIFF_LINES else "")
+        )
         shown += min(len(lines), CHECK_DIFF_LINES)
 
 
@@ -259,8 +319,20 @@ def print_summary(report: BuildReport, elapsed: float) -> None:
 @main.command()
 @click.argument("old", type=click.Path(path_type=Path))
 @click.argument("new", type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="How to print the changes.")
-@click.option("--environment", type=click.Path(path_type=Path, dir_okay=False), default=None, help="A Postman environment file used for both versions.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the changes.",
+)
+@click.option(
+    "--environment",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A Postman environment file used for both versions.",
+)
 def diff(old: Path, new: Path, output_format: str, environment: Path | None) -> None:
     """Compare two versions of a collection as an API.
 
@@ -284,9 +356,19 @@ def diff(old: Path, new: Path, output_format: str, environment: Path | None) -> 
 
 
 @main.command()
-@click.argument("collections", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "collections",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
 @click.option("--markdown", is_flag=True, help="Print a Markdown table.")
-@click.option("--timings/--no-timings", default=True, show_default=True, help="Include each build's time (changes from run to run).")
+@click.option(
+    "--timings/--no-timings",
+    default=True,
+    show_default=True,
+    help="Include each build's time (changes from run to run).",
+)
 def stats(collections: tuple[Path, ...], markdown: bool, timings: bool) -> None:
     """Build each COLLECTION into a temporary folder and print a table of figures.
 
