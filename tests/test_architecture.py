@@ -50,3 +50,13 @@ def test_no_tracked_file_refers_outside_the_repository() -> None:
         if path.is_file() and needle in path.read_text("utf-8", errors="replace")
     ]
     assert offenders == []
+
+
+def test_the_runtime_errors_module_maps_statuses_as_naming_does() -> None:
+    """errors.py is real source copied into every package; the generated tests name the error class
+    of each saved status through naming.STATUS_ERRORS, so the two tables must agree."""
+    from zgen.naming import STATUS_ERRORS
+    from zgen.templates import errors
+
+    table = {status: cls.__name__ for status, cls in errors._BY_STATUS.items()}
+    assert table == STATUS_ERRORS
