@@ -419,17 +419,17 @@ def test_connection_error_then_success_is_retried(
             self.sync = httpx.HTTPTransport()
             self.async_ = httpx.AsyncHTTPTransport()
 
-        def handle_request(self, req: httpx.Request) -> httpx.Response:
-            attempts.append(req)
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            attempts.append(request)
             if len(attempts) == 1:
-                raise httpx.ConnectError("refused", request=req)
-            return self.sync.handle_request(req)
+                raise httpx.ConnectError("refused", request=request)
+            return self.sync.handle_request(request)
 
-        async def handle_async_request(self, req: httpx.Request) -> httpx.Response:
-            attempts.append(req)
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            attempts.append(request)
             if len(attempts) == 1:
-                raise httpx.ConnectError("refused", request=req)
-            return await self.async_.handle_async_request(req)
+                raise httpx.ConnectError("refused", request=request)
+            return await self.async_.handle_async_request(request)
 
     serve(httpserver, "/items/1", ok({"id": "1", "name": "x"}))
     transport = FlakyTransport()
@@ -751,9 +751,11 @@ def test_any_httpx_auth_replaces_the_collection_auth(
     rt: ModuleType, httpserver: HTTPServer, mode: str
 ) -> None:
     class Signed(httpx.Auth):
-        def auth_flow(self, req: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-            req.headers["X-Signature"] = "sig"
-            yield req
+        def auth_flow(
+            self, request: httpx.Request
+        ) -> Generator[httpx.Request, httpx.Response, None]:
+            request.headers["X-Signature"] = "sig"
+            yield request
 
     script = serve(httpserver, "/items/1", ok({"id": "1", "name": "x"}))
     run(rt, mode, get_item, base_url=base(httpserver), auth=Signed())

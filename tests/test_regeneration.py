@@ -13,6 +13,7 @@ from typing import Any
 import black
 import pytest
 import zgen.format
+import zgen.modelgen
 from conftest import CORPUS, REPO, collection, request, response
 from zgen.format import BLACK_MODE, format_many, format_source, split_top_level
 from zgen.pipeline import build
