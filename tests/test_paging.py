@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import json
 import logging
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -723,3 +724,66 @@ def test_not_paged_requests_get_no_iterator(pg: ModuleType) -> None:
         assert not hasattr(pg.Client, f"iter_{name}")
         assert not hasattr(pg.Client, f"{name}_pages")
     assert hasattr(pg.Client, "iter_list_offset") and hasattr(pg.AsyncClient, "list_offset_pages")
+
+
+# ---------------------------------------------------------------- names and hostile keys
+
+
+def test_iterator_names_yield_to_existing_methods(tmp_path: Path, build_collection: Any) -> None:
+    page = {"users": [ITEM], "info": {"more_records": False}}
+    data = collection(
+        {
+            "name": "Users",
+            "item": [
+                get("Get Users", url("/users", ("page", "1")), page),
+                get("Iter Get Users", url("/other"), {"id": "1"}),
+            ],
+        },
+        variable=[{"key": "base", "value": "https://api.test"}],
+    )
+    _, output = build_collection(data, package="named_api")
+    source = (output / "named_api" / "client.py").read_text(encoding="utf-8")
+    # the request's own method keeps its name; the iterator yields
+    assert "def iter_get_users(self, **options" in source
+    assert "def iter_get_users_(\n" in source
+    assert "def get_users_pages(\n" in source
+
+
+def test_hostile_keys_reach_the_code_only_as_literals(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    key = 'page"]) or __import__("os")  #'
+    listed = 'it\'ems"""\\'
+    data = collection(
+        get(
+            "List",
+            {
+                "raw": "{{base}}/list",
+                "host": ["{{base}}"],
+                "path": ["list"],
+                "query": query((key, "1")),
+            },
+            {listed: [ITEM], "has_more": True},
+        ),
+        variable=[{"key": "base", "value": "https://api.test"}],
+    )
+    source = write(tmp_path, data)
+    output = tmp_path / "out"
+    overrides = {"paging": [{"request": "List", "scheme": "page", "param": key}]}
+    settings = SourceSettings(package="hostile_paged", overrides=overrides)
+    report = build([source], output, settings={source: settings})
+    assert [place for place, _ in report.packages[0].paged] == ["List"]
+    handler = serve(
+        httpserver, "/list", {listed: [ITEM], "has_more": True}, {listed: [], "has_more": False}
+    )
+    code = (
+        "import hostile_paged\n"
+        f"client = hostile_paged.Client(base_url={httpserver.url_for('/').rstrip('/')!r})\n"
+        "print(len(list(client.iter_list())))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=output, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1"
+    assert handler.args(key) == ["1", "2"]
