@@ -8,17 +8,28 @@ import contextlib
 import email.utils
 import functools
 import inspect
+import logging
 import math
 import os
 import random
 import threading
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Generic, Literal, ParamSpec, TypedDict, TypeVar, cast
 from urllib.parse import quote as _url_quote
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -127,6 +138,7 @@ class Operation:
     query: tuple[tuple[str, tuple[str | Value, ...]], ...] = ()
     files: tuple[str, ...] = ()
     content_type: str | None = None
+    paging: Paging | None = None  # how the request pages, when it does (see the end of this module)
 
 
 class RequestOptions(TypedDict, total=False):
@@ -540,11 +552,17 @@ class BaseClient:
         timeout: Timeout | NotGiven,
         extra_headers: Mapping[str, str] | None,
         extra_query: Mapping[str, Any] | None,
+        url: str | None = None,
     ) -> tuple[httpx.Request, str | None]:
         base = self.base_url if host is None else (self._value(host) or "").rstrip("/")
         if not base:
             raise errors.ApiError(f"{host} is not set: pass {host}= to the client")
-        params = {key: value for key, value in (query or {}).items() if value is not None}
+        # `url`: a next-page URL from the server, which carries its own path and query.
+        params = (
+            {key: value for key, value in (query or {}).items() if value is not None}
+            if url is None
+            else {}
+        )
         request_headers = dict(self._default_headers)
         request_headers.update(
             {key: value for key, value in (headers or {}).items() if value is not None}
@@ -568,7 +586,7 @@ class BaseClient:
         body_content = _file_content(content) if content is not None else None
         request = http.build_request(
             method,
-            base + path,
+            base + path if url is None else url,
             params=params or None,
             headers=request_headers,
             json=_jsonable(json) if json is not None else None,
@@ -590,6 +608,7 @@ class BaseClient:
         json: Any,
         data: Mapping[str, Any] | None,
         content: Any,
+        url: str | None = None,
     ) -> dict[str, Any]:
         """The `_request` arguments of one call of an operation."""
         fixed_query = {key: self._fill(parts) for key, parts in operation.query}
@@ -608,6 +627,7 @@ class BaseClient:
             "timeout": options.get("timeout", NOT_GIVEN),
             "extra_headers": options.get("extra_headers"),
             "extra_query": options.get("extra_query"),
+            "url": url,
         }
 
     def _finish(self, response: httpx.Response, spec: ResponseSpec, error_type: Any) -> Any:
@@ -657,9 +677,10 @@ class SyncClientBase(BaseClient):
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         content: Any = None,
+        url: str | None = None,
     ) -> Any:
-        """One call of a generated method."""
-        arguments = self._call_arguments(operation, options, query, json, data, content)
+        """One call of a generated method (`url`: a next-page URL instead of path and query)."""
+        arguments = self._call_arguments(operation, options, query, json, data, content, url)
         return self._request(operation.method, path, **arguments)
 
     def _request(
@@ -681,6 +702,7 @@ class SyncClientBase(BaseClient):
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
+        url: str | None = None,
     ) -> Any:
         build = functools.partial(
             self._build_request,
@@ -699,6 +721,7 @@ class SyncClientBase(BaseClient):
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
+            url=url,
         )
         state = self._start(method, auth, build)
         stream = _STREAM.get()
@@ -766,9 +789,10 @@ class AsyncClientBase(BaseClient):
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         content: Any = None,
+        url: str | None = None,
     ) -> Any:
-        """One call of a generated method."""
-        arguments = self._call_arguments(operation, options, query, json, data, content)
+        """One call of a generated method (`url`: a next-page URL instead of path and query)."""
+        arguments = self._call_arguments(operation, options, query, json, data, content, url)
         return await self._request(operation.method, path, **arguments)
 
     async def _request(
@@ -790,6 +814,7 @@ class AsyncClientBase(BaseClient):
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
+        url: str | None = None,
     ) -> Any:
         build = functools.partial(
             self._build_request,
@@ -808,6 +833,7 @@ class AsyncClientBase(BaseClient):
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
+            url=url,
         )
         state = self._start(method, auth, build)
         stream = _STREAM.get()
@@ -833,3 +859,335 @@ class AsyncClientBase(BaseClient):
                 state.request, state.token = self._build(build)
             else:
                 await asyncio.sleep(step)
+
+
+# ---------------------------------------------------------------- pagination
+#
+# A paged request's `Operation.paging` says how it pages (zgen infers it from the collection, or
+# [tool.zgen] declares it). `SyncPages` and `AsyncPages` fetch one page after the other through the
+# client's own `_call` (so every page gets the retries, timeouts and auth of any call), yield each
+# as a `Page`, and stop on the scheme's end signal, an empty page, a repeated cursor or next URL,
+# a page identical to the one before, `max_pages` or `max_items`: never in an endless loop.
+
+logger = logging.getLogger(__name__)
+
+PagingScheme = Literal["page", "offset", "cursor", "next_url", "link_header"]
+ResponseT = TypeVar("ResponseT")
+ItemT = TypeVar("ItemT")
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How a request pages. Key paths are JSON keys from the body's root; () is the body."""
+
+    scheme: PagingScheme
+    items: tuple[str, ...] = ()  # the list of items
+    param: str | None = None  # the query parameter of the page number, offset or cursor
+    next: tuple[str, ...] | None = None  # the next cursor, or the next URL (or a `links` list)
+    more: tuple[str, ...] | None = None  # a flag false on the last page
+    total: tuple[str, ...] | None = None  # the total number of items
+    total_pages: tuple[str, ...] | None = None  # the total number of pages
+    size_param: str | None = None  # the query parameter of the page size: a short page ends
+    cursor_key: str | None = None  # the next cursor is this key of the page's last item
+
+
+@dataclass(frozen=True)
+class Page(Generic[ResponseT, ItemT]):
+    """One page: the parsed response, its items, the httpx.Response and its number (from 1)."""
+
+    parsed: ResponseT
+    items: list[ItemT]
+    http_response: httpx.Response
+    number: int
+
+
+def _lookup(data: Any, path: tuple[str, ...]) -> Any:
+    """The value at a key path of parsed JSON or of a model (by the field's JSON key)."""
+    for key in path:
+        if isinstance(data, BaseModel):
+            fields = type(data).model_fields
+            name = next(
+                (name for name, info in fields.items() if (info.alias or name) == key), None
+            )
+            extra = data.model_extra or {}
+            data = getattr(data, name) if name is not None else extra.get(key)
+        elif isinstance(data, Mapping):
+            data = cast("Mapping[str, Any]", data).get(key)
+        else:
+            return None
+    return data
+
+
+def _as_int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _list(value: object) -> list[Any]:
+    """A JSON list as a list; anything else as an empty one."""
+    return [*cast("Iterable[Any]", value)] if isinstance(value, list) else []
+
+
+def _next_link(value: Any) -> str | None:
+    """A next URL as a body holds it: a string, `{"href": ...}` or a list of `{rel, href}`."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, Mapping):
+        link = cast("Mapping[str, Any]", value)
+        href = link.get("href", link.get("url"))
+        return href if isinstance(href, str) and href else None
+    for entry in _list(value):
+        if isinstance(entry, Mapping):
+            link = cast("Mapping[str, Any]", entry)
+            if str(link.get("rel", "")).lower() == "next":
+                return _next_link(link)
+    return None
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+class _PageWalk:
+    """The state of one iteration over pages, shared by the sync and async paginators: what the
+    next request sends, and whether there is one."""
+
+    def __init__(
+        self,
+        paging: Paging,
+        base_url: str,
+        query: Mapping[str, Any] | None,
+        max_pages: int | None,
+        max_items: int | None,
+    ) -> None:
+        if (max_pages is not None and max_pages < 0) or (max_items is not None and max_items < 0):
+            raise errors.ApiError("max_pages and max_items must be 0 or more")
+        self.paging = paging
+        self.base_url = base_url
+        self.query: dict[str, Any] = dict(query or {})
+        self.url: str | None = None
+        self.max_pages = max_pages
+        self.max_items = max_items
+        self.pages = 0
+        self.items = 0
+        self.done = False
+        self.seen: set[str] = set()
+        self.last_items: str | None = None
+        param = paging.param
+        given = self.query.get(param) if param is not None else None
+        self.position = _as_int(given, 1 if paging.scheme == "page" else 0)
+        if paging.scheme in ("page", "offset") and param is not None:
+            self.query[param] = str(self.position)
+        if paging.scheme == "cursor" and isinstance(given, str):
+            self.seen.add(given)
+
+    def wanted(self) -> bool:
+        """Whether to fetch another page."""
+        return not (
+            self.done
+            or (self.max_pages is not None and self.pages >= self.max_pages)
+            or (self.max_items is not None and self.items >= self.max_items)
+        )
+
+    def take(self, raw: RawResponse[Any]) -> Page[Any, Any] | None:
+        """The page of a response (None when it has no items), and the request of the next one."""
+        paging = self.paging
+        self.pages += 1
+        found = _lookup(raw.parsed, paging.items)
+        items = _list(found)
+        if not items:
+            self.done = True
+            return None
+        try:
+            body: Any = raw.http_response.json()
+        except ValueError:
+            body = None
+        self.done = not self._advance(raw.http_response, body, items)
+        if self.max_items is not None:
+            items = items[: self.max_items - self.items]
+        self.items += len(items)
+        return Page(raw.parsed, items, raw.http_response, self.pages)
+
+    def _repeated(self, value: str, what: str) -> bool:
+        if value in self.seen:
+            logger.warning("paging stopped: the server sent the same %s twice (%r)", what, value)
+            return True
+        self.seen.add(value)
+        return False
+
+    def _advance(self, response: httpx.Response, body: Any, items: list[Any]) -> bool:
+        """Prepare the next request from this page; False when this page is the last."""
+        paging = self.paging
+        if paging.more is not None and _lookup(body, paging.more) is False:
+            return False
+        raw_items = _lookup(body, paging.items)
+        signature = repr(raw_items)
+        if signature == self.last_items:
+            logger.warning("paging stopped: the server sent the same page twice")
+            return False
+        self.last_items = signature
+        count = len(items)
+        if paging.scheme in ("page", "offset"):
+            assert paging.param is not None
+            size = _as_int(self.query.get(paging.size_param), 0) if paging.size_param else 0
+            if size and count < size:
+                return False
+            seen = (
+                self.position + count
+                if paging.scheme == "offset"
+                else (self.position - 1) * size + count if size else self.items + count
+            )
+            total = _lookup(body, paging.total) if paging.total is not None else None
+            if isinstance(total, int) and seen >= total:
+                return False
+            pages = _lookup(body, paging.total_pages) if paging.total_pages is not None else None
+            if paging.scheme == "page" and isinstance(pages, int) and self.position >= pages:
+                return False
+            self.position += count if paging.scheme == "offset" else 1
+            self.query[paging.param] = str(self.position)
+            return True
+        if paging.scheme == "cursor":
+            assert paging.param is not None
+            if paging.cursor_key is not None:
+                listed = _list(raw_items)
+                last = listed[-1] if listed else None
+                token = _lookup(last, (paging.cursor_key,))
+            else:
+                token = _lookup(body, paging.next or ())
+            if token is None or token == "" or isinstance(token, (dict, list, bool)):
+                return False
+            token = str(token)
+            if self._repeated(token, "cursor"):
+                return False
+            self.query[paging.param] = token
+            return True
+        if paging.scheme == "next_url":
+            link = _next_link(_lookup(body, paging.next or ()))
+        else:
+            link = response.links.get("next", {}).get("url")
+        if not link:
+            return False
+        url = urljoin(str(response.request.url), link)
+        if _origin(url) != _origin(str(response.request.url)) and _origin(url) != _origin(
+            self.base_url
+        ):
+            logger.warning("paging stopped: the next page is on another host (%s)", url)
+            return False
+        if self._repeated(url, "next page URL"):
+            return False
+        self.url = url
+        return True
+
+
+class SyncPages(Generic[ResponseT, ItemT]):
+    """The pages of a paged request: iterate it for `Page`s, or call `.items()` for the items."""
+
+    def __init__(
+        self,
+        client: SyncClientBase,
+        operation: Operation,
+        path: str,
+        options: RequestOptions,
+        *,
+        query: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        content: Any = None,
+        max_pages: int | None = None,
+        max_items: int | None = None,
+    ) -> None:
+        assert operation.paging is not None
+        self._client = client
+        self._operation = operation
+        self._path = path
+        self._options = options
+        self._body: dict[str, Any] = {"json": json, "data": data, "content": content}
+        self._paging = operation.paging
+        self._query = query
+        self._limits = (max_pages, max_items)
+
+    def __iter__(self) -> Iterator[Page[ResponseT, ItemT]]:
+        walk = _PageWalk(self._paging, self._client.base_url, self._query, *self._limits)
+        while walk.wanted():
+            raw_token, stream_token = _RAW.set(True), _STREAM.set(False)
+            try:
+                raw: RawResponse[Any] = self._client._call(  # pyright: ignore[reportPrivateUsage]
+                    self._operation,
+                    self._path,
+                    self._options,
+                    query=walk.query,
+                    url=walk.url,
+                    **self._body,
+                )
+            finally:
+                _STREAM.reset(stream_token)
+                _RAW.reset(raw_token)
+            page = walk.take(raw)
+            if page is None:
+                return
+            yield page
+
+    def items(self) -> Iterator[ItemT]:
+        """Every item of every page, in order."""
+        for page in self:
+            yield from page.items
+
+
+class AsyncPages(Generic[ResponseT, ItemT]):
+    """The pages of a paged request: `async for` over it for `Page`s, or over `.items()`."""
+
+    def __init__(
+        self,
+        client: AsyncClientBase,
+        operation: Operation,
+        path: str,
+        options: RequestOptions,
+        *,
+        query: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        content: Any = None,
+        max_pages: int | None = None,
+        max_items: int | None = None,
+    ) -> None:
+        assert operation.paging is not None
+        self._client = client
+        self._operation = operation
+        self._path = path
+        self._options = options
+        self._body: dict[str, Any] = {"json": json, "data": data, "content": content}
+        self._paging = operation.paging
+        self._query = query
+        self._limits = (max_pages, max_items)
+
+    async def __aiter__(self) -> AsyncIterator[Page[ResponseT, ItemT]]:
+        walk = _PageWalk(self._paging, self._client.base_url, self._query, *self._limits)
+        while walk.wanted():
+            raw_token, stream_token = _RAW.set(True), _STREAM.set(False)
+            try:
+                raw: RawResponse[Any] = (
+                    await self._client._call(  # pyright: ignore[reportPrivateUsage]
+                        self._operation,
+                        self._path,
+                        self._options,
+                        query=walk.query,
+                        url=walk.url,
+                        **self._body,
+                    )
+                )
+            finally:
+                _STREAM.reset(stream_token)
+                _RAW.reset(raw_token)
+            page = walk.take(raw)
+            if page is None:
+                return
+            yield page
+
+    async def items(self) -> AsyncIterator[ItemT]:
+        """Every item of every page, in order."""
+        async for page in self:
+            for item in page.items:
+                yield item

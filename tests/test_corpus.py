@@ -195,10 +195,10 @@ def test_stats_command_prints_one_row_per_collection(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["stats", str(source), "--markdown", "--no-timings"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "| collection | requests | models | saved responses | tests | warnings |",
-        "|---|--:|--:|--:|--:|--:|",
-        "| small.json | 2 | 2 | 2 | 2 | 1 |",
-        "| total | 2 | 2 | 2 | 2 | 1 |",
+        "| collection | requests | paged | models | saved responses | tests | warnings |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+        "| small.json | 2 | 0 | 2 | 2 | 2 | 1 |",
+        "| total | 2 | 0 | 2 | 2 | 2 | 1 |",
     ]
     timed = CliRunner().invoke(main, ["stats", str(source)])
     assert (

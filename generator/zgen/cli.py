@@ -272,6 +272,7 @@ def build(
             click.echo(f"zgen: {out} is up to date ({report.files_unchanged} files)")
         return
     if verbose:
+        print_paged(report)
         for path in sorted(report.plan.write):
             click.echo(f"wrote {path}")
         for path in report.plan.remove:
@@ -303,10 +304,21 @@ def print_check_diff(report: BuildReport) -> None:
         shown += min(len(lines), CHECK_DIFF_LINES)
 
 
-def print_summary(report: BuildReport, elapsed: float) -> None:
+def print_paged(report: BuildReport) -> None:
+    """Every request found paged, with the evidence (or the override)."""
     for pkg in report.packages:
+        for place, paging in pkg.paged:
+            click.echo(f"paged: {pkg.package}: {place}: {paging.scheme}: {paging.evidence}")
+
+
+def print_summary(report: BuildReport, elapsed: float) -> None:
+    from .stats import by_scheme
+
+    for pkg in report.packages:
+        paged = [(place, paging.scheme, "") for place, paging in pkg.paged]
         click.echo(
-            f"zgen: {pkg.package} from {pkg.source}: {pkg.requests} requests, {pkg.models} models, "
+            f"zgen: {pkg.package} from {pkg.source}: {pkg.requests} requests"
+            f"{f' ({len(paged)} paged: {by_scheme(paged)})' if paged else ''}, {pkg.models} models, "
             f"{pkg.responses} fixtures, {pkg.tests} tests"
         )
     click.echo(
@@ -364,18 +376,22 @@ def diff(old: Path, new: Path, output_format: str, environment: Path | None) -> 
 )
 @click.option("--markdown", is_flag=True, help="Print a Markdown table.")
 @click.option(
+    "-v", "--verbose", is_flag=True, help="Also list every paged request with the evidence."
+)
+@click.option(
     "--timings/--no-timings",
     default=True,
     show_default=True,
     help="Include each build's time (changes from run to run).",
 )
-def stats(collections: tuple[Path, ...], markdown: bool, timings: bool) -> None:
+def stats(collections: tuple[Path, ...], markdown: bool, verbose: bool, timings: bool) -> None:
     """Build each COLLECTION into a temporary folder and print a table of figures.
 
-    One row per collection: requests, models, saved responses, generated tests, warnings and
-    build time. Warnings are counted, not printed.
+    One row per collection: requests, paged requests, models, saved responses, generated tests,
+    warnings and build time; paged requests are also counted by scheme. Warnings are counted, not
+    printed.
     """
-    from .stats import collect, table
+    from .stats import collect, paged_list, table
 
     try:
         rows = collect(list(collections))
@@ -383,3 +399,5 @@ def stats(collections: tuple[Path, ...], markdown: bool, timings: bool) -> None:
         click.echo(f"zgen: error: {exc.line()}", err=True)
         sys.exit(2)
     click.echo(table(rows, markdown=markdown, timings=timings), nl=False)
+    if verbose:
+        click.echo(paged_list(rows), nl=False)

@@ -14,7 +14,7 @@ import re
 import sys
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from .diagnostics import ZgenError
@@ -46,6 +46,8 @@ RESERVED_PARAMS = {
     "httpx",
     "cast",
     "Any",
+    "max_pages",
+    "max_items",
 }
 RESERVED_CLIENT_ARGS = {
     "base_url",
@@ -208,6 +210,8 @@ class Names:
     forms: tuple[str, ...]  # per operation: TypedDict name of its form body ("" when none)
     fixtures: tuple[tuple[str, ...], ...]  # per operation, per example: fixture name
     test_modules: tuple[str, ...]  # per operation: module name of its tests
+    # per operation: (items iterator, pages iterator) method names of a paged request, else None
+    paging_methods: tuple[tuple[str, str] | None, ...] = ()
 
 
 # A package must not shadow a module its own code, its tests or Python import (the output folder
@@ -577,8 +581,30 @@ def fixture_names(
     return tuple(result)
 
 
+def paging_method_names(
+    ns_paths: list[tuple[str, ...]], methods: list[str], paged: Collection[int]
+) -> tuple[tuple[str, str] | None, ...]:
+    """`iter_<method>` and `<method>_pages` of each paged request, unique in its namespace (next
+    to its methods and sub-namespaces, which keep their names)."""
+    taken: dict[tuple[str, ...], set[str]] = defaultdict(lambda: set(RESERVED_CLIENT_ATTRS))
+    for path, method in zip(ns_paths, methods, strict=True):
+        taken[path].add(method)
+        for depth in range(len(path)):
+            taken[path[:depth]].add(path[depth])
+    result: list[tuple[str, str] | None] = [None] * len(methods)
+    for index in sorted(paged, key=lambda i: (ns_paths[i], methods[i])):
+        names = taken[ns_paths[index]]
+        method = methods[index]
+        result[index] = (unique(f"iter_{method}", names), unique(f"{method}_pages", names))
+    return tuple(result)
+
+
 def assign(
-    api: Api, inferred: Inferred, package: str | None = None, overrides: Overrides | None = None
+    api: Api,
+    inferred: Inferred,
+    package: str | None = None,
+    overrides: Overrides | None = None,
+    paged: Collection[int] = (),
 ) -> Names:
     pkg = package or package_name(api.title)
     ns_paths, methods, classes = operation_names(api)
@@ -621,4 +647,5 @@ def assign(
         forms=tuple(forms),
         fixtures=fixture_names(api, ns_paths, methods),
         test_modules=test_modules,
+        paging_methods=paging_method_names(ns_paths, methods, paged),
     )

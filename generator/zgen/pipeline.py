@@ -20,11 +20,14 @@ from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
 from .modelgen import models_input
 from .naming import Names, assign
 from .normalize import normalize
+from .paging import Paging
+from .paging import detect as detect_paging
+from .paging import parse_overrides as parse_paging_overrides
 from .render import environment as template_environment
 from .render import render
 from .write import Plan, apply, plan
 
-STAGES = ("load", "normalize", "infer", "names", "render", "format", "write")
+STAGES = ("load", "normalize", "infer", "paging", "names", "render", "format", "write")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class PackageSummary:
     models: int
     responses: int
     tests: int
+    paged: tuple[tuple[str, Paging], ...] = ()  # (request place, how it pages)
 
 
 @dataclass
@@ -79,6 +83,7 @@ class Analysis:
     api: Api
     inferred: Inferred
     names: Names
+    paging: tuple[Paging | None, ...] = ()  # per operation
 
 
 @contextmanager
@@ -105,6 +110,9 @@ def analyze(
     overrides = (
         parse_overrides(settings.overrides, settings.config_file) if settings.overrides else None
     )
+    paging_overrides = parse_paging_overrides(
+        settings.overrides.get("paging"), settings.config_file
+    )
     with _timed(report, "load"):
         loaded = load(source, diagnostics, max_bytes=max_bytes)
         values: EnvironmentValues = {}
@@ -117,9 +125,12 @@ def analyze(
         api = normalize(loaded, diagnostics, environment=values)
     with _timed(report, "infer"):
         inferred = infer(api, diagnostics, overrides)
+    with _timed(report, "paging"):
+        paging, inferred = detect_paging(api, inferred, paging_overrides)
     with _timed(report, "names"):
-        names = assign(api, inferred, settings.package, overrides)
-    return Analysis(loaded, api, inferred, names)
+        paged = [index for index, found in enumerate(paging) if found is not None]
+        names = assign(api, inferred, settings.package, overrides, paged)
+    return Analysis(loaded, api, inferred, names, paging)
 
 
 def build(
@@ -174,7 +185,9 @@ def build(
             marker = f"# zgen:models {models.key()}\n"
             if chosen.templates not in template_envs:
                 template_envs[chosen.templates] = template_environment(chosen.templates)
-            package = render(api, inferred, names, marker, template_envs[chosen.templates])
+            package = render(
+                api, inferred, names, marker, template_envs[chosen.templates], analysis.paging
+            )
             models_path = f"{package.package}/models.py"
             keys[models_path] = source_key(package.files[models_path])
         if not reusable(output, models_path, keys[models_path]):
@@ -194,6 +207,11 @@ def build(
                 models=len(inferred.shapes),
                 responses=examples,
                 tests=examples,
+                paged=tuple(
+                    (op.place, found)
+                    for op, found in zip(api.operations, analysis.paging, strict=True)
+                    if found is not None
+                ),
             )
         )
     with _timed(report, "format"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import keyword
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -22,6 +23,7 @@ from . import __version__
 from .infer import Inferred, TypeRef
 from .ir import Api, AuthSpec, Example, Operation, Template
 from .naming import STATUS_ERRORS, Names
+from .paging import PAGING_PARAMS, Paging, norm
 from .redact import redact_body, redact_headers
 
 TEST_BASE_URL = "https://api.test"
@@ -95,6 +97,16 @@ class Arg:
 
 
 @dataclass
+class PagingView:
+    iter_method: str  # yields the items
+    pages_method: str  # yields the pages
+    page_type: str  # annotation of a page's parsed body
+    item_type: str  # annotation of an item
+    args: list[Arg]  # the method's arguments, paging parameters defaulting to None
+    doc: str
+
+
+@dataclass
 class OpView:
     constant: str  # name of the module-level Operation
     operation: list[tuple[str, str]]  # arguments of its _base.Operation(...)
@@ -104,6 +116,7 @@ class OpView:
     returns: str
     call: list[tuple[str, str]]  # arguments of the runtime `_call`
     arg_docs: list[tuple[str, str]] = field(default_factory=list)
+    paging: PagingView | None = None
 
 
 @dataclass
@@ -188,8 +201,53 @@ def response_types(op_types: Any, names: Names, imports: set[str]) -> tuple[str,
     return returns, f"_base.ResponseSpec({', '.join(spec)})", error
 
 
+def paging_expr(paging: Paging) -> str:
+    """The `_base.Paging(...)` of a paged request (keys from the collection only as literals)."""
+    parts = [literal(paging.scheme), f"items={literal(paging.items)}"]
+    for key in ("param", "next", "more", "total", "total_pages", "size_param", "cursor_key"):
+        value = getattr(paging, key)
+        if value is not None:
+            parts.append(f"{key}={literal(value)}")
+    return f"_base.Paging({', '.join(parts)})"
+
+
+def paging_view(
+    op: Operation,
+    paging: Paging,
+    methods: tuple[str, str],
+    method: str,
+    args: list[Arg],
+    params: dict[str, str],
+    page_type: str,
+    names: Names,
+    imports: set[str],
+) -> PagingView:
+    """The iterator methods of a paged request: the same arguments as the method, except that the
+    paging parameters default to None (the collection's sample values would pin one page)."""
+    steering = {p.key for p in op.params if p.location == "query" and norm(p.key) in PAGING_PARAMS}
+    steering |= {key for key in (paging.param, paging.size_param) if key is not None}
+    by_name = {name: key for key, name in params.items()}
+    paged_args = [
+        Arg(a.name, a.annotation, "None", a.doc) if by_name.get(a.name) in steering else a
+        for a in args
+    ]
+    return PagingView(
+        iter_method=methods[0],
+        pages_method=methods[1],
+        page_type=page_type,
+        item_type=annotation(paging.item_type, names, imports),
+        args=paged_args,
+        doc=docstring(f"Every item of `{method}`, page after page."),
+    )
+
+
 def operation_view(
-    api: Api, index: int, inferred: Inferred, names: Names, imports: set[str]
+    api: Api,
+    index: int,
+    inferred: Inferred,
+    names: Names,
+    imports: set[str],
+    paging: Paging | None = None,
 ) -> OpView:
     op = api.operations[index]
     var_names = names.client_vars
@@ -270,6 +328,16 @@ def operation_view(
     required = [a for a in args if a.default is None]
     optional = [a for a in args if a.default is not None]
     ordered = required + optional
+    view: PagingView | None = None
+    methods = names.paging_methods[index] if names.paging_methods else None
+    if paging is not None and methods is not None:
+        response = inferred.operations[index].response
+        assert response is not None  # a paged request has a JSON body with a list
+        constant.append(("paging", paging_expr(paging)))
+        page_type = annotation(response, names, imports)
+        view = paging_view(
+            op, paging, methods, names.methods[index], ordered, params, page_type, names, imports
+        )
     return OpView(
         constant=constant_name,
         operation=constant,
@@ -279,10 +347,17 @@ def operation_view(
         returns=returns,
         call=call,
         arg_docs=[(a.name, docstring(a.doc)) for a in ordered if a.doc.strip()],
+        paging=view,
     )
 
 
-def namespace_tree(api: Api, inferred: Inferred, names: Names, imports: set[str]) -> NamespaceView:
+def namespace_tree(
+    api: Api,
+    inferred: Inferred,
+    names: Names,
+    imports: set[str],
+    paging: Sequence[Paging | None] = (),
+) -> NamespaceView:
     root = NamespaceView("", "", [], [])
     nodes: dict[tuple[str, ...], NamespaceView] = {(): root}
     for path in sorted(names.namespaces):
@@ -291,7 +366,7 @@ def namespace_tree(api: Api, inferred: Inferred, names: Names, imports: set[str]
         nodes[path[:-1]].children.append(node)
     for index in range(len(api.operations)):
         nodes[names.op_namespace[index]].ops.append(
-            operation_view(api, index, inferred, names, imports)
+            operation_view(api, index, inferred, names, imports, paging[index] if paging else None)
         )
     return root
 
@@ -408,12 +483,17 @@ class RenderedPackage:
 
 
 def render(
-    api: Api, inferred: Inferred, names: Names, models_source: str, env: jinja2.Environment
+    api: Api,
+    inferred: Inferred,
+    names: Names,
+    models_source: str,
+    env: jinja2.Environment,
+    paging: Sequence[Paging | None] = (),
 ) -> RenderedPackage:
     pkg = names.package
     header = header_comment(api)
     imports: set[str] = set()
-    root = namespace_tree(api, inferred, names, imports)
+    root = namespace_tree(api, inferred, names, imports, paging)
     var_names = names.client_vars
     client_args = []
     for var in api.variables:
@@ -468,11 +548,16 @@ def render(
                 *(value for _, value in op.operation),
             )
         ),
+        "uses_paging": any(op.paging for node in (root, *flatten(root)) for op in node.ops),
         "uses_any": any(
             re.search(r"\bAny\b", text)
             for node in (root, *flatten(root))
             for op in node.ops
-            for text in (op.returns, *(arg.annotation for arg in op.args))
+            for text in (
+                op.returns,
+                *(arg.annotation for arg in op.args),
+                *((op.paging.item_type,) if op.paging else ()),
+            )
         ),
         "client_args": client_args,
         "base_default": base_default,

@@ -1,4 +1,5 @@
-"""Figures for a set of collections: requests, models, saved responses, tests, warnings, build time.
+"""Figures for a set of collections: requests, paged requests, models, saved responses, tests,
+warnings, build time.
 
 `zgen stats` builds each collection into a temporary folder and prints one row per collection.
 The rows hold nothing that changes from run to run except the build time, which can be left out
@@ -10,6 +11,8 @@ from __future__ import annotations
 import re
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,7 @@ class Row:
     tests: int
     warnings: int
     seconds: float | None = None
+    paged: tuple[tuple[str, str, str], ...] = ()  # (request place, scheme, evidence)
 
 
 def count_tests(package_dir: Path) -> int:
@@ -58,6 +62,7 @@ def row_for(
         tests=count_tests(output / summary.package),
         warnings=warnings,
         seconds=seconds,
+        paged=tuple((place, paging.scheme, paging.evidence) for place, paging in summary.paged),
     )
 
 
@@ -75,7 +80,22 @@ def collect(sources: list[Path]) -> list[Row]:
     return sorted(rows, key=lambda row: row.collection)
 
 
-HEADINGS = ("collection", "requests", "models", "saved responses", "tests", "warnings")
+HEADINGS = ("collection", "requests", "paged", "models", "saved responses", "tests", "warnings")
+
+
+def by_scheme(paged: Iterable[tuple[str, str, str]]) -> str:
+    """`cursor 1, page 3`: paged requests counted by scheme."""
+    counts = Counter(scheme for _, scheme, _ in paged)
+    return ", ".join(f"{scheme} {count}" for scheme, count in sorted(counts.items()))
+
+
+def paged_list(rows: list[Row]) -> str:
+    """Every paged request with its evidence (for `zgen stats -v`)."""
+    return "".join(
+        f"{row.collection}: {place}: {scheme}: {evidence}\n"
+        for row in rows
+        for place, scheme, evidence in row.paged
+    )
 
 
 def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
@@ -89,12 +109,23 @@ def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
         sum(r.tests for r in rows),
         sum(r.warnings for r in rows),
         sum(r.seconds or 0.0 for r in rows) if timings else None,
+        tuple(entry for r in rows for entry in r.paged),
     )
     cells = []
     for row in [*rows, total]:
         line = [
             row.collection,
-            *(str(v) for v in (row.requests, row.models, row.responses, row.tests, row.warnings)),
+            *(
+                str(v)
+                for v in (
+                    row.requests,
+                    len(row.paged),
+                    row.models,
+                    row.responses,
+                    row.tests,
+                    row.warnings,
+                )
+            ),
         ]
         if timings:
             line.append(f"{row.seconds or 0.0:.1f}")
@@ -102,6 +133,8 @@ def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
     if markdown:
         out = ["| " + " | ".join(headings) + " |", "|---" + "|--:" * (len(headings) - 1) + "|"]
         out += ["| " + " | ".join(line) + " |" for line in cells]
+        if total.paged:
+            out += ["", f"Paged requests by scheme: {by_scheme(total.paged)}."]
         return "\n".join(out) + "\n"
     widths = [max(len(text) for text in column) for column in zip(headings, *cells, strict=True)]
     lines = [headings, *cells]
@@ -114,4 +147,5 @@ def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
             for line in lines
         )
         + "\n"
+        + (f"paged requests by scheme: {by_scheme(total.paged)}\n" if total.paged else "")
     )
