@@ -334,6 +334,9 @@ class _Inferrer:
             if override is not None:
                 self.used.add(wanted)
                 return override
+        body = self.api.operations[op].body if role == "request" else None
+        if body is not None and path in body.untyped:
+            return ANY  # a bare `{{variable}}` with no value to type it by
         if "anyOf" in schema:
             members = [self.convert(sub, op, role, path, place) for sub in schema["anyOf"]]
             return union(members)
@@ -379,6 +382,10 @@ class _Inferrer:
                     )
                     sub_type = ANY
                 is_required = key in required
+                if body is not None and any(
+                    filled == (*path, key) for filled, _ in (*body.fills, *body.defaults)
+                ):
+                    is_required = False  # the client fills it in when the call does not
                 if is_required and self.overrides.optional:
                     wanted = (self.api.operations[op].place, role, "$" + path_text((*path, key)))
                     if wanted in self.overrides.optional:

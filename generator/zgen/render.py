@@ -212,6 +212,8 @@ def operation_view(
                     param.description,
                 )
             )
+        elif param.multiple:
+            args.append(Arg(name, "list[str] | None", "None", param.description))
         else:
             args.append(Arg(name, "str | None", literal(param.default), param.description))
     body_arg = names.body_arg[index]
@@ -265,6 +267,12 @@ def operation_view(
             file_keys = tuple(f.key for f in body.fields if f.is_file)
             if file_keys:
                 constant.append(("files", literal(file_keys)))
+        fills = [(path, f"_base.Value({literal(var_names[key])})") for path, key in body.fills] + [
+            (path, literal(value)) for path, value in body.defaults
+        ]
+        if fills:
+            items = ", ".join(f"({literal(path)}, {value})" for path, value in fills)
+            constant.append(("body_fills", f"({items},)"))
         if body.content_type and body.mode in ("json", "text", "file", "urlencoded"):
             constant.append(("content_type", literal(body.content_type)))
     required = [a for a in args if a.default is None]
