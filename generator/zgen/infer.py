@@ -298,9 +298,17 @@ class _Inferrer:
         self.registry = _Registry()
         self.overrides = overrides
         self.used: set[tuple[str, Role, str]] = set()
+        self.current: int | None = None  # the operation being inferred, for warnings
 
     def warn(self, place: str, message: str) -> None:
-        self.diagnostics.warn(self.api.file, place, message)
+        op = self.api.operations[self.current] if self.current is not None else None
+        self.diagnostics.warn(
+            self.api.file,
+            place,
+            message,
+            request=op.place if op else "",
+            folder=" / ".join(op.folders) if op else "",
+        )
 
     def samples(self, values: list[tuple[str, Any]]) -> list[Any]:
         kept = []
@@ -396,6 +404,7 @@ class _Inferrer:
         return ANY
 
     def operation(self, index: int, op: Operation) -> OperationTypes:
+        self.current = index
         success = [e for e in op.examples if e.status < 400]
         errors = [e for e in op.examples if e.status >= 400]
         kinds: list[ExampleKind] = []

@@ -131,9 +131,11 @@ class _State:
     host_order: list[str] = field(default_factory=list)
     secrets_found: list[str] = field(default_factory=list)
     hosts: set[str] = field(default_factory=set)  # variables used as a URL host or base
+    current: tuple[str, str] = ("", "")  # the request being read: its place and folder
 
     def warn(self, place: str, message: str) -> None:
-        self.diagnostics.warn(self.file, place, message)
+        request, folder = self.current
+        self.diagnostics.warn(self.file, place, message, request=request, folder=folder)
 
     def var_value(self, key: str) -> str | None:
         entry = self.variables.get(key)
@@ -313,6 +315,22 @@ def normalize_request(
 ) -> Operation:
     name = item["name"] if isinstance(item.get("name"), str) else ""
     place = " / ".join((*folders, name or "(unnamed request)"))
+    state.current = (place, " / ".join(folders))
+    try:
+        return read_request(state, item, folders, inherited, pointer, name, place)
+    finally:
+        state.current = ("", "")
+
+
+def read_request(
+    state: _State,
+    item: dict[str, Any],
+    folders: tuple[str, ...],
+    inherited: AuthSpec | None,
+    pointer: str,
+    name: str,
+    place: str,
+) -> Operation:
     request = item["request"]
     if isinstance(request, str):
         request = {"method": "GET", "url": request}

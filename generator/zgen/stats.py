@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .diagnostics import warning_lines
 from .pipeline import BuildReport, PackageSummary, build
 
 TEST_RE = re.compile(r"^(?:async )?def (test_\w+)\(", re.MULTILINE)
@@ -26,6 +27,7 @@ class Row:
     responses: int
     tests: int
     warnings: int
+    warning_lines: int  # the lines `zgen build` prints for them without -v (grouped)
     seconds: float | None = None
 
 
@@ -49,14 +51,15 @@ def row_for(
     summary: PackageSummary, report: BuildReport, output: Path, seconds: float | None = None
 ) -> Row:
     name = Path(summary.source).name
-    warnings = sum(1 for warning in report.diagnostics.warnings if Path(warning.file).name == name)
+    own = [warning for warning in report.diagnostics.warnings if Path(warning.file).name == name]
     return Row(
         collection=name,
         requests=summary.requests,
         models=summary.models,
         responses=summary.responses,
         tests=count_tests(output / summary.package),
-        warnings=warnings,
+        warnings=len(own),
+        warning_lines=len(warning_lines(own)),
         seconds=seconds,
     )
 
@@ -75,7 +78,15 @@ def collect(sources: list[Path]) -> list[Row]:
     return sorted(rows, key=lambda row: row.collection)
 
 
-HEADINGS = ("collection", "requests", "models", "saved responses", "tests", "warnings")
+HEADINGS = (
+    "collection",
+    "requests",
+    "models",
+    "saved responses",
+    "tests",
+    "warnings",
+    "warning lines",
+)
 
 
 def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
@@ -88,13 +99,24 @@ def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
         sum(r.responses for r in rows),
         sum(r.tests for r in rows),
         sum(r.warnings for r in rows),
+        sum(r.warning_lines for r in rows),
         sum(r.seconds or 0.0 for r in rows) if timings else None,
     )
     cells = []
     for row in [*rows, total]:
         line = [
             row.collection,
-            *(str(v) for v in (row.requests, row.models, row.responses, row.tests, row.warnings)),
+            *(
+                str(v)
+                for v in (
+                    row.requests,
+                    row.models,
+                    row.responses,
+                    row.tests,
+                    row.warnings,
+                    row.warning_lines,
+                )
+            ),
         ]
         if timings:
             line.append(f"{row.seconds or 0.0:.1f}")
