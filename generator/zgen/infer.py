@@ -220,6 +220,7 @@ class FieldShape:
     key: str
     type: TypeRef
     required: bool
+    default: tuple[Any, ...] = ()  # (value,) for a request field with a collection default
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,7 @@ class _Registry:
 
     def add(self, fields: list[FieldShape], usage: Usage) -> int:
         ordered = tuple(sorted(fields, key=lambda f: f.key))
-        key = tuple((f.key, f.type, f.required) for f in ordered)
+        key = tuple((f.key, f.type, f.required, f.default) for f in ordered)
         shape_id = self.ids.get(key)
         if shape_id is None:
             shape_id = len(self.fields)
@@ -345,6 +346,8 @@ class _Inferrer:
         body = self.api.operations[op].body if role == "request" else None
         if body is not None and path in body.untyped:
             return ANY  # a bare `{{variable}}` with no value to type it by
+        if body is not None and any(at == path and isinstance(v, str) for at, v in body.defaults):
+            return ("str",)  # a `"{{variable}}"` is a string, whatever its default looks like
         if "anyOf" in schema:
             members = [self.convert(sub, op, role, path, place) for sub in schema["anyOf"]]
             return union(members)
@@ -390,16 +393,20 @@ class _Inferrer:
                     )
                     sub_type = ANY
                 is_required = key in required
-                if body is not None and any(
-                    filled == (*path, key) for filled, _ in (*body.fills, *body.defaults)
-                ):
+                default: tuple[Any, ...] = ()
+                if body is not None and any(filled == (*path, key) for filled, _ in body.fills):
                     is_required = False  # the client fills it in when the call does not
+                if body is not None:
+                    default = next(
+                        ((value,) for at, value in body.defaults if at == (*path, key)), ()
+                    )
+                    is_required = is_required and not default
                 if is_required and self.overrides.optional:
                     wanted = (self.api.operations[op].place, role, "$" + path_text((*path, key)))
                     if wanted in self.overrides.optional:
                         self.used.add(wanted)
                         is_required = False
-                fields.append(FieldShape(key, sub_type, is_required))
+                fields.append(FieldShape(key, sub_type, is_required, default))
             return ("model", self.registry.add(fields, Usage(op, role, path)))
         return ANY
 

@@ -21,7 +21,7 @@ import jinja2
 from . import __version__
 from .infer import Inferred, TypeRef
 from .ir import Api, AuthSpec, Example, Operation, Template
-from .naming import STATUS_ERRORS, Names
+from .naming import RESERVED_NAMES, STATUS_ERRORS, Names
 from .redact import redact_body, redact_headers
 
 TEST_BASE_URL = "https://api.test"
@@ -457,6 +457,7 @@ def render(
     context: dict[str, Any] = {
         "header": header,
         "status_errors": sorted(STATUS_ERRORS.items()),
+        "reserved_names": RESERVED_NAMES,
         "package": pkg,
         "title": api.title,
         "api_doc": docstring(api.description or api.title),
