@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import V21, collection, import_generated, request, response
 from zgen import pipeline
 from zgen.cli import main
-from zgen.diagnostics import Warning, warning_lines
+from zgen.diagnostics import Diagnostics, InternalError, Warning, warning_lines
 from zgen.render import RenderedPackage
 
 URL = "https://api.example.test"
@@ -184,7 +184,7 @@ def test_generated_code_that_does_not_compile_is_never_written(
     output = tmp_path / "out"
     assert invoke(str(source), "-o", str(output)).exit_code == 0
     before = snapshot(output)
-    real_render = pipeline.render
+    real_render = pipeline.render  # type: ignore[attr-defined]
 
     def broken(*args: Any, **kwargs: Any) -> RenderedPackage:
         package = real_render(*args, **kwargs)
@@ -210,8 +210,8 @@ def test_generated_code_that_does_not_compile_is_never_written(
 
 
 def test_check_compiles_names_the_file_when_no_request_is_known(tmp_path: Path) -> None:
-    analysis = pipeline.analyze(write(tmp_path, ping()), pipeline.Diagnostics())
-    with pytest.raises(pipeline.InternalError) as caught:
+    analysis = pipeline.analyze(write(tmp_path, ping()), Diagnostics())
+    with pytest.raises(InternalError) as caught:
         pipeline.check_compiles(analysis, {"ping/extra.py": "x = (\n", "ping/data.json": "{"})
     assert "generated code does not compile: ping/extra.py line 1" in caught.value.line()
     assert "request" not in caught.value.line()
