@@ -139,6 +139,9 @@ class Operation:
     files: tuple[str, ...] = ()
     content_type: str | None = None
     paging: Paging | None = None  # how the request pages, when it does (see the end of this module)
+    # What the client fills into a JSON body the call did not set: (key path, a client-level
+    # value or the collection's default).
+    body_fills: tuple[tuple[tuple[str, ...], Value | str | int | float | bool], ...] = ()
 
 
 class RequestOptions(TypedDict, total=False):
@@ -600,6 +603,28 @@ class BaseClient:
     def _fill(self, parts: tuple[str | Value, ...]) -> str | None:
         return join(*(part if isinstance(part, str) else self._value(part.name) for part in parts))
 
+    def _fill_body(self, operation: Operation, json: Any) -> Any:
+        """The JSON body with the client-level values and defaults it names but the call left out."""
+        if not operation.body_fills or json is None:
+            return json
+        data = _jsonable(json)
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for path, value in operation.body_fills:
+            node = data
+            for key in path[:-1]:
+                child = node.get(key, {})
+                if not isinstance(child, dict):
+                    break
+                node[key] = node = dict(child)
+            else:
+                if path[-1] not in node:
+                    filled = self._value(value.name) if isinstance(value, Value) else value
+                    if filled is not None:
+                        node[path[-1]] = filled
+        return data
+
     def _call_arguments(
         self,
         operation: Operation,
@@ -619,7 +644,7 @@ class BaseClient:
             "query": {**fixed_query, **query} if query else fixed_query,
             "headers": {key: self._fill(parts) for key, parts in operation.headers},
             "auth": operation.auth,
-            "json": json,
+            "json": self._fill_body(operation, json),
             "data": data,
             "files": operation.files,
             "content": content,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import CORPUS, REPO, collection, request, response
-from zgen.diagnostics import Diagnostics
+from zgen.diagnostics import Diagnostics, warning_lines
 from zgen.infer import infer
 from zgen.load import load
 from zgen.naming import assign
@@ -63,6 +63,26 @@ def test_warnings_name_the_collection(corpus: CorpusBuild) -> None:
     for warning in corpus.report.diagnostics.warnings:
         assert warning.file in files or warning.file.endswith(".toml"), warning.line()
         assert warning.place, warning.line()
+
+
+MAX_WARNING_LINES = 20
+
+
+def test_no_collection_prints_more_than_twenty_warning_lines(corpus: CorpusBuild) -> None:
+    """Without -v, warnings of a kind in one top-level folder are one line with their counts."""
+    warnings = corpus.report.diagnostics.warnings
+    for source in SOURCES:
+        own = [warning for warning in warnings if warning.file == source.name]
+        lines = warning_lines(own)
+        assert len(lines) <= MAX_WARNING_LINES, f"{source.name}: {len(lines)} lines\n" + "\n".join(
+            lines
+        )
+        assert len(warning_lines(own, verbose=True)) == len(own)
+    assert max(
+        len(warning_lines([w for w in warnings if w.file == s.name])) for s in SOURCES
+    ) < max(
+        sum(1 for w in warnings if w.file == s.name) for s in SOURCES
+    ), "grouping made no collection's warnings shorter"
 
 
 def test_mypy_strict_is_clean(corpus: CorpusBuild) -> None:
@@ -195,10 +215,10 @@ def test_stats_command_prints_one_row_per_collection(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["stats", str(source), "--markdown", "--no-timings"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "| collection | requests | paged | models | saved responses | tests | warnings |",
-        "|---|--:|--:|--:|--:|--:|--:|",
-        "| small.json | 2 | 0 | 2 | 2 | 2 | 1 |",
-        "| total | 2 | 0 | 2 | 2 | 2 | 1 |",
+        "| collection | requests | paged | models | saved responses | tests | warnings | warning lines |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| small.json | 2 | 0 | 2 | 2 | 2 | 1 | 1 |",
+        "| total | 2 | 0 | 2 | 2 | 2 | 1 | 1 |",
     ]
     timed = CliRunner().invoke(main, ["stats", str(source)])
     assert (

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .diagnostics import Diagnostics, ZgenError
+from .diagnostics import Diagnostics, InternalError, ZgenError, warning_lines
 from .load import DEFAULT_MAX_BYTES
 from .pipeline import BuildReport, SourceSettings
 from .pipeline import build as run_build
@@ -193,7 +193,12 @@ def main() -> None:
     help="Processes for formatting (default: the CPUs available, up to 8).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-@click.option("-v", "--verbose", is_flag=True, help="Print stage timings and every file written.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Print stage timings, every file written and every warning (grouped by default).",
+)
 def build(
     collections: tuple[Path, ...],
     output: Path | None,
@@ -246,14 +251,18 @@ def build(
             workers=jobs,
             progress=progress,
         )
+    except InternalError as exc:
+        progress.close()
+        click.echo(f"zgen: {exc.line()}", err=True)
+        sys.exit(1)
     except ZgenError as exc:
         progress.close()
         click.echo(f"zgen: error: {exc.line()}", err=True)
         sys.exit(2)
     progress.close()
     if not quiet:
-        for warning in report.diagnostics.warnings:
-            click.echo(warning.line(), err=True)
+        for line in warning_lines(report.diagnostics.warnings, verbose):
+            click.echo(line, err=True)
     elapsed = time.perf_counter() - start
     if verbose:
         print_timings(report)

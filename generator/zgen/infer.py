@@ -220,6 +220,7 @@ class FieldShape:
     key: str
     type: TypeRef
     required: bool
+    default: tuple[Any, ...] = ()  # (value,) for a request field with a collection default
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,7 @@ class _Registry:
 
     def add(self, fields: list[FieldShape], usage: Usage) -> int:
         ordered = tuple(sorted(fields, key=lambda f: f.key))
-        key = tuple((f.key, f.type, f.required) for f in ordered)
+        key = tuple((f.key, f.type, f.required, f.default) for f in ordered)
         shape_id = self.ids.get(key)
         if shape_id is None:
             shape_id = len(self.fields)
@@ -298,9 +299,17 @@ class _Inferrer:
         self.registry = _Registry()
         self.overrides = overrides
         self.used: set[tuple[str, Role, str]] = set()
+        self.current: int | None = None  # the operation being inferred, for warnings
 
     def warn(self, place: str, message: str) -> None:
-        self.diagnostics.warn(self.api.file, place, message)
+        op = self.api.operations[self.current] if self.current is not None else None
+        self.diagnostics.warn(
+            self.api.file,
+            place,
+            message,
+            request=op.place if op else "",
+            folder=" / ".join(op.folders) if op else "",
+        )
 
     def samples(self, values: list[tuple[str, Any]]) -> list[Any]:
         kept = []
@@ -334,6 +343,11 @@ class _Inferrer:
             if override is not None:
                 self.used.add(wanted)
                 return override
+        body = self.api.operations[op].body if role == "request" else None
+        if body is not None and path in body.untyped:
+            return ANY  # a bare `{{variable}}` with no value to type it by
+        if body is not None and any(at == path and isinstance(v, str) for at, v in body.defaults):
+            return ("str",)  # a `"{{variable}}"` is a string, whatever its default looks like
         if "anyOf" in schema:
             members = [self.convert(sub, op, role, path, place) for sub in schema["anyOf"]]
             return union(members)
@@ -379,16 +393,25 @@ class _Inferrer:
                     )
                     sub_type = ANY
                 is_required = key in required
+                default: tuple[Any, ...] = ()
+                if body is not None and any(filled == (*path, key) for filled, _ in body.fills):
+                    is_required = False  # the client fills it in when the call does not
+                if body is not None:
+                    default = next(
+                        ((value,) for at, value in body.defaults if at == (*path, key)), ()
+                    )
+                    is_required = is_required and not default
                 if is_required and self.overrides.optional:
                     wanted = (self.api.operations[op].place, role, "$" + path_text((*path, key)))
                     if wanted in self.overrides.optional:
                         self.used.add(wanted)
                         is_required = False
-                fields.append(FieldShape(key, sub_type, is_required))
+                fields.append(FieldShape(key, sub_type, is_required, default))
             return ("model", self.registry.add(fields, Usage(op, role, path)))
         return ANY
 
     def operation(self, index: int, op: Operation) -> OperationTypes:
+        self.current = index
         success = [e for e in op.examples if e.status < 400]
         errors = [e for e in op.examples if e.status >= 400]
         kinds: list[ExampleKind] = []

@@ -39,6 +39,7 @@ class Param:
     required: bool
     default: str | None
     description: str
+    multiple: bool = False  # a query key the collection repeats (?a=1&a=2): a list, sent repeated
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,12 @@ class Body:
     content_type: str | None
     example: Any = None  # parsed JSON example (json mode), or the raw text / GraphQL query
     fields: tuple[FormField, ...] = ()
+    # `{{variables}}` of a JSON body, by JSON path (object keys): credentials the client fills in
+    # (path, ClientVar key), collection defaults it fills in (path, JSON scalar), and the paths
+    # of bare variables whose type is unknown (typed Any).
+    fills: tuple[tuple[tuple[str, ...], str], ...] = ()
+    defaults: tuple[tuple[tuple[str, ...], Any], ...] = ()
+    untyped: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,15 @@ def check_collection(file: str, stem: str, data: Any, diagnostics: Diagnostics) 
         diagnostics.warn(
             file, "/info", f"no `info` block; naming the package after the file ({stem!r})"
         )
+    else:
+        schema = data["info"].get("schema")
+        if isinstance(schema, str) and schema.strip() and detect_version(data) == "unknown":
+            shown = schema if len(schema) <= 120 else f"{schema[:117]}..."
+            diagnostics.warn(
+                file,
+                "/info/schema",
+                f"unknown schema version {shown!r}: zgen reads Postman v2.0 and v2.1; building it as v2.1",
+            )
     check_depth(file, data)
     return data
 

@@ -61,6 +61,8 @@ def schema_document(inferred: Inferred, names: Names) -> tuple[dict[str, Any], d
         for key, field_name in names.fields[shape.id]:
             field = by_key[key]
             properties[key] = type_schema(field.type, names)
+            if field.default:
+                properties[key]["default"] = field.default[0]
             if field.required:
                 required.append(key)
             if field_name != key:

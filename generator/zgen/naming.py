@@ -22,8 +22,60 @@ from .infer import Inferred, Overrides, Shape, TypeRef, Usage
 from .ir import Api, Operation
 
 MAX_WORDS = 12
-RESERVED_CLIENT_ATTRS = {
+MAX_METHOD_CHARS = 40  # a method name is cut at a word boundary after this many characters
+# Words a cut method name must not end on: the phrase would read unfinished.
+CONNECTIVES = frozenset(
+    {
+        "and",
+        "or",
+        "of",
+        "the",
+        "to",
+        "by",
+        "for",
+        "with",
+        "on",
+        "in",
+        "under",
+        "based",
+        "using",
+        "a",
+    }
+    | {"an", "from", "at", "as", "via", "into", "per", "if", "when", "which", "that", "its"}
+)
+
+# The names the templates themselves use in generated code, in ONE table: for each name, the kinds
+# of identifier that may not take it (a collection name that would gets a trailing underscore).
+#   param      an argument of a generated method (the signature and the call in its body)
+#   method     a method of a generated class (its class body resolves annotations first)
+#   attr       an attribute of the client or of a namespace (a folder)
+#   client_arg an argument of Client(...) / AsyncClient(...)
+# render.py passes the table to the templates as `reserved_names`.
+_SIGNATURE = {"self", "cls", "options", "cast", "_base", "models", "forms", "typing", "httpx"}
+_REQUEST_OPTIONS = {"timeout", "extra_headers", "extra_query"}  # the keys of **options
+_PAGING_ARGS = {"max_pages", "max_items"}  # the limits of iter_<method>() and <method>_pages()
+_BODY_ARGS = {"body", "content", "form", "query", "variables"}
+_ANNOTATIONS = {
+    "str",
+    "bytes",
+    "int",
+    "float",
+    "bool",
+    "list",
+    "dict",
+    "Any",
+    "Mapping",
+    "Unpack",
+    "datetime",
+    "uuid",
+    "models",
+    "forms",
+    "_base",
+    "httpx",
+}
+_CLIENT_ATTRS = {
     "with_raw_response",
+    "with_streaming_response",
     "close",
     "aclose",
     "base_url",
@@ -34,34 +86,53 @@ RESERVED_CLIENT_ATTRS = {
     "request",
     "copy",
     "default_headers",
-    "with_streaming_response",
 }
-RESERVED_PARAMS = {
+_CLIENT_ARGS = {
     "self",
-    "timeout",
-    "extra_headers",
-    "extra_query",
-    "models",
-    "typing",
-    "httpx",
-    "cast",
-    "Any",
-    "max_pages",
-    "max_items",
-}
-RESERVED_CLIENT_ARGS = {
+    "super",
     "base_url",
     "timeout",
     "max_retries",
     "http_client",
     "auth",
-    "default_headers",
-    "self",
     "auth_header",
     "auth_prefix",
+    "default_headers",
     "retry_all_methods",
     "on_unauthorized",
 }
+RESERVED_NAMES: dict[str, frozenset[str]] = {
+    name: frozenset(
+        kind
+        for kind, names in (
+            ("param", _SIGNATURE | _REQUEST_OPTIONS | _PAGING_ARGS | {"Any"}),
+            ("method", _ANNOTATIONS | _CLIENT_ATTRS),
+            ("attr", _CLIENT_ATTRS),
+            ("client_arg", _CLIENT_ARGS),
+        )
+        if name in names
+    )
+    for name in sorted(
+        _SIGNATURE
+        | _REQUEST_OPTIONS
+        | _PAGING_ARGS
+        | _BODY_ARGS
+        | _ANNOTATIONS
+        | _CLIENT_ATTRS
+        | _CLIENT_ARGS
+    )
+}
+
+
+def reserved(kind: str) -> set[str]:
+    """The names a kind of identifier may not take (see RESERVED_NAMES)."""
+    return {name for name, kinds in RESERVED_NAMES.items() if kind in kinds}
+
+
+RESERVED_CLIENT_ATTRS = reserved("attr")
+RESERVED_METHODS = reserved("method")
+RESERVED_PARAMS = reserved("param")
+RESERVED_CLIENT_ARGS = reserved("client_arg")
 # The error class the generated package raises for each status; other 4xx: ClientError, 5xx:
 # InternalServerError. errors.py.jinja and the generated tests both take it from here.
 STATUS_ERRORS = {
@@ -302,11 +373,27 @@ def client_var_names(api: Api) -> dict[str, str]:
     return result
 
 
+def cut_method_name(name: str) -> str:
+    """A method name of at most about MAX_METHOD_CHARS characters: cut at a word boundary, and
+    never ending on a connective (`..._based_on_limit_and` reads unfinished)."""
+    if len(name) <= MAX_METHOD_CHARS:
+        return name
+    parts = name.split("_")
+    kept: list[str] = []
+    for part in parts:
+        if kept and len("_".join((*kept, part))) > MAX_METHOD_CHARS:
+            break
+        kept.append(part)
+    while len(kept) > 1 and (kept[-1] in CONNECTIVES or not kept[-1]):
+        kept.pop()
+    return "_".join(kept)
+
+
 def method_base(op: Operation) -> str:
     if words(op.name):
-        return snake(op.name, prefix="call")
+        return cut_method_name(snake(op.name, prefix="call"))
     path_words = [text for kind, text in op.path if kind == "text"]
-    return snake(f"{op.method} {' '.join(path_words)}", prefix="call")
+    return cut_method_name(snake(f"{op.method} {' '.join(path_words)}", prefix="call"))
 
 
 def operation_names(
@@ -348,7 +435,7 @@ def operation_names(
         for index in members:
             op = api.operations[index]
             name = base
-            if len(members) > 1 or name in taken or name in RESERVED_CLIENT_ATTRS:
+            if len(members) > 1 or name in taken or name in RESERVED_METHODS:
                 name = f"{base}_{snake(op.method, prefix='call')}"
                 same = [i for i in members if api.operations[i].method == op.method]
                 if len(same) > 1:

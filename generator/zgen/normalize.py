@@ -90,7 +90,9 @@ NOT_SECRET_SUFFIX_RE = re.compile(
     re.IGNORECASE,
 )
 SECRET_KEY_RE = re.compile(
-    r"^key$|(access|secret|subscription|auth|master|app|application|consumer|signing|license|developer)[-_ .]?key",
+    r"^key$|(access|secret|subscription|auth|master|app|application|consumer|signing|license|developer)[-_ .]?key"
+    # the public half of a client credential pair goes with its secret, as a basic auth username does
+    r"|^client[-_ .]?id$",
     re.IGNORECASE,
 )
 
@@ -107,6 +109,8 @@ def looks_secret(name: str) -> bool:
 def warn_secret_variables(state: _State) -> None:
     """Warn once per collection variable that holds a literal credential (it is never copied)."""
     for key, (value, marked, _) in sorted(state.variables.items()):
+        if key in state.hosts:
+            continue  # a variable used as a URL host or base is a host, whatever its name
         if value.strip() and not VAR_RE.fullmatch(value.strip()) and (marked or looks_secret(key)):
             state.secrets_found.append(f"variable `{key}`")
             state.warn(
@@ -126,20 +130,25 @@ class _State:
     host_counts: Counter[str] = field(default_factory=Counter)
     host_order: list[str] = field(default_factory=list)
     secrets_found: list[str] = field(default_factory=list)
+    hosts: set[str] = field(default_factory=set)  # variables used as a URL host or base
+    current: tuple[str, str] = ("", "")  # the request being read: its place and folder
 
     def warn(self, place: str, message: str) -> None:
-        self.diagnostics.warn(self.file, place, message)
+        request, folder = self.current
+        self.diagnostics.warn(self.file, place, message, request=request, folder=folder)
 
     def var_value(self, key: str) -> str | None:
         entry = self.variables.get(key)
         if entry is None:
             return None
         value, secret, _ = entry
-        if secret or looks_secret(key) or value == "":
+        if secret or (looks_secret(key) and key not in self.hosts) or value == "":
             return None
         return value
 
     def credential(self, key: str, description: str = "") -> str:
+        if key in self.hosts:
+            return key
         existing = self.client_vars.get(key)
         desc = description or (self.variables.get(key, ("", False, ""))[2])
         if existing is None or not existing.secret:
@@ -158,8 +167,24 @@ class _State:
         return key
 
     def is_secret_var(self, key: str) -> bool:
+        if key in self.hosts:
+            return False
         entry = self.variables.get(key)
         return looks_secret(key) or (entry is not None and entry[1])
+
+    def host(self, key: str) -> str:
+        """A variable used as a URL host or base: a client-level value, never a credential, its
+        default kept unless the collection marks the variable secret."""
+        self.hosts.add(key)
+        value, marked, desc = self.variables.get(key, ("", False, ""))
+        existing = self.client_vars.get(key)
+        self.client_vars[key] = ClientVar(
+            key,
+            value.rstrip("/") if value and not marked else None,
+            False,
+            desc or (existing.description if existing else ""),
+        )
+        return key
 
     def literal_secret(self, key: str, place: str, what: str) -> str:
         self.secrets_found.append(place)
@@ -182,6 +207,7 @@ def normalize(
     variables = merge_environment(collection_variables(data.get("variable")), environment)
     state = _State(loaded.file, diagnostics, variables)
     operations: list[Operation] = []
+    state.hosts.update(host_variables(data["item"]))
     warn_secret_variables(state)
     root_auth = parse_auth(state, data.get("auth"), "collection auth", None)
     walk_items(state, data["item"], (), root_auth, operations, "/item")
@@ -202,6 +228,33 @@ def normalize(
         base_url=base,
         operations=tuple(operations),
     )
+
+
+def host_variables(items: list[Any]) -> set[str]:
+    """The variables any request uses as its URL host or base (`{{authServer}}/oauth/token`)."""
+    found: set[str] = set()
+    stack = [items]
+    while stack:
+        for item in stack.pop():
+            if not isinstance(item, dict):
+                continue
+            if isinstance(item.get("item"), list):
+                stack.append(item["item"])
+                continue
+            request = item.get("request")
+            url = request.get("url") if isinstance(request, dict) else request
+            raw = url if isinstance(url, str) else url.get("raw") if isinstance(url, dict) else None
+            host = url.get("host") if isinstance(url, dict) else None
+            texts = [raw] if isinstance(raw, str) else []
+            if isinstance(host, list) and host:
+                texts.append(str(host[0]))
+            elif isinstance(host, str):
+                texts.append(host)
+            for text in texts:
+                match = re.match(r"^\s*\{\{\s*([^{}]+?)\s*\}\}", text)
+                if match:
+                    found.add(match.group(1))
+    return found
 
 
 def collection_variables(raw: Any) -> dict[str, tuple[str, bool, str]]:
@@ -262,6 +315,22 @@ def normalize_request(
 ) -> Operation:
     name = item["name"] if isinstance(item.get("name"), str) else ""
     place = " / ".join((*folders, name or "(unnamed request)"))
+    state.current = (place, " / ".join(folders))
+    try:
+        return read_request(state, item, folders, inherited, pointer, name, place)
+    finally:
+        state.current = ("", "")
+
+
+def read_request(
+    state: _State,
+    item: dict[str, Any],
+    folders: tuple[str, ...],
+    inherited: AuthSpec | None,
+    pointer: str,
+    name: str,
+    place: str,
+) -> Operation:
     request = item["request"]
     if isinstance(request, str):
         request = {"method": "GET", "url": request}
@@ -490,13 +559,7 @@ def host_var(state: _State, host: str, place: str) -> str:
     host = host.rstrip("/")
     template = parse_template(host)
     if len(template) == 1 and template[0][0] == "var":
-        key = template[0][1]
-        state.option(key)
-        value = state.var_value(key)
-        if value is not None:
-            state.client_vars[key] = ClientVar(
-                key, value.rstrip("/"), False, state.client_vars[key].description
-            )
+        key = state.host(template[0][1])
     else:
         key = host or HOST_KEY
         resolved: list[str] = []
@@ -562,9 +625,22 @@ def parse_query(
 ) -> tuple[list[Param], tuple[tuple[str, Template], ...]]:
     params: dict[str, Param] = {}
     fixed: dict[str, Template] = {}
+    # A key the collection sends more than once with literal values (?a=1&a=2) is one list.
+    repeated = Counter(
+        entry.get("key")
+        for entry in entries
+        if entry.get("disabled") is not True
+        and not VAR_RE.search(str(entry.get("value") or ""))
+        and not looks_secret(str(entry.get("key")))
+    )
     for entry in entries:
         key = entry.get("key")
         if not isinstance(key, str) or not key or key in params or key in fixed:
+            continue
+        if repeated[key] > 1:
+            params[key] = Param(
+                key, "query", False, None, description_text(entry.get("description")), True
+            )
             continue
         raw_value = entry.get("value")
         value = (
@@ -679,6 +755,101 @@ def loads_lenient(text: str) -> Any:
         return json.loads(stripped)
 
 
+def with_placeholders(text: str) -> tuple[str, dict[str, tuple[str, bool, str]]]:
+    """JSON text with each `{{variable}}` stood in by a placeholder: inside a string, a marker in
+    the string; in value position (`"count": {{count}}`), a string holding only the marker.
+    Returns the text and, per marker, (variable, inside a string, the original text)."""
+    nonce = "zgenvar"
+    while nonce in text:
+        nonce += "x"
+    pieces: list[str] = []
+    slots: dict[str, tuple[str, bool, str]] = {}
+    pos, in_string, escaped = 0, False, False
+    for number, match in enumerate(VAR_RE.finditer(text)):
+        before = text[pos : match.start()]
+        for char in before:
+            if escaped:
+                escaped = False
+            elif in_string and char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = not in_string
+        marker = f"{nonce}{number}{nonce}"
+        slots[marker] = (match.group(1), in_string, match.group(0))
+        pieces.append(before)
+        pieces.append(marker if in_string else f'"{marker}"')
+        pos = match.end()
+    pieces.append(text[pos:])
+    return "".join(pieces), slots
+
+
+def json_body_with_variables(state: _State, text: str, content_type: str) -> Body:
+    """A JSON body holding `{{variables}}`, parsed with each one typed: inside a string a string,
+    in value position the type of the variable's value, else Any. Credentials become client-level
+    values the client fills into the body; other variables keep their collection defaults."""
+    substituted, slots = with_placeholders(text)
+    parsed = loads_lenient(substituted)
+    marker_re = re.compile("|".join(re.escape(marker) for marker in slots))
+    fills: list[tuple[tuple[str, ...], str]] = []
+    defaults: list[tuple[tuple[str, ...], Any]] = []
+    untyped: list[tuple[str, ...]] = []
+
+    def restore(value: str) -> str:
+        """Text around markers: the variable's default, or the `{{variable}}` as written."""
+
+        def one(match: re.Match[str]) -> str:
+            key, _, original = slots[match.group(0)]
+            default = state.var_value(key)
+            return default if default is not None else original
+
+        return marker_re.sub(one, value)
+
+    def scalar(path: tuple[str, ...]) -> bool:
+        return bool(path) and "[]" not in path
+
+    def walk(node: Any, path: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            return {restore(key): walk(item, (*path, restore(key))) for key, item in node.items()}
+        if isinstance(node, list):
+            return [walk(item, (*path, "[]")) for item in node]
+        if not isinstance(node, str) or not marker_re.search(node):
+            return node
+        if node not in slots:
+            return restore(node)
+        key, in_string, _ = slots[node]
+        secret = state.is_secret_var(key) or (bool(path) and looks_secret(path[-1]))
+        if in_string:
+            if secret:
+                if scalar(path):
+                    fills.append((path, state.credential(key)))
+                return ""
+            default = state.var_value(key)
+            if default is not None and scalar(path):
+                defaults.append((path, default))
+            return default if default is not None else ""
+        raw = state.var_value(key)
+        try:
+            value = json.loads(raw) if raw is not None and not secret else None
+        except (json.JSONDecodeError, RecursionError):
+            value = None
+        if value is None or isinstance(value, (dict, list)):
+            untyped.append(path)
+            return None
+        if scalar(path):
+            defaults.append((path, value))
+        return value
+
+    example = walk(parsed, ())
+    return Body(
+        "json",
+        content_type,
+        example,
+        fills=tuple(fills),
+        defaults=tuple(defaults),
+        untyped=tuple(untyped),
+    )
+
+
 def parse_body(state: _State, raw: Any, content_type: str | None, place: str) -> Body | None:
     if not isinstance(raw, dict) or raw.get("disabled") is True:
         return None
@@ -697,8 +868,10 @@ def parse_body(state: _State, raw: Any, content_type: str | None, place: str) ->
         )
         if not language and content_type is None and text.lstrip()[:1] in ("{", "["):
             is_json = True
-        if is_json and not VAR_RE.search(text):
+        if is_json:
             try:
+                if VAR_RE.search(text):
+                    return json_body_with_variables(state, text, content_type or "application/json")
                 return Body("json", content_type or "application/json", loads_lenient(text))
             except (json.JSONDecodeError, RecursionError) as exc:
                 state.warn(
@@ -781,6 +954,17 @@ def classify(content_type: str, preview: str, body: str) -> ExampleKind:
 
 def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
     examples: list[Example] = []
+    if isinstance(raw, dict):
+        state.warn(
+            f"{place} / response",
+            "`response` is an object, not a list of saved responses; read as one saved response",
+        )
+        raw = [raw]
+    elif raw is not None and not isinstance(raw, list):
+        state.warn(
+            f"{place} / response",
+            f"`response` is {type(raw).__name__}, not a list of saved responses; left out",
+        )
     for response in raw if isinstance(raw, list) else []:
         if not isinstance(response, dict):
             continue

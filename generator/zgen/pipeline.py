@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from .diagnostics import Diagnostics, ZgenError
+from .diagnostics import Diagnostics, InternalError, ZgenError
 from .environment import EnvironmentValues, load_environment
 from .format import Progress, format_packages, reusable, source_key
 from .infer import Inferred, infer, parse_overrides
@@ -24,7 +25,7 @@ from .paging import Paging
 from .paging import detect as detect_paging
 from .paging import parse_overrides as parse_paging_overrides
 from .render import environment as template_environment
-from .render import render
+from .render import operation_constant, render
 from .write import Plan, apply, plan
 
 STAGES = ("load", "normalize", "infer", "paging", "names", "render", "format", "write")
@@ -133,6 +134,47 @@ def analyze(
     return Analysis(loaded, api, inferred, names, paging)
 
 
+DEF_RE = re.compile(r"^\s*(?:async )?def (\w+)\(|^(_[A-Z0-9_]+) = _base\.Operation\(")
+
+
+def request_at(analysis: Analysis, source: str, line: int) -> str:
+    """The place of the request whose code holds a line of a generated module, or ""."""
+    names = analysis.names
+    by_name: dict[str, set[int]] = {}
+    for index in range(len(analysis.api.operations)):
+        by_name.setdefault(operation_constant(names, index), set()).add(index)
+        by_name.setdefault(names.methods[index], set()).add(index)
+        for fixture in names.fixtures[index]:
+            by_name.setdefault(f"test_{fixture}", set()).add(index)
+    for text in reversed(source.splitlines()[:line]):
+        match = DEF_RE.match(text)
+        if match:
+            found = by_name.get(match.group(1) or match.group(2), set())
+            if len(found) == 1:
+                return analysis.api.operations[found.pop()].place
+            break
+    return ""
+
+
+def check_compiles(analysis: Analysis, files: Mapping[str, str]) -> None:
+    """Every generated module compiles, or the build stops before anything is written."""
+    for path, source in sorted(files.items()):
+        if not path.endswith(".py"):
+            continue
+        try:
+            compile(source, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            line = getattr(exc, "lineno", None) or 0
+            place = request_at(analysis, source, line)
+            where = f"request {place!r}, " if place else ""
+            raise InternalError(
+                analysis.loaded.file,
+                "",
+                f"generated code does not compile: {where}{path} line {line}: "
+                f"{getattr(exc, 'msg', exc)}; nothing was written",
+            ) from None
+
+
 def build(
     sources: list[Path],
     output: Path,
@@ -154,6 +196,8 @@ def build(
     """
     report = BuildReport(checked=check)
     diagnostics = report.diagnostics
+    if output.exists() and not output.is_dir():
+        raise ZgenError(str(output), "", "is a file, not an output folder: name a folder with -o")
     template_envs: dict[Path | None, jinja2.Environment] = {}
     env_values: dict[Path, EnvironmentValues] = {}
     rendered: dict[str, dict[str, str]] = {}
@@ -184,6 +228,8 @@ def build(
             models = models_input(inferred, names)
             marker = f"# zgen:models {models.key()}\n"
             if chosen.templates not in template_envs:
+                if chosen.templates is not None and not chosen.templates.is_dir():
+                    raise ZgenError(str(chosen.templates), "", "no such templates folder")
                 template_envs[chosen.templates] = template_environment(chosen.templates)
             package = render(
                 api, inferred, names, marker, template_envs[chosen.templates], analysis.paging
@@ -196,6 +242,7 @@ def build(
             package.files[models_path] = package.files[models_path].replace(
                 marker, models_source, 1
             )
+        check_compiles(analysis, package.files)
         rendered[package.package] = package.files
         origin[package.package] = analysis.loaded.file
         examples = sum(len(op.examples) for op in api.operations)

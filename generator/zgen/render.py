@@ -22,7 +22,7 @@ import jinja2
 from . import __version__
 from .infer import Inferred, TypeRef
 from .ir import Api, AuthSpec, Example, Operation, Template
-from .naming import STATUS_ERRORS, Names
+from .naming import RESERVED_NAMES, STATUS_ERRORS, Names
 from .paging import PAGING_PARAMS, Paging, norm
 from .redact import redact_body, redact_headers
 
@@ -270,6 +270,8 @@ def operation_view(
                     param.description,
                 )
             )
+        elif param.multiple:
+            args.append(Arg(name, "list[str] | None", "None", param.description))
         else:
             args.append(Arg(name, "str | None", literal(param.default), param.description))
     body_arg = names.body_arg[index]
@@ -323,6 +325,12 @@ def operation_view(
             file_keys = tuple(f.key for f in body.fields if f.is_file)
             if file_keys:
                 constant.append(("files", literal(file_keys)))
+        fills = [(path, f"_base.Value({literal(var_names[key])})") for path, key in body.fills] + [
+            (path, literal(value)) for path, value in body.defaults
+        ]
+        if fills:
+            items = ", ".join(f"({literal(path)}, {value})" for path, value in fills)
+            constant.append(("body_fills", f"({items},)"))
         if body.content_type and body.mode in ("json", "text", "file", "urlencoded"):
             constant.append(("content_type", literal(body.content_type)))
     required = [a for a in args if a.default is None]
@@ -529,6 +537,7 @@ def render(
     context: dict[str, Any] = {
         "header": header,
         "status_errors": sorted(STATUS_ERRORS.items()),
+        "reserved_names": RESERVED_NAMES,
         "package": pkg,
         "title": api.title,
         "api_doc": docstring(api.description or api.title),

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .diagnostics import warning_lines
 from .pipeline import BuildReport, PackageSummary, build
 
 TEST_RE = re.compile(r"^(?:async )?def (test_\w+)\(", re.MULTILINE)
@@ -29,6 +30,7 @@ class Row:
     responses: int
     tests: int
     warnings: int
+    warning_lines: int  # the lines `zgen build` prints for them without -v (grouped)
     seconds: float | None = None
     paged: tuple[tuple[str, str, str], ...] = ()  # (request place, scheme, evidence)
 
@@ -53,14 +55,15 @@ def row_for(
     summary: PackageSummary, report: BuildReport, output: Path, seconds: float | None = None
 ) -> Row:
     name = Path(summary.source).name
-    warnings = sum(1 for warning in report.diagnostics.warnings if Path(warning.file).name == name)
+    own = [warning for warning in report.diagnostics.warnings if Path(warning.file).name == name]
     return Row(
         collection=name,
         requests=summary.requests,
         models=summary.models,
         responses=summary.responses,
         tests=count_tests(output / summary.package),
-        warnings=warnings,
+        warnings=len(own),
+        warning_lines=len(warning_lines(own)),
         seconds=seconds,
         paged=tuple((place, paging.scheme, paging.evidence) for place, paging in summary.paged),
     )
@@ -80,7 +83,16 @@ def collect(sources: list[Path]) -> list[Row]:
     return sorted(rows, key=lambda row: row.collection)
 
 
-HEADINGS = ("collection", "requests", "paged", "models", "saved responses", "tests", "warnings")
+HEADINGS = (
+    "collection",
+    "requests",
+    "paged",
+    "models",
+    "saved responses",
+    "tests",
+    "warnings",
+    "warning lines",
+)
 
 
 def by_scheme(paged: Iterable[tuple[str, str, str]]) -> str:
@@ -108,6 +120,7 @@ def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
         sum(r.responses for r in rows),
         sum(r.tests for r in rows),
         sum(r.warnings for r in rows),
+        sum(r.warning_lines for r in rows),
         sum(r.seconds or 0.0 for r in rows) if timings else None,
         tuple(entry for r in rows for entry in r.paged),
     )
@@ -124,6 +137,7 @@ def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
                     row.responses,
                     row.tests,
                     row.warnings,
+                    row.warning_lines,
                 )
             ),
         ]

@@ -1,0 +1,103 @@
+"""A variable used as a URL host or base is a host, never a secret, whatever its name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from conftest import Builder, collection, import_generated, request, response, run_generated_tests
+from zgen.diagnostics import Diagnostics
+from zgen.load import LoadedCollection
+from zgen.normalize import looks_secret, normalize
+
+# Names that read like credentials (`auth`, `token`, `session`) but hold a server's URL.
+HOSTS = [
+    "authServer",
+    "tokenServer",
+    "authService",
+    "authApi",
+    "oauthServer",
+    "sessionService",
+    "keycloak_auth",
+]
+
+
+def hosts_collection() -> dict[str, Any]:
+    items = [
+        request(
+            f"Token from {name}",
+            "{{" + name + "}}/oauth/token",
+            method="POST",
+            auth={"type": "bearer", "bearer": [{"key": "token", "value": "{{access_token}}"}]},
+            responses=[response("ok", 200, {"access_token": "abc", "expires_in": 3600})],
+        )
+        for name in HOSTS
+    ]
+    items.append(request("Me", "{{baseUrl}}/me", responses=[response("ok", 200, {"id": "1"})]))
+    return collection(
+        *items,
+        name="Hosts",
+        variable=[
+            {"key": "baseUrl", "value": "https://api.example.test"},
+            *({"key": name, "value": f"https://{name.lower()}.example.test/"} for name in HOSTS),
+        ],
+    )
+
+
+def test_every_name_reads_like_a_credential() -> None:
+    # Otherwise the test would not test anything.
+    assert all(looks_secret(name) for name in HOSTS)
+
+
+def test_host_variables_keep_their_urls_and_are_not_credentials() -> None:
+    diagnostics = Diagnostics()
+    data = hosts_collection()
+    api = normalize(LoadedCollection("hosts.json", "hosts", data, "v2.1"), diagnostics)
+    by_key = {var.key: var for var in api.variables}
+    for name in HOSTS:
+        assert by_key[name].secret is False, name
+        assert by_key[name].default == f"https://{name.lower()}.example.test", name
+    assert by_key["access_token"].secret is True
+    assert not [w for w in diagnostics.warnings if "secret" in w.message], diagnostics.warnings
+
+
+def test_host_variables_build_and_their_tests_pass(build_collection: Builder) -> None:
+    report, output = build_collection(hosts_collection(), package="hosts")
+    assert not [w for w in report.diagnostics.warnings if "secret" in w.message]
+    client = (output / "hosts" / "client.py").read_text(encoding="utf-8")
+    # The first host is the base URL; every other one is a client-level value with its default.
+    assert 'default_base_url="https://authserver.example.test"' in client
+    assert " oauth_server: str | None = None," in client
+    assert "_server: _base.Credential" not in client
+    assert "access_token: a credential." in client
+    assert "auth_api: a client-level value (default https://authapi.example.test)." in client
+    result = run_generated_tests(output)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert f"{len(HOSTS) + 1} passed" in result.stdout
+    code = (
+        "import hosts, json\n"
+        "client = hosts.Client()\n"
+        "print(json.dumps({name: client._value(name) for name in ("
+        + ", ".join(repr(n) for n in ("token_server", "keycloak_auth", "session_service"))
+        + ")}))\n"
+    )
+    shown = import_generated(output, "hosts", code)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == {
+        "token_server": "https://tokenserver.example.test",
+        "keycloak_auth": "https://keycloak_auth.example.test",
+        "session_service": "https://sessionservice.example.test",
+    }
+
+
+def test_a_host_variable_marked_secret_is_still_a_host_without_its_value(tmp_path: Path) -> None:
+    data = collection(
+        request("Token", "{{authServer}}/oauth/token", method="POST"),
+        variable=[{"key": "authServer", "value": "https://auth.internal", "type": "secret"}],
+    )
+    diagnostics = Diagnostics()
+    api = normalize(LoadedCollection("h.json", "h", data, "v2.1"), diagnostics)
+    (var,) = api.variables
+    assert (var.key, var.secret, var.default) == ("authServer", False, None)
+    assert "https://auth.internal" not in json.dumps([str(v) for v in api.variables])

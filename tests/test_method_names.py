@@ -1,0 +1,88 @@
+"""Method names: at most about 40 characters, cut at a word boundary, never ending on a connective,
+unique within their namespace, and stable when other requests are added."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import collection, request
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from zgen.diagnostics import Diagnostics
+from zgen.infer import infer
+from zgen.load import LoadedCollection
+from zgen.naming import CONNECTIVES, MAX_METHOD_CHARS, assign, cut_method_name
+from zgen.normalize import normalize
+
+URL = "https://api.example.test"
+
+
+def methods(data: dict[str, Any]) -> dict[str, str]:
+    diagnostics = Diagnostics()
+    api = normalize(LoadedCollection("a.json", "a", data, "v2.1"), diagnostics)
+    names = assign(api, infer(api, diagnostics), "a")
+    return {op.place: method for op, method in zip(api.operations, names.methods, strict=True)}
+
+
+def test_a_long_name_is_cut_at_a_word_and_not_on_a_connective() -> None:
+    found = methods(
+        collection(
+            request(
+                "Get list of customers under the MSP account based on limit and offset", f"{URL}/c"
+            ),
+            request("Retrieve the details of a single order by its identifier and the", f"{URL}/o"),
+            request("Get the list of all users, sorted by name.", f"{URL}/users"),
+        )
+    )
+    assert list(found.values()) == [
+        "get_list_of_customers_under_the_msp",
+        "retrieve_the_details_of_a_single_order",
+        "get_the_list_of_all_users_sorted_by_name",  # 40 characters: kept whole
+    ]
+
+
+def test_names_cut_to_the_same_words_stay_unique_and_stable() -> None:
+    first = request("Update the customer record with the new billing address now", f"{URL}/a")
+    second = request(
+        "Update the customer record with the new billing address later", f"{URL}/b", method="PUT"
+    )
+    third = request(
+        "Update the customer record with the new billing address today", f"{URL}/c", method="PUT"
+    )
+    other = request("Delete every customer record of an account at once, for good", f"{URL}/d")
+    together = methods(collection(first, second, third))
+    assert len(set(together.values())) == 3
+    for name in together.values():
+        assert name.startswith("update_the_customer_record_with_the_new")
+    # A cut name depends on its own request only: adding an unrelated one changes nothing.
+    alone = methods(collection(first, {"name": "F", "item": [second]}))
+    more = methods(collection(first, {"name": "F", "item": [second, other]}))
+    assert alone.items() <= more.items()
+    assert alone == {
+        "Update the customer record with the new billing address now": (
+            "update_the_customer_record_with_the_new"
+        ),
+        "F / Update the customer record with the new billing address later": (
+            "update_the_customer_record_with_the_new"
+        ),
+    }
+
+
+WORD = st.sampled_from(
+    ["get", "list", "of", "the", "customer", "and", "by", "account", "x", "based", "on", "v2", "a"]
+)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(WORD, min_size=1, max_size=25))
+def test_cut_method_names_property(parts: list[str]) -> None:
+    name = "_".join(parts)
+    cut = cut_method_name(name)
+    assert name.startswith(cut)
+    assert len(cut) <= MAX_METHOD_CHARS or "_" not in cut
+    if cut != name:
+        assert name[len(cut)] == "_"  # cut at a word boundary
+        words = cut.split("_")
+        assert words[-1] not in CONNECTIVES or len(words) == 1
+    else:
+        assert len(name) <= MAX_METHOD_CHARS
