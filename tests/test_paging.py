@@ -756,7 +756,7 @@ def test_hostile_keys_reach_the_code_only_as_literals(
     listed = 'it\'ems"""\\'
     data = collection(
         get(
-            "List",
+            "List items",
             {
                 "raw": "{{base}}/list",
                 "host": ["{{base}}"],
@@ -769,17 +769,17 @@ def test_hostile_keys_reach_the_code_only_as_literals(
     )
     source = write(tmp_path, data)
     output = tmp_path / "out"
-    overrides = {"paging": [{"request": "List", "scheme": "page", "param": key}]}
+    overrides = {"paging": [{"request": "List items", "scheme": "page", "param": key}]}
     settings = SourceSettings(package="hostile_paged", overrides=overrides)
     report = build([source], output, settings={source: settings})
-    assert [place for place, _ in report.packages[0].paged] == ["List"]
+    assert [place for place, _ in report.packages[0].paged] == ["List items"]
     handler = serve(
         httpserver, "/list", {listed: [ITEM], "has_more": True}, {listed: [], "has_more": False}
     )
     code = (
         "import hostile_paged\n"
         f"client = hostile_paged.Client(base_url={httpserver.url_for('/').rstrip('/')!r})\n"
-        "print(len(list(client.iter_list())))\n"
+        "print(len(list(client.iter_list_items())))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=output, capture_output=True, text=True, timeout=120
