@@ -165,7 +165,9 @@ def auth_expr(auth: AuthSpec | None, var_names: dict[str, str]) -> str | None:
     )
 
 
-def response_types(op_types: Any, names: Names, imports: set[str]) -> tuple[str, str, str]:
+def response_types(
+    op_types: Any, names: Names, imports: set[str], place: str = ""
+) -> tuple[str, str, str]:
     """The return annotation, the ResponseSpec expression and the error type expression."""
     kinds = op_types.response_kinds
     members: list[str] = []
@@ -183,6 +185,8 @@ def response_types(op_types: Any, names: Names, imports: set[str]) -> tuple[str,
     if "empty" in kinds:
         members.append("None")
         spec.append("empty=True")
+    if op_types.response is not None and "json" in kinds and place:
+        spec.append(f"request={literal(place)}")
     returns = " | ".join(dict.fromkeys(members)) if members else "Any"
     error = annotation(op_types.error, names, imports) if op_types.error is not None else "None"
     return returns, f"_base.ResponseSpec({', '.join(spec)})", error
@@ -218,7 +222,7 @@ def operation_view(
     constant: list[tuple[str, str]] = [("", literal(op.method))]
     constant_name = operation_constant(names, index)
     call: list[tuple[str, str]] = [("", constant_name), ("", path_expr), ("", "options")]
-    returns, spec, error = response_types(inferred.operations[index], names, imports)
+    returns, spec, error = response_types(inferred.operations[index], names, imports, op.place)
     constant.append(("", spec))
     if error != "None":
         constant.append(("error_type", error))
