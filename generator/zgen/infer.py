@@ -431,7 +431,9 @@ class _Inferrer:
         wanted = "".join(re.findall(r"[a-z0-9]+", schema_name.lower()))
         for name, token in reversed(self.frames):
             if name and (name == wanted or singular_text(name) == singular_text(wanted)):
-                return ("recursive", token)
+                # A recursion ends somewhere: a field (not an array item) that recurses may be null.
+                found: TypeRef = ("recursive", token)
+                return found if path[-1:] == ("[]",) else union([found, NULL])
         self.warn(
             f"{place} {json_path(path)}",
             f"a converter's circular reference to {schema_name!r} has no enclosing object of"
@@ -468,6 +470,20 @@ class _Inferrer:
         if "json" in kinds and response is None:
             kinds.remove("json")
         return OperationTypes(response, tuple(kinds), error, request)
+
+
+def holds_circular(value: Any) -> bool:
+    """Whether a body holds a converter's circular-reference placeholder anywhere."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str) and CIRCULAR_RE.match(node):
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def frame_name(path: tuple[str, ...]) -> str:
@@ -562,16 +578,19 @@ def renumber(ref: TypeRef, ids: Mapping[int, int]) -> TypeRef:
 def merge_evidence(shapes: list[Shape], ops: list[OperationTypes]) -> Inferred:
     """One shape for the samples of every request that has it: shapes of success bodies (or of
     error bodies: those stay apart) with the same keys and types are one, and a key missing
-    from any of their samples is optional. Repeated, since a merge can make parents equal."""
+    from any of their samples is optional. Repeated, since a merge can make parents equal.
+    Request bodies are examples the collection's author wrote, not evidence: they stay apart."""
     ids = {shape.id: shape.id for shape in shapes}
     while True:
         groups: dict[tuple[Any, ...], list[Shape]] = {}
         for shape in shapes:
             roles = {usage.role for usage in shape.usages}
-            if len(roles) != 1 or "request" in roles:
+            if "request" in roles:
                 continue
+            # A shape some success body has is a success shape: error samples never relax it.
+            family = "response" if "response" in roles else "error"
             structure = tuple((f.key, renumber(f.type, ids)) for f in shape.fields)
-            groups.setdefault((min(roles), structure), []).append(shape)
+            groups.setdefault((family, structure), []).append(shape)
         merged = False
         for group in groups.values():
             keep = min(shape.id for shape in group)
