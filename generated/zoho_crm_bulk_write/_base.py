@@ -33,6 +33,7 @@ from typing import (
     cast,
     get_args,
     get_origin,
+    get_type_hints,
 )
 from urllib.parse import quote as _url_quote
 
@@ -344,6 +345,22 @@ def _fits(tp: Any, data: Any) -> bool:
     return False
 
 
+@functools.cache
+def _field_types(cls: type[BaseModel]) -> dict[str, Any]:
+    """The type of each field of a model, its forward references resolved."""
+    try:
+        hints = get_type_hints(cls, include_extras=True)
+    except (NameError, TypeError):
+        hints = {}
+    types: dict[str, Any] = {}
+    for name, info in cls.model_fields.items():
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = Annotated[(annotation, *info.metadata)]
+        types[name] = hints.get(name, annotation)
+    return types
+
+
 class TolerantParser:
     """Builds the declared type from a body that does not validate against it, and records where
     the body differs: `{"$.result": "missing", "$.resource[].code": "null where str expected"}`.
@@ -403,10 +420,7 @@ class TolerantParser:
                 continue
             used.add(key)
             present.add(name)
-            annotation: Any = info.annotation
-            if info.metadata:
-                annotation = Annotated[(annotation, *info.metadata)]
-            values[name] = self.value(annotation, data[key], f"{path}.{key}")
+            values[name] = self.value(_field_types(cls)[name], data[key], f"{path}.{key}")
         extra = {key: value for key, value in data.items() if key not in used}
         return cls.model_construct(present, **{**extra, **values})
 

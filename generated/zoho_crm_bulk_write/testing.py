@@ -48,7 +48,8 @@ T = TypeVar("T")
 def _plain(value: Any) -> Any:
     """A parsed result as plain JSON data, keyed by the wire names."""
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        # warnings=False: a tolerant result may hold a value of another type, as it was received.
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
