@@ -19,7 +19,6 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -132,11 +131,16 @@ def variants(draw: st.DrawFn, body: Any) -> Any:
         elif kind == "add":
             extra = draw(st.sampled_from([None, 1, "x", [1, {"a": None}], {"n": {"m": []}}]))
             body = replace_at(
-                body, path, lambda parent, key: parent[key].__setitem__("zgen_added", extra)
+                body,
+                path,
+                lambda parent, key, extra=extra: parent[key].__setitem__("zgen_added", extra),
             )
         else:
+            new = other_type(value)
             body = replace_at(
-                body, path, lambda parent, key: parent.__setitem__(key, other_type(value))
+                body,
+                path,
+                lambda parent, key, new=new: parent.__setitem__(key, new),
             )
     return body
 
