@@ -326,9 +326,17 @@ def _json_kind(value: Any) -> str:
 
 def _type_text(tp: Any) -> str:
     """A type as its annotation reads: `str`, `list[Item]`, `Details | None`."""
-    if isinstance(tp, type) and not get_args(tp):
-        return tp.__name__
-    return str(tp).replace("typing.", "").replace("NoneType", "None")
+    origin = get_origin(tp)
+    if origin is Union or origin is UnionType:
+        return " | ".join(_type_text(member) for member in get_args(tp))
+    if origin is Annotated:
+        return _type_text(get_args(tp)[0])
+    if origin is not None:
+        arguments = ", ".join(_type_text(argument) for argument in get_args(tp))
+        return f"{getattr(origin, '__name__', origin)}[{arguments}]"
+    if tp is NoneType:
+        return "None"
+    return str(getattr(tp, "__name__", tp))
 
 
 def _fits(tp: Any, data: Any) -> bool:

@@ -570,8 +570,10 @@ def renumber(ref: TypeRef, ids: Mapping[int, int]) -> TypeRef:
     if kind == "list":
         return ("list", renumber(ref[1], ids))
     if kind == "union":
-        members = tuple(renumber(member, ids) for member in ref[1])
-        return ("union", tuple(sorted(dict.fromkeys(members), key=lambda t: (t == NULL, repr(t)))))
+        members = tuple(dict.fromkeys(renumber(member, ids) for member in ref[1]))
+        if len(members) == 1:
+            return members[0]
+        return ("union", tuple(sorted(members, key=lambda t: (t == NULL, repr(t)))))
     return ref
 
 
