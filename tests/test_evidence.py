@@ -60,6 +60,7 @@ RULES = collection(
                     "layout": circular("Layout"),
                     "mapping": {"key_0": "a", "key_1": 2, "key_12": None},
                     "mappings": [{"key_0": {"x": 1}}, {"key_1": [1]}],
+                    "owner": {"id": "7", "key_0": 1, "key_1": "x"},
                 },
             )
         ],
@@ -81,19 +82,23 @@ def test_converter_artifacts(build_collection: Builder) -> None:
     # Invented keys: a free-form object.
     assert "    mapping: dict[str, Any]\n" in source
     assert "    mappings: list[dict[str, Any]]\n" in source
+    # Beside declared keys, they are the converter's examples of additional properties: extra
+    # keys of the model, not fields.
+    assert "class GetRuleOwner(ApiModel):\n    id: str\n\n" in source
     assert "Key0" not in source and "key_0" not in source
     # The recursive model validates a real (recursive) body; the saved body, which holds the
     # placeholders, is replayed tolerantly by the generated tests, which pass.
     run_python(
         output,
         "from api import GetRule\n"
-        "rule = GetRule.model_validate({'id': 'r', 'layout': 1, 'mapping': {'a': 1}, 'mappings': [],"
+        "rule = GetRule.model_validate({'id': 'r', 'layout': 1, 'mapping': {'a': 1}, 'mappings': [], 'owner': {'id': '1', 'key_0': 2},"
         " 'criteria': {'group_operator': 'or', 'field': {'api_name': 'x', 'parent': {"
         "'group_operator': 'and', 'group': [], 'field': {'api_name': 'y', 'parent': None}}},"
         " 'group': [{'group_operator': 'and', 'group': [], 'field': {'api_name': 'z',"
         " 'parent': None}}]}})\n"
         "assert type(rule.criteria.group[0]).__name__ == 'GetRuleCriteria'\n"
-        "assert rule.criteria.field.parent.field.api_name == 'y'\n",
+        "assert rule.criteria.field.parent.field.api_name == 'y'\n"
+        "assert rule.owner.model_extra == {'key_0': 2}\n",
     )
     result = run_generated_tests(output)
     assert result.returncode == 0, result.stdout[-3000:]

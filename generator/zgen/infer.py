@@ -391,6 +391,12 @@ class _Inferrer:
             properties: dict[str, Any] = schema.get("properties") or {}
             if not properties or all(INVENTED_KEY_RE.match(key) for key in properties):
                 return ("dict",)
+            if any(INVENTED_KEY_RE.match(key) for key in properties):
+                # The converter's examples of additional properties beside the declared ones: not
+                # fields (they stay reachable as extra keys of the model).
+                properties = {
+                    key: sub for key, sub in properties.items() if not INVENTED_KEY_RE.match(key)
+                }
             required = set(schema.get("required") or ())
             fields = []
             token = self.next_token
