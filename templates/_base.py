@@ -27,7 +27,22 @@ from collections.abc import (
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Generic, Literal, ParamSpec, TypedDict, TypeVar, cast
+from types import NoneType, UnionType
+from typing import (
+    IO,
+    Annotated,
+    Any,
+    Generic,
+    Literal,
+    ParamSpec,
+    TypedDict,
+    TypeVar,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 from urllib.parse import quote as _url_quote
 from urllib.parse import urljoin, urlsplit
 
@@ -105,6 +120,7 @@ class ResponseSpec:
     text: bool = False
     binary: bool = False
     empty: bool = False
+    request: str = ""  # the request's folders and name, for messages and [tool.zgen] overrides
 
     @property
     def untyped(self) -> bool:
@@ -151,11 +167,14 @@ class RequestOptions(TypedDict, total=False):
         timeout: seconds, an httpx.Timeout, or None for no timeout (default: the client's).
         extra_headers: headers added to (or replacing) the request's own.
         extra_query: query parameters added to the request's own.
+        strict: True raises ApiResponseValidationError when a success body does not match its
+            model; False returns the model built tolerantly (default: the client's `strict`).
     """
 
     timeout: Timeout
     extra_headers: Mapping[str, str]
     extra_query: Mapping[str, Any]
+    strict: bool
 
 
 @dataclass(frozen=True)
@@ -294,8 +313,201 @@ def _is_textual(content_type: str) -> bool:
     )
 
 
-def parse_response(response: httpx.Response, spec: ResponseSpec) -> Any:
-    """Turn a successful response into the method's declared return value."""
+# Tolerant parsing. A saved example is one response, not the API's contract: a success body that
+# does not fit its model still becomes that model. Fields that fit are validated as usual; a
+# missing or null key reads as None; a value of another type keeps its JSON value; extra keys stay
+# reachable. Validation runs once, as before, on the success path: only a body that fails it is
+# taken apart, and each mismatch is logged once per client, request and JSON path.
+
+logger = logging.getLogger(__package__ or __name__)
+
+
+def _json_kind(value: Any) -> str:
+    """The JSON type of a parsed value, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def _type_text(tp: Any) -> str:
+    """A type as its annotation reads: `str`, `list[Item]`, `Details | None`."""
+    origin = get_origin(tp)
+    if origin is Union or origin is UnionType:
+        return " | ".join(_type_text(member) for member in get_args(tp))
+    if origin is Annotated:
+        return _type_text(get_args(tp)[0])
+    if origin is not None:
+        arguments = ", ".join(_type_text(argument) for argument in get_args(tp))
+        return f"{getattr(origin, '__name__', origin)}[{arguments}]"
+    if tp is NoneType:
+        return "None"
+    return str(getattr(tp, "__name__", tp))
+
+
+def _fits(tp: Any, data: Any) -> bool:
+    """Whether a value has the JSON kind a type is made of (an object for a model, ...)."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _fits(get_args(tp)[0], data)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return isinstance(data, dict)
+    if origin is list:
+        return isinstance(data, list)
+    if origin is dict:
+        return isinstance(data, dict)
+    return False
+
+
+@functools.cache
+def _field_types(cls: type[BaseModel]) -> dict[str, Any]:
+    """The type of each field of a model, its forward references resolved."""
+    try:
+        hints = get_type_hints(cls, include_extras=True)
+    except (NameError, TypeError):
+        hints = {}
+    types: dict[str, Any] = {}
+    for name, info in cls.model_fields.items():
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = Annotated[(annotation, *info.metadata)]
+        types[name] = hints.get(name, annotation)
+    return types
+
+
+class TolerantParser:
+    """Builds the declared type from a body that does not validate against it, and records where
+    the body differs: `{"$.result": "missing", "$.resource[].code": "null where str expected"}`.
+    Array items share one path (`[]`), the form [tool.zgen] overrides use."""
+
+    def __init__(self) -> None:
+        self.mismatches: dict[str, str] = {}
+
+    def note(self, path: str, problem: str) -> None:
+        self.mismatches.setdefault(path, problem)
+
+    def value(self, tp: Any, data: Any, path: str) -> Any:
+        try:
+            return _validate(tp, data)
+        except ValidationError:
+            return self.rebuild(tp, data, path)
+
+    def rebuild(self, tp: Any, data: Any, path: str) -> Any:
+        """The value of a type that `data` does not validate against."""
+        origin = get_origin(tp)
+        if origin is Union or origin is UnionType:
+            members = [member for member in get_args(tp) if member is not NoneType]
+            fitting = [member for member in members if _fits(member, data)]
+            if len(fitting) == 1:
+                return self.rebuild(fitting[0], data, path)
+        elif origin is Annotated:
+            if _fits(tp, data):
+                return self.rebuild(get_args(tp)[0], data, path)
+        elif origin is list and isinstance(data, list):
+            item_type = (get_args(tp) or (Any,))[0]
+            items: list[Any] = data
+            return [self.value(item_type, item, f"{path}[]") for item in items]
+        elif origin is dict and isinstance(data, dict):
+            value_type = (get_args(tp) or (str, Any))[-1]
+            entries = cast(dict[str, Any], data)
+            return {key: self.value(value_type, item, path) for key, item in entries.items()}
+        elif isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(data, dict):
+            return self.model(tp, cast(dict[str, Any], data), path)
+        if data is None:
+            self.note(path, f"null where {_type_text(tp)} expected")
+        else:
+            self.note(path, f"{_json_kind(data)} where {_type_text(tp)} expected")
+        return data
+
+    def model(self, cls: type[BaseModel], data: dict[str, Any], path: str) -> BaseModel:
+        values: dict[str, Any] = {}
+        present: set[str] = set()
+        used: set[str] = set()
+        for name, info in cls.model_fields.items():
+            key = info.alias or name
+            if key not in data and name in data:
+                key = name
+            if key not in data:
+                if info.is_required():
+                    self.note(f"{path}.{key}", "missing")
+                    values[name] = None
+                continue
+            used.add(key)
+            present.add(name)
+            values[name] = self.value(_field_types(cls)[name], data[key], f"{path}.{key}")
+        extra = {key: value for key, value in data.items() if key not in used}
+        return cls.model_construct(present, **{**extra, **values})
+
+
+def response_mismatches(tp: Any, data: Any) -> tuple[Any, dict[str, str]]:
+    """A body as the declared type, built tolerantly, and where it differs from that type."""
+    parser = TolerantParser()
+    return parser.value(tp, data, "$"), parser.mismatches
+
+
+def report_mismatches(
+    spec: ResponseSpec, mismatches: Mapping[str, str], reported: set[tuple[str, str]] | None
+) -> None:
+    """Log each mismatch once (per client when `reported` is given), saying what to do about it."""
+    request = spec.request or "this request"
+    for path, problem in mismatches.items():
+        if reported is not None:
+            if (request, path) in reported:
+                continue
+            reported.add((request, path))
+        logger.warning(
+            "%s: the response differs from the saved examples at %s (%s); the value is kept as "
+            "received (None when missing). If the API does this, tell the generator: save this "
+            "response as an example of the request, or add an override to [tool.zgen] "
+            '(request = "%s", path = "%s", with optional = true or a type), and build again. '
+            "Pass strict=True to raise instead.",
+            request,
+            path,
+            problem,
+            request,
+            path,
+        )
+
+
+def _parse_json(
+    response: httpx.Response,
+    spec: ResponseSpec,
+    data: Any,
+    strict: bool,
+    reported: set[tuple[str, str]] | None,
+) -> Any:
+    try:
+        return _validate(spec.json, data)
+    except ValidationError as exc:
+        value, mismatches = response_mismatches(spec.json, data)
+        if strict:
+            detail = "; ".join(f"{path}: {problem}" for path, problem in mismatches.items())
+            raise errors.ApiResponseValidationError(
+                response, detail or str(exc), tuple(mismatches)
+            ) from None
+        report_mismatches(spec, mismatches, reported)
+        return value
+
+
+def parse_response(
+    response: httpx.Response,
+    spec: ResponseSpec,
+    *,
+    strict: bool = False,
+    reported: set[tuple[str, str]] | None = None,
+) -> Any:
+    """Turn a successful response into the method's declared return value.
+
+    A JSON body that does not match its type raises ApiResponseValidationError when `strict`;
+    otherwise it is built tolerantly (see TolerantParser) and each difference is logged.
+    """
     content = response.content
     content_type = response.headers.get("content-type", "").lower()
     if not content.strip() and (spec.empty or spec.untyped):
@@ -307,10 +519,7 @@ def parse_response(response: httpx.Response, spec: ResponseSpec) -> Any:
             if spec.text:
                 return response.text
             raise errors.ApiResponseValidationError(response, f"not JSON ({exc})") from None
-        try:
-            return _validate(spec.json, data)
-        except ValidationError as exc:
-            raise errors.ApiResponseValidationError(response, str(exc)) from None
+        return _parse_json(response, spec, data, strict, reported)
     if spec.text and (_is_textual(content_type) or not spec.binary):
         return response.text
     if spec.binary:
@@ -433,8 +642,11 @@ class BaseClient:
         default_headers: Mapping[str, str] | None,
         retry_all_methods: bool,
         on_unauthorized: Callable[[], object] | None = None,
+        strict: bool = False,
     ) -> None:
         self._env_prefix = env_prefix
+        self.strict = strict
+        self._reported: set[tuple[str, str]] = set()  # (request, JSON path) mismatches logged
         resolved = base_url or os.environ.get(f"{env_prefix}_BASE_URL") or default_base_url
         if not resolved:
             raise errors.ApiError(
@@ -653,15 +865,27 @@ class BaseClient:
             "extra_headers": options.get("extra_headers"),
             "extra_query": options.get("extra_query"),
             "url": url,
+            "strict": options.get("strict"),
         }
 
-    def _finish(self, response: httpx.Response, spec: ResponseSpec, error_type: Any) -> Any:
+    def _finish(
+        self,
+        response: httpx.Response,
+        spec: ResponseSpec,
+        error_type: Any,
+        strict: bool | None = None,
+    ) -> Any:
         """The call's result from its final response (read already, unless streaming a success)."""
         if response.status_code >= 400:
             raise parse_error(response, error_type)
         if _STREAM.get():
             return response
-        parsed = parse_response(response, spec)
+        parsed = parse_response(
+            response,
+            spec,
+            strict=self.strict if strict is None else strict,
+            reported=self._reported,
+        )
         if _RAW.get():
             return RawResponse(response, parsed)
         return parsed
@@ -728,6 +952,7 @@ class SyncClientBase(BaseClient):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         url: str | None = None,
+        strict: bool | None = None,
     ) -> Any:
         build = functools.partial(
             self._build_request,
@@ -761,7 +986,7 @@ class SyncClientBase(BaseClient):
                 try:
                     if stream and response.status_code >= 400:
                         response.read()
-                    return self._finish(response, spec, error_type)
+                    return self._finish(response, spec, error_type, strict)
                 except HTTPX_ERRORS as exc:
                     response.close()
                     raise wrap_error(state.request, exc) from exc
@@ -840,6 +1065,7 @@ class AsyncClientBase(BaseClient):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         url: str | None = None,
+        strict: bool | None = None,
     ) -> Any:
         build = functools.partial(
             self._build_request,
@@ -873,7 +1099,7 @@ class AsyncClientBase(BaseClient):
                 try:
                     if stream and response.status_code >= 400:
                         await response.aread()
-                    return self._finish(response, spec, error_type)
+                    return self._finish(response, spec, error_type, strict)
                 except HTTPX_ERRORS as exc:
                     await response.aclose()
                     raise wrap_error(state.request, exc) from exc

@@ -17,7 +17,9 @@ __all__ = ["AsyncClient", "Client"]
 
 _BULK_WRITE__CREATE_BULK_WRITE_JOB = _base.Operation(
     "POST",
-    _base.ResponseSpec(json=models.BulkWriteCreateBulkWriteJob),
+    _base.ResponseSpec(
+        json=models.BulkWriteCreateBulkWriteJob, request="Bulk Write / Create Bulk Write Job"
+    ),
     error_type=models.BulkWriteCreateBulkWriteJobError,
     auth=_base.AuthScheme(
         "oauth2", "header", "Authorization", "Zoho-oauthtoken", ("access_token",)
@@ -27,14 +29,14 @@ _BULK_WRITE__CREATE_BULK_WRITE_JOB = _base.Operation(
 
 _BULK_WRITE__JOB_DETAILS = _base.Operation(
     "GET",
-    _base.ResponseSpec(json=models.BulkWriteJobDetails),
+    _base.ResponseSpec(json=models.BulkWriteJobDetails, request="Bulk Write / Job Details"),
     error_type=models.ErrorResponse,
     auth=_base.AuthScheme("bearer", "header", "Authorization", "Bearer", ("access_token",)),
 )
 
 _BULK_WRITE__UPLOAD_FILE = _base.Operation(
     "POST",
-    _base.ResponseSpec(json=models.BulkWriteUploadFile),
+    _base.ResponseSpec(json=models.BulkWriteUploadFile, request="Bulk Write / Upload File"),
     error_type=models.ErrorResponse,
     host="content_domain",
     auth=_base.AuthScheme(
@@ -227,6 +229,7 @@ class Client(_base.SyncClientBase):
         default_headers: Mapping[str, str] | None = None,
         retry_all_methods: bool = False,
         on_unauthorized: _base.TokenRefresher | None = None,
+        strict: bool = False,
     ) -> None:
         """Create a client.
 
@@ -246,6 +249,10 @@ class Client(_base.SyncClientBase):
             on_unauthorized: called when the server answers
                 401 to the collection's auth; it returns a new token, which replaces the stored one, or None
                 after refreshing what a callable credential returns. The request is then sent once more.
+            strict: raise ApiResponseValidationError when a success body does not match its model.
+                By default such a body still becomes the model (fields that fit are validated, a
+                missing or null key reads as None, any other value is kept as received) and each
+                difference is logged once, as a warning on the package's logger.
         """
         super().__init__(
             env_prefix="ZOHO_CRM_BULK_WRITE",
@@ -265,6 +272,7 @@ class Client(_base.SyncClientBase):
             default_headers=default_headers,
             retry_all_methods=retry_all_methods,
             on_unauthorized=on_unauthorized,
+            strict=strict,
         )
         self._client = self
         self.bulk_write = BulkWriteResource(self)
@@ -309,6 +317,7 @@ class AsyncClient(_base.AsyncClientBase):
         default_headers: Mapping[str, str] | None = None,
         retry_all_methods: bool = False,
         on_unauthorized: _base.AsyncTokenRefresher | None = None,
+        strict: bool = False,
     ) -> None:
         """Create a client.
 
@@ -328,6 +337,10 @@ class AsyncClient(_base.AsyncClientBase):
             on_unauthorized: called (and awaited, if it returns an awaitable) when the server answers
                 401 to the collection's auth; it returns a new token, which replaces the stored one, or None
                 after refreshing what a callable credential returns. The request is then sent once more.
+            strict: raise ApiResponseValidationError when a success body does not match its model.
+                By default such a body still becomes the model (fields that fit are validated, a
+                missing or null key reads as None, any other value is kept as received) and each
+                difference is logged once, as a warning on the package's logger.
         """
         super().__init__(
             env_prefix="ZOHO_CRM_BULK_WRITE",
@@ -347,6 +360,7 @@ class AsyncClient(_base.AsyncClientBase):
             default_headers=default_headers,
             retry_all_methods=retry_all_methods,
             on_unauthorized=on_unauthorized,
+            strict=strict,
         )
         self._client = self
         self.bulk_write = AsyncBulkWriteResource(self)

@@ -55,11 +55,16 @@ class ApiTimeoutError(ApiConnectionError):
 
 
 class ApiResponseValidationError(ApiError):
-    """A success response whose body does not match the type inferred from the saved examples."""
+    """A success response whose body does not match the type inferred from the saved examples.
 
-    def __init__(self, response: httpx.Response, detail: str) -> None:
+    Raised only in strict mode (`Client(strict=True)`, or `strict=True` on a call), or when the
+    body is not JSON at all; otherwise such a body is parsed tolerantly and the differences logged.
+    """
+
+    def __init__(self, response: httpx.Response, detail: str, paths: tuple[str, ...] = ()) -> None:
         super().__init__(f"Response body does not match the expected type: {detail}")
         self.response = response
+        self.paths = paths  # the JSON paths that differ (`$.data[].id`), when the body is JSON
         self.status_code = response.status_code
         self.body = response.text
 

@@ -68,7 +68,7 @@ class BulkWriteJobDetails(ApiModel):
     resource: list[BulkWriteJobDetailsResource]
     id: str
     callback: BulkWriteJobDetailsCallback
-    result: BulkWriteJobDetailsResult | None = None
+    result: BulkWriteJobDetailsResult
     created_by: BulkWriteCreateBulkWriteJobDetailsCreatedBy
     ignore_empty: bool
     operation: str
@@ -86,7 +86,7 @@ class BulkWriteJobDetailsResource(ApiModel):
     module: BulkWriteJobDetailsResourceModule
     field_mappings: list[BulkWriteJobDetailsResourceFieldMapping]
     file: BulkWriteJobDetailsResourceFile
-    code: str | None = None
+    code: str
 
 
 class BulkWriteJobDetailsResourceFieldMapping(ApiModel):

@@ -48,7 +48,8 @@ T = TypeVar("T")
 def _plain(value: Any) -> Any:
     """A parsed result as plain JSON data, keyed by the wire names."""
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        # warnings=False: a tolerant result may hold a value of another type, as it was received.
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
@@ -106,6 +107,7 @@ class SavedResponse:
     method: str
     path: str
     requests: list[httpx.Request] = field(default_factory=list)
+    strict: bool = True  # every saved body must match its model exactly
 
     @classmethod
     def load(cls, fixture: str) -> SavedResponse:
@@ -146,12 +148,13 @@ class SavedResponse:
         return httpx.MockTransport(respond)
 
     def client(self) -> Client:
-        """A Client whose every request gets this saved response."""
+        """A Client whose every request gets this saved response (strict, unless `strict` is False)."""
         return Client(
             base_url=TEST_BASE_URL,
             content_domain=TEST_BASE_URL,
             access_token="test-credential",
             max_retries=0,
+            strict=self.strict,
             http_client=httpx.Client(transport=self.transport),
         )
 
@@ -162,6 +165,7 @@ class SavedResponse:
             content_domain=TEST_BASE_URL,
             access_token="test-credential",
             max_retries=0,
+            strict=self.strict,
             http_client=httpx.AsyncClient(transport=self.async_transport),
         )
 

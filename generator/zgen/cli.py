@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .diagnostics import Diagnostics, InternalError, ZgenError, warning_lines
+from .infer import POLICIES
 from .load import DEFAULT_MAX_BYTES
 from .pipeline import BuildReport, SourceSettings
 from .pipeline import build as run_build
@@ -45,6 +46,15 @@ def _optional_path(
     return root / value
 
 
+def _policy(table: dict[str, Any], default: str, file: Path, place: str) -> str:
+    value = table.get("optional", default)
+    if value not in POLICIES:
+        raise ZgenError(
+            str(file), place, f"`optional` must be one of {', '.join(POLICIES)}; found {value!r}"
+        )
+    return str(value)
+
+
 def read_config(root: Path) -> ProjectConfig | None:
     """[tool.zgen] of ./pyproject.toml, if there is one.
 
@@ -53,12 +63,14 @@ def read_config(root: Path) -> ProjectConfig | None:
     output = "generated"          # default output folder
     templates = "templates/zgen"  # optional, for every collection
     environment = "env.json"      # optional, for every collection
+    optional = "seen"             # or "all": every response field `T | None = None`
 
     [[tool.zgen.collections]]
     path = "collections/api.json"
     package = "my_api"            # optional
     environment = "collections/prod.postman_environment.json"  # optional
     templates = "my_templates"    # optional
+    optional = "all"              # optional: this collection's type policy
     overrides = { ... }           # optional, passed to the naming and inference stages
     ```
     """
@@ -76,6 +88,7 @@ def read_config(root: Path) -> ProjectConfig | None:
     templates = _optional_path(root, section, "templates", path, "[tool.zgen]")
     environment = _optional_path(root, section, "environment", path, "[tool.zgen]")
     output = _optional_path(root, section, "output", path, "[tool.zgen]")
+    policy = _policy(section, "seen", path, "[tool.zgen]")
     entries = section.get("collections", [])
     if not isinstance(entries, list):
         raise ZgenError(
@@ -106,6 +119,7 @@ def read_config(root: Path) -> ProjectConfig | None:
             templates=_optional_path(root, entry, "templates", path, place) or templates,
             overrides=overrides,
             config_file=str(path),
+            optional=_policy(entry, policy, path, place),
         )
     return ProjectConfig(sources, packages, output, templates, environment, settings)
 
@@ -241,6 +255,7 @@ def build(
                 or (config.templates if config else None),
                 overrides=configured.overrides if configured else {},
                 config_file=configured.config_file if configured else "pyproject.toml",
+                optional=configured.optional if configured else "seen",
             )
         report = run_build(
             sources,

@@ -32,6 +32,13 @@ DATETIME_RE = re.compile(
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_BODY_DEPTH = 60
+# Artifacts of Postman's OpenAPI converter (openapi-to-postmanv2): where a schema recurses it writes
+# this string instead of the value, and it invents the keys key_0, key_1, ... for a free-form object.
+CIRCULAR_RE = re.compile(r"^<Circular reference to #/components/schemas/([^<>]+) detected>$")
+INVENTED_KEY_RE = re.compile(r"^key_\d+$")
+# The type policy of response fields, from [tool.zgen] `optional`: "seen" (keys present in every
+# sample are required, as seen), "all" (every field of a success or error body is `T | None = None`).
+POLICIES = ("seen", "all")
 
 
 def string_formats(value: str) -> set[str]:
@@ -63,16 +70,22 @@ class FormattedString(String):  # type: ignore[misc]
     def __init__(self, node_class: Any) -> None:
         super().__init__(node_class)
         self.formats: set[str] | None = None
+        self.circular: set[str] | None = None
 
     def add_object(self, obj: Any) -> None:
         super().add_object(obj)
         found = string_formats(obj)
         self.formats = found if self.formats is None else self.formats & found
+        match = CIRCULAR_RE.match(obj)
+        names = {match.group(1)} if match else set()
+        self.circular = names if self.circular is None else self.circular & names
 
     def to_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = super().to_schema()
         if self.formats:
             schema["format"] = sorted(self.formats)[0]
+        if self.circular:
+            schema["x-circular"] = sorted(self.circular)[0]
         return schema
 
 
@@ -293,13 +306,21 @@ def depth(value: Any, limit: int) -> int:
 
 
 class _Inferrer:
-    def __init__(self, api: Api, diagnostics: Diagnostics, overrides: Overrides) -> None:
+    def __init__(
+        self, api: Api, diagnostics: Diagnostics, overrides: Overrides, policy: str = "seen"
+    ) -> None:
         self.api = api
         self.diagnostics = diagnostics
         self.registry = _Registry()
         self.overrides = overrides
+        self.policy = policy
         self.used: set[tuple[str, Role, str]] = set()
         self.current: int | None = None  # the operation being inferred, for warnings
+        # Objects being converted, innermost last: (the key that names each, its frame token); a
+        # circular-reference string refers to one as ("recursive", token), made a shape id later.
+        self.frames: list[tuple[str, int]] = []
+        self.frame_shapes: dict[int, int] = {}
+        self.next_token = 0
 
     def warn(self, place: str, message: str) -> None:
         op = self.api.operations[self.current] if self.current is not None else None
@@ -362,6 +383,8 @@ class _Inferrer:
         if kind == "null":
             return NULL
         if kind == "string":
+            if "x-circular" in schema:
+                return self.circular(str(schema["x-circular"]), path, place)
             fmt = str(schema.get("format") or "")
             return {"date-time": ("datetime",), "date": ("date",), "uuid": ("uuid",)}.get(
                 fmt, ("str",)
@@ -380,34 +403,72 @@ class _Inferrer:
             return ("list", self.convert(items, op, role, (*path, "[]"), place))
         if kind == "object":
             properties: dict[str, Any] = schema.get("properties") or {}
-            if not properties:
+            if not properties or all(INVENTED_KEY_RE.match(key) for key in properties):
                 return ("dict",)
+            if any(INVENTED_KEY_RE.match(key) for key in properties):
+                # The converter's examples of additional properties beside the declared ones: not
+                # fields (they stay reachable as extra keys of the model).
+                properties = {
+                    key: sub for key, sub in properties.items() if not INVENTED_KEY_RE.match(key)
+                }
             required = set(schema.get("required") or ())
             fields = []
-            for key, sub in properties.items():
-                sub_type = self.convert(sub, op, role, (*path, key), place)
-                if sub_type == NULL:
-                    self.warn(
-                        f"{place} {json_path((*path, key))}",
-                        "field seen only as null; typed as Any",
-                    )
-                    sub_type = ANY
-                is_required = key in required
-                default: tuple[Any, ...] = ()
-                if body is not None and any(filled == (*path, key) for filled, _ in body.fills):
-                    is_required = False  # the client fills it in when the call does not
-                if body is not None:
-                    default = next(
-                        ((value,) for at, value in body.defaults if at == (*path, key)), ()
-                    )
-                    is_required = is_required and not default
-                if is_required and self.overrides.optional:
-                    wanted = (self.api.operations[op].place, role, "$" + path_text((*path, key)))
-                    if wanted in self.overrides.optional:
-                        self.used.add(wanted)
+            token = self.next_token
+            self.next_token += 1
+            self.frames.append((frame_name(path), token))
+            try:
+                for key, sub in properties.items():
+                    sub_type = self.convert(sub, op, role, (*path, key), place)
+                    if sub_type == NULL:
+                        self.warn(
+                            f"{place} {json_path((*path, key))}",
+                            "field seen only as null; typed as Any",
+                        )
+                        sub_type = ANY
+                    is_required = key in required
+                    default: tuple[Any, ...] = ()
+                    if body is not None and any(
+                        filled == (*path, key) for filled, _ in body.fills
+                    ):
+                        is_required = False  # the client fills it in when the call does not
+                    if body is not None:
+                        default = next(
+                            ((value,) for at, value in body.defaults if at == (*path, key)), ()
+                        )
+                        is_required = is_required and not default
+                    if is_required and self.overrides.optional:
+                        wanted = (
+                            self.api.operations[op].place,
+                            role,
+                            "$" + path_text((*path, key)),
+                        )
+                        if wanted in self.overrides.optional:
+                            self.used.add(wanted)
+                            is_required = False
+                    if self.policy == "all" and role != "request":
                         is_required = False
-                fields.append(FieldShape(key, sub_type, is_required, default))
-            return ("model", self.registry.add(fields, Usage(op, role, path)))
+                        sub_type = union([sub_type, NULL])
+                    fields.append(FieldShape(key, sub_type, is_required, default))
+            finally:
+                self.frames.pop()
+            shape_id = self.registry.add(fields, Usage(op, role, path))
+            self.frame_shapes[token] = shape_id
+            return ("model", shape_id)
+        return ANY
+
+    def circular(self, schema_name: str, path: tuple[str, ...], place: str) -> TypeRef:
+        """The enclosing object a converter's circular-reference string stands for, or Any."""
+        wanted = "".join(re.findall(r"[a-z0-9]+", schema_name.lower()))
+        for name, token in reversed(self.frames):
+            if name and (name == wanted or singular_text(name) == singular_text(wanted)):
+                # A recursion ends somewhere: a field (not an array item) that recurses may be null.
+                found: TypeRef = ("recursive", token)
+                return found if path[-1:] == ("[]",) else union([found, NULL])
+        self.warn(
+            f"{place} {json_path(path)}",
+            f"a converter's circular reference to {schema_name!r} has no enclosing object of"
+            " that name; typed as Any",
+        )
         return ANY
 
     def operation(self, index: int, op: Operation) -> OperationTypes:
@@ -442,6 +503,32 @@ class _Inferrer:
         return OperationTypes(response, tuple(kinds), error, request)
 
 
+def holds_circular(value: Any) -> bool:
+    """Whether a body holds a converter's circular-reference placeholder anywhere."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str) and CIRCULAR_RE.match(node):
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def frame_name(path: tuple[str, ...]) -> str:
+    """The name of the object at a path, from the key that holds it, as lower-case letters."""
+    keys = [part for part in path if part != "[]"]
+    return "".join(re.findall(r"[a-z0-9]+", keys[-1].lower())) if keys else ""
+
+
+def singular_text(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
 def path_text(path: tuple[str, ...]) -> str:
     return "".join("[]" if part == "[]" else f".{part}" for part in path)
 
@@ -465,8 +552,10 @@ def union(members: list[TypeRef]) -> TypeRef:
     return ("union", tuple(sorted(flat, key=lambda t: (t == NULL, repr(t)))))
 
 
-def infer(api: Api, diagnostics: Diagnostics, overrides: Overrides | None = None) -> Inferred:
-    inferrer = _Inferrer(api, diagnostics, overrides or Overrides())
+def infer(
+    api: Api, diagnostics: Diagnostics, overrides: Overrides | None = None, policy: str = "seen"
+) -> Inferred:
+    inferrer = _Inferrer(api, diagnostics, overrides or Overrides(), policy)
     ops = tuple(inferrer.operation(index, op) for index, op in enumerate(api.operations))
     for request, role, path in sorted(
         (set(inferrer.overrides.types) | inferrer.overrides.optional) - inferrer.used
@@ -477,8 +566,102 @@ def infer(api: Api, diagnostics: Diagnostics, overrides: Overrides | None = None
             f"matched no {role} body of {api.file}; check the request place and the JSON path",
         )
     registry = inferrer.registry
-    shapes = tuple(
-        Shape(i, registry.fields[i], tuple(registry.usages[i]), tuple(registry.orders[i]))
+    frames = inferrer.frame_shapes
+    shapes = [
+        Shape(
+            i,
+            tuple(
+                FieldShape(f.key, resolve_frames(f.type, frames), f.required)
+                for f in registry.fields[i]
+            ),
+            tuple(registry.usages[i]),
+            tuple(registry.orders[i]),
+        )
         for i in range(len(registry.fields))
+    ]
+    return merge_evidence(shapes, list(ops))
+
+
+def resolve_frames(ref: TypeRef, frames: Mapping[int, int]) -> TypeRef:
+    """A type with each circular reference's frame token replaced by the shape id of its object."""
+    kind = ref[0]
+    if kind == "recursive":
+        return ("recursive", frames[ref[1]])
+    if kind == "list":
+        return ("list", resolve_frames(ref[1], frames))
+    if kind == "union":
+        return ("union", tuple(resolve_frames(member, frames) for member in ref[1]))
+    return ref
+
+
+def renumber(ref: TypeRef, ids: Mapping[int, int]) -> TypeRef:
+    kind = ref[0]
+    if kind in ("model", "recursive"):
+        return (kind, ids[ref[1]])
+    if kind == "list":
+        return ("list", renumber(ref[1], ids))
+    if kind == "union":
+        members = tuple(dict.fromkeys(renumber(member, ids) for member in ref[1]))
+        if len(members) == 1:
+            return members[0]
+        return ("union", tuple(sorted(members, key=lambda t: (t == NULL, repr(t)))))
+    return ref
+
+
+def merge_evidence(shapes: list[Shape], ops: list[OperationTypes]) -> Inferred:
+    """One shape for the samples of every request that has it: shapes of success bodies (or of
+    error bodies: those stay apart) with the same keys and types are one, and a key missing
+    from any of their samples is optional. Repeated, since a merge can make parents equal.
+    Request bodies are examples the collection's author wrote, not evidence: they stay apart."""
+    ids = {shape.id: shape.id for shape in shapes}
+    while True:
+        groups: dict[tuple[Any, ...], list[Shape]] = {}
+        for shape in shapes:
+            roles = {usage.role for usage in shape.usages}
+            if "request" in roles:
+                continue
+            # A shape some success body has is a success shape: error samples never relax it.
+            family = "response" if "response" in roles else "error"
+            structure = tuple((f.key, renumber(f.type, ids)) for f in shape.fields)
+            groups.setdefault((family, structure), []).append(shape)
+        merged = False
+        for group in groups.values():
+            keep = min(shape.id for shape in group)
+            for shape in group:
+                if ids[shape.id] != keep:
+                    ids[shape.id] = keep
+                    merged = True
+        if not merged:
+            break
+    if all(old == new for old, new in ids.items()):
+        return Inferred(tuple(shapes), tuple(ops))
+    kept = sorted({ids[shape.id] for shape in shapes})
+    compact = {old: kept.index(ids[old]) for old in ids}
+    members: dict[int, list[Shape]] = {}
+    for shape in shapes:
+        members.setdefault(compact[shape.id], []).append(shape)
+    result = []
+    for new_id in range(len(kept)):
+        group = members[new_id]
+        first = group[0]
+        fields = tuple(
+            FieldShape(
+                f.key,
+                renumber(f.type, compact),
+                all(other.fields[index].required for other in group),
+            )
+            for index, f in enumerate(first.fields)
+        )
+        usages = tuple(usage for shape in group for usage in shape.usages)
+        orders = tuple(order for shape in group for order in shape.orders)
+        result.append(Shape(new_id, fields, usages, orders))
+    new_ops = tuple(
+        OperationTypes(
+            None if op.response is None else renumber(op.response, compact),
+            op.response_kinds,
+            None if op.error is None else renumber(op.error, compact),
+            None if op.request is None else renumber(op.request, compact),
+        )
+        for op in ops
     )
-    return Inferred(shapes, ops)
+    return Inferred(tuple(result), new_ops)

@@ -28,7 +28,7 @@ def code_version() -> str:
 
 def type_schema(ref: TypeRef, names: Names) -> dict[str, Any]:
     kind = ref[0]
-    if kind == "model":
+    if kind in ("model", "recursive"):  # recursive: a model that contains itself
         return {"$ref": f"#/$defs/{names.models[ref[1]]}"}
     if kind == "list":
         return {"type": "array", "items": type_schema(ref[1], names)}

@@ -184,7 +184,9 @@ RESERVED_CLASSES = {
     "Path",
     "Enum",
 }
-# Attributes of pydantic.BaseModel (and types used in annotations) that a field must not shadow.
+# What a field may not be called: the public attributes of pydantic.BaseModel (`model_*` aside,
+# handled apart) and the names the models module binds that a field annotation may use. Any other
+# identifier shadows nothing in a class body and stays the field's name (`uuid`, `self`, `type`).
 RESERVED_FIELDS = {
     "dict",
     "json",
@@ -198,7 +200,6 @@ RESERVED_FIELDS = {
     "construct",
     "validate",
     "update_forward_refs",
-    "fields",
     "str",
     "int",
     "float",
@@ -206,14 +207,6 @@ RESERVED_FIELDS = {
     "list",
     "date",
     "datetime",
-    "uuid",
-    "any",
-    "none",
-    "true",
-    "false",
-    "self",
-    "field",
-    "annotations",
 }
 
 
@@ -632,18 +625,27 @@ def rename_models(
 
 
 def field_names(shape: Shape, order: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The attribute name of each key: the key itself when it is a snake_case identifier that
+    shadows nothing (`uuid`, `type`, `self`); its snake_case form otherwise, with `_` appended only
+    on a real clash (a keyword, a BaseModel attribute, a type the annotations use)."""
     taken: set[str] = set()
     chosen: dict[str, str] = {}
     # Keys already in snake_case keep their plain name; the others yield.
-    for key in sorted(order, key=lambda k: (snake(k, prefix="field") != k, k)):
-        name = snake(key, prefix="field")
-        if name.startswith("model_"):
-            # pydantic reserves `model_*` (a trailing underscore is not enough: `model_dump_` clashes).
-            name = f"field_{name}"
-        elif name in RESERVED_FIELDS:
-            name += "_"
-        chosen[key] = unique(name, taken)
+    for key in sorted(order, key=lambda k: (field_base(k) != k, k)):
+        chosen[key] = unique(field_base(key), taken)
     return tuple((key, chosen[key]) for key in order)
+
+
+def field_base(key: str) -> str:
+    """A key's field name before de-duplication."""
+    plain = key.isidentifier() and key.isascii() and key == key.lower() and "__" not in key
+    name = key if plain and not key.startswith("_") else snake(key, prefix="field")
+    if name.startswith("model_"):
+        # pydantic reserves `model_*` (a trailing underscore is not enough: `model_dump_` clashes).
+        return f"field_{name}"
+    if keyword.iskeyword(name) or name in RESERVED_FIELDS:
+        return name + "_"
+    return name
 
 
 def fixture_names(

@@ -40,6 +40,7 @@ class SourceSettings:
     templates: Path | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)  # the `overrides` table, as written
     config_file: str = "pyproject.toml"  # where the settings come from, for messages
+    optional: str = "seen"  # the type policy of response fields: "seen" or "all" (infer.POLICIES)
 
 
 @dataclass
@@ -125,7 +126,7 @@ def analyze(
     with _timed(report, "normalize"):
         api = normalize(loaded, diagnostics, environment=values)
     with _timed(report, "infer"):
-        inferred = infer(api, diagnostics, overrides)
+        inferred = infer(api, diagnostics, overrides, settings.optional)
     with _timed(report, "paging"):
         paging, inferred = detect_paging(api, inferred, paging_overrides)
     with _timed(report, "names"):
@@ -211,6 +212,7 @@ def build(
             templates=(given.templates if given else None) or templates,
             overrides=given.overrides if given else {},
             config_file=given.config_file if given else "pyproject.toml",
+            optional=given.optional if given else "seen",
         )
         analysis = analyze(
             source, diagnostics, chosen, max_bytes=max_bytes, report=report, environments=env_values
