@@ -1118,9 +1118,8 @@ class AsyncClientBase(BaseClient):
 # [tool.zgen] declares it). `SyncPages` and `AsyncPages` fetch one page after the other through the
 # client's own `_call` (so every page gets the retries, timeouts and auth of any call), yield each
 # as a `Page`, and stop on the scheme's end signal, an empty page, a repeated cursor or next URL,
-# a page identical to the one before, `max_pages` or `max_items`: never in an endless loop.
-
-logger = logging.getLogger(__name__)
+# a page identical to the one before, `max_pages` or `max_items`: never in an endless loop. They
+# log to the package's logger, as the tolerant parser does.
 
 PagingScheme = Literal["page", "offset", "cursor", "next_url", "link_header"]
 ResponseT = TypeVar("ResponseT")

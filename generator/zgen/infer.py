@@ -427,9 +427,7 @@ class _Inferrer:
                         sub_type = ANY
                     is_required = key in required
                     default: tuple[Any, ...] = ()
-                    if body is not None and any(
-                        filled == (*path, key) for filled, _ in body.fills
-                    ):
+                    if body is not None and any(filled == (*path, key) for filled, _ in body.fills):
                         is_required = False  # the client fills it in when the call does not
                     if body is not None:
                         default = next(
@@ -571,7 +569,7 @@ def infer(
         Shape(
             i,
             tuple(
-                FieldShape(f.key, resolve_frames(f.type, frames), f.required)
+                FieldShape(f.key, resolve_frames(f.type, frames), f.required, f.default)
                 for f in registry.fields[i]
             ),
             tuple(registry.usages[i]),
@@ -649,6 +647,7 @@ def merge_evidence(shapes: list[Shape], ops: list[OperationTypes]) -> Inferred:
                 f.key,
                 renumber(f.type, compact),
                 all(other.fields[index].required for other in group),
+                f.default,
             )
             for index, f in enumerate(first.fields)
         )
