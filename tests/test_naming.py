@@ -259,13 +259,14 @@ def test_removing_a_request_changes_no_remaining_model_or_method(
 
 def test_a_model_never_takes_a_name_the_package_itself_uses() -> None:
     """models.py imports ApiModel, __init__ exports Client and the error classes: a request named
-    like one of them gets a model named otherwise."""
+    like one of them, or a shared shape under such a key, gets a model named otherwise."""
+    shared = {"client": {"id": 1}, "api_model": {"x": 1}}
     data = collection(
-        request("Api Model", "https://api.test/a", responses=[response("ok", 200, {"a": 1})]),
-        request("Not Found Error", "https://api.test/b", responses=[response("ok", 200, {"b": 1})]),
+        request("Api Model", "https://api.test/a", responses=[response("ok", 200, shared)]),
+        request("Not Found Error", "https://api.test/b", responses=[response("ok", 200, shared)]),
         request("Client", "https://api.test/c", responses=[response("ok", 200, {"c": 1})]),
     )
     _, _, names = stages(data)
     models = set(names.models.values()) | {alias for alias, _ in names.aliases}
     assert models.isdisjoint({"ApiModel", "NotFoundError", "Client"})
-    assert {"ApiModelModel", "NotFoundErrorModel", "ClientModel"} <= models
+    assert {"ApiModelModel", "ClientModel", "ClientResponse"} <= models

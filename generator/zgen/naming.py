@@ -152,6 +152,49 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)]
 
 
+ACRONYM_PLURAL_RE = re.compile(r"([A-Z]{2,})s(?![a-z])")
+
+
+def name_words(text: str) -> list[str]:
+    """`words`, keeping a plural acronym whole: `REST APIs` -> rest, apis (not ap, is)."""
+    return words(ACRONYM_PLURAL_RE.sub(lambda m: m.group(1).capitalize() + "s", text))
+
+
+def collapse_runs(parts: list[str]) -> list[str]:
+    """Drop a run of words that repeats the run just before it (`backup history history` ->
+    `backup history`; `shift hours shift hour` -> `shift hour`), comparing singular forms."""
+    result = list(parts)
+    changed = True
+    while changed:
+        changed = False
+        for size in range(1, len(result) // 2 + 1):
+            for start in range(len(result) - 2 * size + 1):
+                first = [singular(w) for w in result[start : start + size]]
+                second = [singular(w) for w in result[start + size : start + 2 * size]]
+                if first == second:
+                    del result[start : start + size]
+                    changed = True
+                    break
+            if changed:
+                break
+    return result
+
+
+def repeated_run(name: str) -> bool:
+    """Whether a PascalCase name repeats a run of words right after itself."""
+    parts = words(name)
+    return collapse_runs(parts) != parts
+
+
+def model_prefix_words(folders: tuple[str, ...], method: str) -> list[str]:
+    """The words that start a request's model names: its folders' words, less those the request's
+    own name repeats (`Bulk Write / Create Bulk Write Job` -> create bulk write job)."""
+    own = words(method)
+    seen = {singular(w) for w in own}
+    kept = [w for folder in folders for w in name_words(folder) if singular(w) not in seen]
+    return collapse_runs([*kept, *own])
+
+
 def non_ascii_words(text: str) -> list[str]:
     """Stable words for text with no ASCII letters or digits: its code points in hex."""
     return [f"u{ord(ch):x}" for ch in text if not ch.isspace()][:MAX_WORDS]
@@ -278,7 +321,7 @@ def file_stem(name: str, limit: int) -> str:
 
 
 def package_name(title: str) -> str:
-    name = file_stem(snake(title, prefix="api"), 60)
+    name = file_stem(snake(" ".join(name_words(title)) or title, prefix="api"), 60)
     if name in SHADOWED_MODULES or name in WINDOWS_RESERVED:
         name = f"{name}_api"
     return name
@@ -381,33 +424,61 @@ def param_names(op: Operation) -> tuple[dict[str, str], str]:
 ROLE_RANK = {"response": 0, "error": 1, "request": 2}
 
 
-def shape_candidates(shape: Shape, prefixes: list[str]) -> list[tuple[str, Usage, int]]:
+def path_parts(path: tuple[str, ...]) -> list[list[str]]:
+    """The words of each key of a JSON path; an array item makes the key before it singular."""
+    parts: list[list[str]] = []
+    for index, key in enumerate(path):
+        if key == "[]":
+            if index == 0:
+                parts.append(["item"])
+            elif parts and parts[-1]:
+                parts[-1] = [*parts[-1][:-1], singular(parts[-1][-1])]
+            continue
+        parts.append(name_words(key)[:MAX_WORDS] or non_ascii_words(key))
+    return parts
+
+
+def class_name(parts: list[str]) -> str:
+    name = pascal(collapse_runs(parts))
+    if name in RESERVED_CLASSES or not name:
+        name += "Model"
+    return name
+
+
+def shape_candidates(shape: Shape, prefixes: list[list[str]]) -> list[tuple[str, Usage, int]]:
+    """A name per usage: the request's words, the role, the key path. A success body at the top
+    reads as the response (`UploadFileResponse`), an error body as `...Error`, a request body as
+    `...Request`; nested shapes add their keys (`JobDetailsResourceFile`)."""
     found: list[tuple[str, Usage, int]] = []
     for position, usage in enumerate(shape.usages):
-        suffix = {"response": "", "error": "Error", "request": "Request"}[usage.role]
-        parts: list[list[str]] = []
-        for index, key in enumerate(usage.path):
-            if key == "[]":
-                if index == 0:
-                    parts.append(["item"])
-                elif parts and parts[-1]:
-                    parts[-1] = [*parts[-1][:-1], singular(parts[-1][-1])]
-                continue
-            parts.append(words(key)[:MAX_WORDS] or non_ascii_words(key))
-        name = prefixes[usage.op] + suffix + "".join(pascal(part) for part in parts)
-        if name[-1:].isdigit() and not (parts and parts[-1] and parts[-1][-1][-1:].isdigit()):
-            # The digit comes from the request name, not from a JSON key: `Ping100Response`.
-            name += "Response"
-        if name in RESERVED_CLASSES or not name:
-            name += "Model"
+        parts = path_parts(usage.path)
+        role = {"response": [], "error": ["error"], "request": ["request"]}[usage.role]
+        if usage.role == "response" and not parts:
+            role = ["response"]
+        name = class_name([*prefixes[usage.op], *role, *(w for part in parts for w in part)])
         found.append((name, usage, position))
-    # Response names read best, then error names, then request names.
-    found.sort(key=lambda c: (ROLE_RANK[c[1].role], c[0], c[2]))
+    # Response names read best, then error names, then request names; the shortest first.
+    found.sort(key=lambda c: (ROLE_RANK[c[1].role], len(c[0]), c[0], c[2]))
     return found
 
 
+def key_path_names(shape: Shape) -> list[str]:
+    """Names of a shape from its own key path, shortest first (`CreatedBy`, `DetailsCreatedBy`),
+    from the paths where it is a success body; none for a body at the top."""
+    found: set[tuple[int, str]] = set()
+    for usage in shape.usages:
+        if usage.role != "response":
+            continue
+        parts = path_parts(usage.path)
+        for depth in range(1, len(parts) + 1):
+            name = class_name([w for part in parts[-depth:] for w in part])
+            if not name[:1].isdigit():
+                found.add((depth, name))
+    return [name for _, name in sorted(found)]
+
+
 def model_names(
-    inferred: Inferred, prefixes: list[str], taken: set[str]
+    inferred: Inferred, prefixes: list[list[str]], taken: set[str]
 ) -> tuple[dict[int, str], list[tuple[str, str]], dict[int, int]]:
     """Choose one class name per shape, and the aliases that keep every request's own names."""
     candidates = {shape.id: shape_candidates(shape, prefixes) for shape in inferred.shapes}
@@ -446,6 +517,7 @@ def model_names(
             names[shape.id] = collision_name(name, shape, identity, taken)
             taken.add(names[shape.id])
             canonical_usage[shape.id] = position
+    name_shared_by_key_path(inferred, candidates, names, canonical_usage, taken)
     aliases: set[tuple[str, str]] = set()
     owner = {name: shape_id for shape_id, name in names.items()}
     for shape in inferred.shapes:
@@ -466,6 +538,33 @@ def model_names(
             kept.append((alias, target))
     taken.update(alias_names)
     return names, kept, canonical_usage
+
+
+def name_shared_by_key_path(
+    inferred: Inferred,
+    candidates: dict[int, list[tuple[str, Usage, int]]],
+    names: dict[int, str],
+    canonical_usage: dict[int, int],
+    taken: set[str],
+) -> None:
+    """A success shape that several requests share is named from its own key path (`CreatedBy`,
+    `ResourceFile`) where no other shape of the collection has that key-path name, instead of the
+    first claimant's request name (which stays importable as an alias)."""
+    by_key: dict[str, set[int]] = defaultdict(set)
+    paths = {shape.id: key_path_names(shape) for shape in inferred.shapes}
+    for shape_id, found in paths.items():
+        for name in found:
+            by_key[name].add(shape_id)
+    request_names = {name for found in candidates.values() for name, _, _ in found}
+    for shape in sorted(inferred.shapes, key=lambda s: names[s.id]):
+        if len({u.op for u in shape.usages}) < 2 or shape.id not in canonical_usage:
+            continue
+        for name in paths[shape.id]:
+            if by_key[name] == {shape.id} and name not in taken and name not in request_names:
+                taken.discard(names[shape.id])
+                names[shape.id] = name
+                taken.add(name)
+                break
 
 
 def collision_name(name: str, shape: Shape, identity: dict[int, str], taken: set[str]) -> str:
@@ -582,6 +681,9 @@ def assign(
 ) -> Names:
     pkg = package or package_name(api.title)
     ns_paths, methods, classes = operation_names(api)
+    model_prefixes = [
+        model_prefix_words(api.operations[i].folders, methods[i]) for i in range(len(methods))
+    ]
     prefixes = [
         pascal(w for part in (*ns_paths[i], methods[i]) for w in words(part))
         for i in range(len(methods))
@@ -593,7 +695,7 @@ def assign(
             forms.append(unique(prefixes[index] + "Form", taken, "Form"))
         else:
             forms.append("")
-    models, aliases, canonical = model_names(inferred, prefixes, taken)
+    models, aliases, canonical = model_names(inferred, model_prefixes, taken)
     if overrides is not None and overrides.models:
         aliases = rename_models(models, aliases, overrides.models, taken, overrides.file)
     fields = {

@@ -13,6 +13,7 @@ from .diagnostics import Diagnostics, ZgenError
 from .environment import EnvironmentValues, merge_environment
 from .ir import (
     Api,
+    Folder,
     AuthSpec,
     Body,
     ClientVar,
@@ -126,6 +127,7 @@ class _State:
     host_counts: Counter[str] = field(default_factory=Counter)
     host_order: list[str] = field(default_factory=list)
     secrets_found: list[str] = field(default_factory=list)
+    folders: dict[tuple[str, ...], str] = field(default_factory=dict)  # path -> description
 
     def warn(self, place: str, message: str) -> None:
         self.diagnostics.warn(self.file, place, message)
@@ -185,6 +187,11 @@ def normalize(
     warn_secret_variables(state)
     root_auth = parse_auth(state, data.get("auth"), "collection auth", None)
     walk_items(state, data["item"], (), root_auth, operations, "/item")
+    folders = tuple(
+        Folder(path, description)
+        for path, description in state.folders.items()
+        if any(op.folders[: len(path)] == path for op in operations)
+    )
     if not operations:
         state.warn("/item", "the collection has no requests")
     base = state.host_order[0] if state.host_order else HOST_KEY
@@ -201,6 +208,7 @@ def normalize(
         variables=tuple(state.client_vars[key] for key in sorted(state.client_vars)),
         base_url=base,
         operations=tuple(operations),
+        folders=folders,
     )
 
 
@@ -244,6 +252,9 @@ def walk_items(
             place = " / ".join((*folders, name or "(unnamed folder)"))
             folder_auth = (
                 parse_auth(state, item.get("auth"), place, auth) if "auth" in item else auth
+            )
+            state.folders.setdefault(
+                (*folders, name), description_text(item.get("description"))
             )
             walk_items(state, item["item"], (*folders, name), folder_auth, out, f"{here}/item")
         elif "request" in item:
