@@ -195,10 +195,11 @@ def test_stats_command_prints_one_row_per_collection(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["stats", str(source), "--markdown", "--no-timings"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "| collection | requests | models | saved responses | tests | warnings |",
-        "|---|--:|--:|--:|--:|--:|",
-        "| small.json | 2 | 2 | 2 | 2 | 1 |",
-        "| total | 2 | 2 | 2 | 2 | 1 |",
+        "| collection | requests | models | saved responses | tests | warnings | classes"
+        " | names > 50 chars | longest name | repeated word runs |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| small.json | 2 | 2 | 2 | 2 | 1 | 2 | 0.0% | 16 | 0 |",
+        "| total | 2 | 2 | 2 | 2 | 1 | 2 | 0.0% | 16 | 0 |",
     ]
     timed = CliRunner().invoke(main, ["stats", str(source)])
     assert (

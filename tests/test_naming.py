@@ -13,17 +13,17 @@ from zgen.diagnostics import Diagnostics
 from zgen.infer import Inferred, TypeRef, infer
 from zgen.ir import Api
 from zgen.load import LoadedCollection
-from zgen.naming import Names, assign, snake, structural_keys, words
+from zgen.naming import Names, Published, assign, published_models, snake, structural_keys, words
 from zgen.normalize import normalize
 
 URL = "https://api.example.com"
 
 
-def stages(data: dict[str, Any]) -> tuple[Api, Inferred, Names]:
+def stages(data: dict[str, Any], published: Published | None = None) -> tuple[Api, Inferred, Names]:
     diagnostics = Diagnostics()
     api = normalize(LoadedCollection("api.json", "api", data, "v2.1"), diagnostics)
     inferred = infer(api, diagnostics)
-    return api, inferred, assign(api, inferred, "api")
+    return api, inferred, assign(api, inferred, "api", published=published)
 
 
 def test_words_and_snake_case() -> None:
@@ -172,13 +172,16 @@ def build_items(folders: dict[str | None, list[dict[str, Any]]]) -> dict[str, An
     return collection(*items)
 
 
-def surface(data: dict[str, Any]) -> tuple[dict[str, Any], dict[Any, Any]]:
-    """Every importable model name with its fields, and every method with its signature and types.
+def surface(
+    data: dict[str, Any], published: Published | None = None
+) -> tuple[dict[str, Any], dict[Any, Any], Published]:
+    """Every importable model name with its fields, and every method with its signature and types,
+    and what the build publishes (the manifest's models), as the next build reads it.
 
     Model references inside types are written as the referenced model's structure, so a class that
     is shared under a new name (its old name staying importable as an alias) compares equal.
     """
-    api, inferred, names = stages(data)
+    api, inferred, names = stages(data, published)
     keys = structural_keys(inferred)
 
     def text(ref: TypeRef | None) -> str:
@@ -213,7 +216,7 @@ def surface(data: dict[str, Any]) -> tuple[dict[str, Any], dict[Any, Any]]:
             text(types.error),
             text(types.request),
         )
-    return classes, methods
+    return classes, methods, published_models(inferred, names)
 
 
 @settings(
@@ -227,8 +230,9 @@ def test_adding_a_request_changes_no_existing_model_or_method(
     pair: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
     before, after = pair
-    classes_before, methods_before = surface(before)
-    classes_after, methods_after = surface(after)
+    # The second build reads what the first published (the package's manifest), as in real use.
+    classes_before, methods_before, published = surface(before)
+    classes_after, methods_after, _ = surface(after, published)
     for name, fields in classes_before.items():
         assert name in classes_after, f"model {name} disappeared"
         assert classes_after[name] == fields, f"model {name} changed"
@@ -248,8 +252,8 @@ def test_removing_a_request_changes_no_remaining_model_or_method(
     pair: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
     smaller, larger = pair
-    classes_large, methods_large = surface(larger)
-    classes_small, methods_small = surface(smaller)
+    classes_large, methods_large, published = surface(larger)
+    classes_small, methods_small, _ = surface(smaller, published)
     for key, method in methods_small.items():
         assert methods_large[key] == method
     # A model the smaller collection has is the same model in the larger one, under the same name.

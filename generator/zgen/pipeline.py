@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,11 +19,11 @@ from .infer import Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
 from .modelgen import models_input
-from .naming import Names, assign
+from .naming import Names, Published, assign, legacy_models, published_models
 from .normalize import normalize
 from .render import environment as template_environment
-from .render import render
-from .write import Plan, apply, plan
+from .render import model_docs, render
+from .write import Plan, apply, plan, read_manifest
 
 STAGES = ("load", "normalize", "infer", "names", "render", "format", "write")
 
@@ -122,6 +123,23 @@ def analyze(
     return Analysis(loaded, api, inferred, names)
 
 
+ALL_RE = re.compile(r"^    \"(\w+)\",$", re.MULTILINE)
+
+
+def previous_models(package_dir: Path, inferred: Inferred, names: Names) -> Published:
+    """The model names the package in the output folder published: from its manifest, or, for a
+    package built before manifests recorded them, its models.py's `__all__` (as aliases)."""
+    manifest = read_manifest(package_dir)
+    if manifest.models or manifest.aliases or "models.py" not in manifest.files:
+        return Published(manifest.models, manifest.aliases)
+    try:
+        text = (package_dir / "models.py").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return Published({}, {})
+    exported = text.split("__all__ = [", 1)[-1] if "__all__ = [" in text else ""
+    return Published({}, legacy_models(inferred, names, ALL_RE.findall(exported)))
+
+
 def build(
     sources: list[Path],
     output: Path,
@@ -148,6 +166,7 @@ def build(
     rendered: dict[str, dict[str, str]] = {}
     origin: dict[str, str] = {}
     keys: dict[str, str] = {}
+    published: dict[str, Published] = {}
     for source in sources:
         given = (settings or {}).get(source)
         chosen = SourceSettings(
@@ -161,6 +180,20 @@ def build(
             source, diagnostics, chosen, max_bytes=max_bytes, report=report, environments=env_values
         )
         api, inferred, names = analysis.api, analysis.inferred, analysis.names
+        # Model names an earlier build published stay importable (as aliases) while their shape does.
+        previous = previous_models(output / names.package, inferred, names)
+        if previous.classes or previous.aliases:
+            with _timed(report, "names"):
+                names = assign(
+                    api,
+                    inferred,
+                    chosen.package,
+                    parse_overrides(chosen.overrides, chosen.config_file)
+                    if chosen.overrides
+                    else None,
+                    previous,
+                )
+        published[names.package] = published_models(inferred, names)
         if names.package in rendered:
             raise ZgenError(
                 analysis.loaded.file,
@@ -170,7 +203,7 @@ def build(
         with _timed(report, "render"):
             # models.py is rendered around a marker first: keyed by everything it depends on, it
             # is taken from disk when unchanged, and datamodel-code-generator runs only otherwise.
-            models = models_input(inferred, names)
+            models = models_input(inferred, names, model_docs(api, inferred, names))
             marker = f"# zgen:models {models.key()}\n"
             if chosen.templates not in template_envs:
                 template_envs[chosen.templates] = template_environment(chosen.templates)
@@ -202,7 +235,9 @@ def build(
         )
     report.formatted, report.reused = formatted.formatted, formatted.reused
     with _timed(report, "write"):
-        report.plan = plan(output, formatted.packages, diff=check, records=formatted.records)
+        report.plan = plan(
+            output, formatted.packages, diff=check, records=formatted.records, models=published
+        )
         if not check:
             apply(report.plan)
     return report

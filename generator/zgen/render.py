@@ -500,6 +500,35 @@ def flatten(node: NamespaceView) -> list[NamespaceView]:
     return result
 
 
+def model_docs(api: Api, inferred: Inferred, names: Names) -> dict[str, str]:
+    """Each class's docstring, made of names and statuses only: where its shape occurs
+    (`The 200 response of `client.bulk_write.job_details()`.`)."""
+    docs: dict[str, str] = {}
+    for shape in inferred.shapes:
+        places: list[str] = []
+        for usage in sorted(shape.usages, key=lambda u: (ROLE_ORDER[u.role], u.op, u.path)):
+            op = api.operations[usage.op]
+            call = f"`{accessor(names, usage.op)}()`"
+            if usage.role == "request":
+                what = f"the request body of {call}"
+            else:
+                errors = usage.role == "error"
+                statuses = sorted({e.status for e in op.examples if (e.status >= 400) == errors})
+                kind = "error response" if errors else "response"
+                what = f"the {statuses_text(statuses)} {kind} of {call}".replace("the  ", "the ")
+            place = what if not usage.path else f"part of {what}"
+            if place not in places:
+                places.append(place)
+        first = places[0][:1].upper() + places[0][1:]
+        more = f" (and {len(places) - 1} more)" if len(places) > 1 else ""
+        text = f"{first}{more}."
+        docs[names.models[shape.id]] = docstring("\n".join(wrap_markdown(text, LINE_LENGTH - 4)))
+    return docs
+
+
+ROLE_ORDER = {"response": 0, "error": 1, "request": 2}
+
+
 def markdown_types(text: str, anchors: dict[str, str]) -> str:
     """A type annotation for API.md, each model linked to its section."""
     parts = re.split(r"(models\.\w+)", text)

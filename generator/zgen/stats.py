@@ -13,9 +13,38 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .naming import LONG_NAME, repeated_run
 from .pipeline import BuildReport, PackageSummary, build
 
 TEST_RE = re.compile(r"^(?:async )?def (test_\w+)\(", re.MULTILINE)
+CLASS_RE = re.compile(r"^class (\w+)\(", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class NameFigures:
+    """How a package's model class names read: how many, how many are long, the longest, and how
+    many repeat a run of words (`BackupHistoryHistory`)."""
+
+    classes: int = 0
+    long: int = 0
+    longest: int = 0
+    repeated: int = 0
+
+    @property
+    def long_share(self) -> float:
+        return 100.0 * self.long / self.classes if self.classes else 0.0
+
+
+def name_figures(package_dir: Path) -> NameFigures:
+    """The name figures of the classes a generated package's models.py defines."""
+    path = package_dir / "models.py"
+    names = CLASS_RE.findall(path.read_text(encoding="utf-8")) if path.exists() else []
+    return NameFigures(
+        classes=len(names),
+        long=sum(1 for name in names if len(name) > LONG_NAME),
+        longest=max((len(name) for name in names), default=0),
+        repeated=sum(1 for name in names if repeated_run(name)),
+    )
 
 
 @dataclass(frozen=True)
@@ -27,6 +56,7 @@ class Row:
     tests: int
     warnings: int
     seconds: float | None = None
+    names: NameFigures = NameFigures()
 
 
 def count_tests(package_dir: Path) -> int:
@@ -58,6 +88,7 @@ def row_for(
         tests=count_tests(output / summary.package),
         warnings=warnings,
         seconds=seconds,
+        names=name_figures(output / summary.package),
     )
 
 
@@ -75,7 +106,18 @@ def collect(sources: list[Path]) -> list[Row]:
     return sorted(rows, key=lambda row: row.collection)
 
 
-HEADINGS = ("collection", "requests", "models", "saved responses", "tests", "warnings")
+HEADINGS = (
+    "collection",
+    "requests",
+    "models",
+    "saved responses",
+    "tests",
+    "warnings",
+    "classes",
+    f"names > {LONG_NAME} chars",
+    "longest name",
+    "repeated word runs",
+)
 
 
 def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
@@ -89,12 +131,22 @@ def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
         sum(r.tests for r in rows),
         sum(r.warnings for r in rows),
         sum(r.seconds or 0.0 for r in rows) if timings else None,
+        NameFigures(
+            sum(r.names.classes for r in rows),
+            sum(r.names.long for r in rows),
+            max((r.names.longest for r in rows), default=0),
+            sum(r.names.repeated for r in rows),
+        ),
     )
     cells = []
     for row in [*rows, total]:
         line = [
             row.collection,
             *(str(v) for v in (row.requests, row.models, row.responses, row.tests, row.warnings)),
+            str(row.names.classes),
+            f"{row.names.long_share:.1f}%",
+            str(row.names.longest),
+            str(row.names.repeated),
         ]
         if timings:
             line.append(f"{row.seconds or 0.0:.1f}")
