@@ -68,7 +68,7 @@ def test_seed_success_response_is_a_typed_model() -> None:
     saved = SavedResponse.load("bulk_write__job_details__success_response")
     with saved.client() as client:
         job = client.bulk_write.job_details(job_id="4150868000005350003")
-    assert isinstance(job, models.BulkWriteJobDetails)
+    assert isinstance(job, models.BulkWriteJobDetailsResponse)
     assert job.resource[0].file.added_count == 9
     assert job.created_by.name == "Patricia Boyle"
     assert job.created_time == datetime.datetime(2021, 5, 11, 7, 8, 29, tzinfo=datetime.UTC)

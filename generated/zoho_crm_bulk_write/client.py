@@ -17,8 +17,8 @@ __all__ = ["AsyncClient", "Client"]
 
 _BULK_WRITE__CREATE_BULK_WRITE_JOB = _base.Operation(
     "POST",
-    _base.ResponseSpec(json=models.BulkWriteCreateBulkWriteJob),
-    error_type=models.BulkWriteCreateBulkWriteJobError,
+    _base.ResponseSpec(json=models.CreateBulkWriteJobResponse),
+    error_type=models.CreateBulkWriteJobError,
     auth=_base.AuthScheme(
         "oauth2", "header", "Authorization", "Zoho-oauthtoken", ("access_token",)
     ),
@@ -27,14 +27,14 @@ _BULK_WRITE__CREATE_BULK_WRITE_JOB = _base.Operation(
 
 _BULK_WRITE__JOB_DETAILS = _base.Operation(
     "GET",
-    _base.ResponseSpec(json=models.BulkWriteJobDetails),
+    _base.ResponseSpec(json=models.BulkWriteJobDetailsResponse),
     error_type=models.ErrorResponse,
     auth=_base.AuthScheme("bearer", "header", "Authorization", "Bearer", ("access_token",)),
 )
 
 _BULK_WRITE__UPLOAD_FILE = _base.Operation(
     "POST",
-    _base.ResponseSpec(json=models.BulkWriteUploadFile),
+    _base.ResponseSpec(json=models.BulkWriteUploadFileResponse),
     error_type=models.ErrorResponse,
     host="content_domain",
     auth=_base.AuthScheme(
@@ -56,30 +56,55 @@ class BulkWriteResource:
 
     def upload_file(
         self, *, form: forms.BulkWriteUploadFileForm, **options: Unpack[_base.RequestOptions]
-    ) -> models.BulkWriteUploadFile:
-        """To upload a CSV file in ZIP format for bulk write API. The response contains the file_id. Use this ID while making the bulk write request.
+    ) -> models.BulkWriteUploadFileResponse:
+        """`POST /crm/v2.1/upload`
+
+        To upload a CSV file in ZIP format for bulk write API. The response contains the file_id.
+        Use this ID while making the bulk write request.
 
         Args:
-            form: The form fields.
+            form: The form fields (`forms.BulkWriteUploadFileForm`).
+
+        Returns:
+            models.BulkWriteUploadFileResponse: the parsed 200 response.
+
+        Raises:
+            AuthenticationError: on a 401 response; `.parsed` holds `models.ErrorResponse`.
+            BadRequestError: on a 400 response; `.parsed` holds `models.ErrorResponse`.
+            ApiError: on any other error status, a timeout or a lost connection.
         """
         return cast(
-            "models.BulkWriteUploadFile",
+            "models.BulkWriteUploadFileResponse",
             self._client._call(_BULK_WRITE__UPLOAD_FILE, "/crm/v2.1/upload", options, data=form),
         )
 
     def create_bulk_write_job(
         self,
         *,
-        body: models.BulkWriteCreateBulkWriteJobRequest | Mapping[str, Any],
+        body: models.CreateBulkWriteJobRequest | Mapping[str, Any],
         **options: Unpack[_base.RequestOptions],
-    ) -> models.BulkWriteCreateBulkWriteJob:
-        """To create a bulk write job to import records into CRM. The response contains the job ID, which you can use to check the job status.
+    ) -> models.CreateBulkWriteJobResponse:
+        """`POST /crm/bulk/v2.1/write`
+
+        To create a bulk write job to import records into CRM. The response contains the job ID,
+        which you can use to check the job status.
 
         Args:
-            body: The JSON request body.
+            body: The JSON request body: a `models.CreateBulkWriteJobRequest` or a mapping of
+                the same keys.
+
+        Returns:
+            models.CreateBulkWriteJobResponse: the parsed 201 response.
+
+        Raises:
+            AuthenticationError: on a 401 response; `.parsed` holds
+                `models.CreateBulkWriteJobError`.
+            BadRequestError: on a 400 response; `.parsed` holds
+                `models.CreateBulkWriteJobError`.
+            ApiError: on any other error status, a timeout or a lost connection.
         """
         return cast(
-            "models.BulkWriteCreateBulkWriteJob",
+            "models.CreateBulkWriteJobResponse",
             self._client._call(
                 _BULK_WRITE__CREATE_BULK_WRITE_JOB, "/crm/bulk/v2.1/write", options, json=body
             ),
@@ -87,10 +112,25 @@ class BulkWriteResource:
 
     def job_details(
         self, *, job_id: str, **options: Unpack[_base.RequestOptions]
-    ) -> models.BulkWriteJobDetails:
-        """To get the details of a bulk write job performed previously."""
+    ) -> models.BulkWriteJobDetailsResponse:
+        """`GET /crm/bulk/v2.1/write/{job_id}`
+
+        To get the details of a bulk write job performed previously.
+
+        Args:
+            job_id: A path parameter.
+
+        Returns:
+            models.BulkWriteJobDetailsResponse: the parsed 200 response.
+
+        Raises:
+            AuthenticationError: on a 401 response; `.parsed` holds `models.ErrorResponse`.
+            BadRequestError: on a 400 response; `.parsed` holds `models.ErrorResponse`.
+            NotFoundError: on a 404 response; `.parsed` holds `models.ErrorResponse`.
+            ApiError: on any other error status, a timeout or a lost connection.
+        """
         return cast(
-            "models.BulkWriteJobDetails",
+            "models.BulkWriteJobDetailsResponse",
             self._client._call(
                 _BULK_WRITE__JOB_DETAILS, "/crm/bulk/v2.1/write/" + _base.quote(job_id), options
             ),
@@ -125,14 +165,25 @@ class AsyncBulkWriteResource:
 
     async def upload_file(
         self, *, form: forms.BulkWriteUploadFileForm, **options: Unpack[_base.RequestOptions]
-    ) -> models.BulkWriteUploadFile:
-        """To upload a CSV file in ZIP format for bulk write API. The response contains the file_id. Use this ID while making the bulk write request.
+    ) -> models.BulkWriteUploadFileResponse:
+        """`POST /crm/v2.1/upload`
+
+        To upload a CSV file in ZIP format for bulk write API. The response contains the file_id.
+        Use this ID while making the bulk write request.
 
         Args:
-            form: The form fields.
+            form: The form fields (`forms.BulkWriteUploadFileForm`).
+
+        Returns:
+            models.BulkWriteUploadFileResponse: the parsed 200 response.
+
+        Raises:
+            AuthenticationError: on a 401 response; `.parsed` holds `models.ErrorResponse`.
+            BadRequestError: on a 400 response; `.parsed` holds `models.ErrorResponse`.
+            ApiError: on any other error status, a timeout or a lost connection.
         """
         return cast(
-            "models.BulkWriteUploadFile",
+            "models.BulkWriteUploadFileResponse",
             await self._client._call(
                 _BULK_WRITE__UPLOAD_FILE, "/crm/v2.1/upload", options, data=form
             ),
@@ -141,16 +192,30 @@ class AsyncBulkWriteResource:
     async def create_bulk_write_job(
         self,
         *,
-        body: models.BulkWriteCreateBulkWriteJobRequest | Mapping[str, Any],
+        body: models.CreateBulkWriteJobRequest | Mapping[str, Any],
         **options: Unpack[_base.RequestOptions],
-    ) -> models.BulkWriteCreateBulkWriteJob:
-        """To create a bulk write job to import records into CRM. The response contains the job ID, which you can use to check the job status.
+    ) -> models.CreateBulkWriteJobResponse:
+        """`POST /crm/bulk/v2.1/write`
+
+        To create a bulk write job to import records into CRM. The response contains the job ID,
+        which you can use to check the job status.
 
         Args:
-            body: The JSON request body.
+            body: The JSON request body: a `models.CreateBulkWriteJobRequest` or a mapping of
+                the same keys.
+
+        Returns:
+            models.CreateBulkWriteJobResponse: the parsed 201 response.
+
+        Raises:
+            AuthenticationError: on a 401 response; `.parsed` holds
+                `models.CreateBulkWriteJobError`.
+            BadRequestError: on a 400 response; `.parsed` holds
+                `models.CreateBulkWriteJobError`.
+            ApiError: on any other error status, a timeout or a lost connection.
         """
         return cast(
-            "models.BulkWriteCreateBulkWriteJob",
+            "models.CreateBulkWriteJobResponse",
             await self._client._call(
                 _BULK_WRITE__CREATE_BULK_WRITE_JOB, "/crm/bulk/v2.1/write", options, json=body
             ),
@@ -158,10 +223,25 @@ class AsyncBulkWriteResource:
 
     async def job_details(
         self, *, job_id: str, **options: Unpack[_base.RequestOptions]
-    ) -> models.BulkWriteJobDetails:
-        """To get the details of a bulk write job performed previously."""
+    ) -> models.BulkWriteJobDetailsResponse:
+        """`GET /crm/bulk/v2.1/write/{job_id}`
+
+        To get the details of a bulk write job performed previously.
+
+        Args:
+            job_id: A path parameter.
+
+        Returns:
+            models.BulkWriteJobDetailsResponse: the parsed 200 response.
+
+        Raises:
+            AuthenticationError: on a 401 response; `.parsed` holds `models.ErrorResponse`.
+            BadRequestError: on a 400 response; `.parsed` holds `models.ErrorResponse`.
+            NotFoundError: on a 404 response; `.parsed` holds `models.ErrorResponse`.
+            ApiError: on any other error status, a timeout or a lost connection.
+        """
         return cast(
-            "models.BulkWriteJobDetails",
+            "models.BulkWriteJobDetailsResponse",
             await self._client._call(
                 _BULK_WRITE__JOB_DETAILS, "/crm/bulk/v2.1/write/" + _base.quote(job_id), options
             ),
@@ -205,10 +285,12 @@ class ClientWithStreamingResponse:
 
 
 class Client(_base.SyncClientBase):
-    """Zoho CRM Bulk Write API: upload a zipped CSV file, create an asynchronous bulk write job (insert, update or upsert) that uses the uploaded file, and check the job's details and result.
+    """Zoho CRM Bulk Write API: upload a zipped CSV file, create an asynchronous bulk write job
+    (insert, update or upsert) that uses the uploaded file, and check the job's details and result.
 
     Every argument may be left out and read from the environment instead:
-    `ZOHO_CRM_BULK_WRITE_BASE_URL`, `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN`, `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN`, `ZOHO_CRM_BULK_WRITE_ORG_ID`.
+    `ZOHO_CRM_BULK_WRITE_BASE_URL`, `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN`,
+    `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN`, `ZOHO_CRM_BULK_WRITE_ORG_ID`.
     """
 
     def __init__(
@@ -232,15 +314,18 @@ class Client(_base.SyncClientBase):
 
         Args:
             base_url: the API's base URL (default https://www.zohoapis.com).
-            access_token: a credential.
-            content_domain: a client-level value (default https://content.zohoapis.com).
-            org_id: a client-level value.
+            access_token: Fills the `Authorization` header (the credential) of every request.
+                Read from `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN` when not given.
+            content_domain: Fills the base URL of `client.bulk_write.upload_file()`. Read from
+                `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN` when not given. Default: https://content.zohoapis.com.
+            org_id: Fills the `X-CRM-ORG` header of `client.bulk_write.upload_file()`. Read from
+                `ZOHO_CRM_BULK_WRITE_ORG_ID` when not given.
             timeout: seconds, or an httpx.Timeout (default: 60 s, 10 s to connect).
             max_retries: retries of idempotent requests on 408, 409, 429, 5xx and connection errors.
             http_client: an httpx client to send with (transports, proxies, mocks).
             auth: any httpx.Auth; replaces the collection's auth for every request.
             auth_header: the header that carries the token, instead of the collection's.
-            auth_prefix: the token prefix, instead of the collection's (e.g. "Zoho-oauthtoken").
+            auth_prefix: the token prefix, instead of the collection's (`Bearer`, `Zoho-oauthtoken`).
             default_headers: headers sent with every request.
             retry_all_methods: also retry POST and PATCH requests (only when the server tolerates repeats).
             on_unauthorized: called when the server answers
@@ -287,10 +372,12 @@ class AsyncClientWithStreamingResponse:
 
 
 class AsyncClient(_base.AsyncClientBase):
-    """Zoho CRM Bulk Write API: upload a zipped CSV file, create an asynchronous bulk write job (insert, update or upsert) that uses the uploaded file, and check the job's details and result.
+    """Zoho CRM Bulk Write API: upload a zipped CSV file, create an asynchronous bulk write job
+    (insert, update or upsert) that uses the uploaded file, and check the job's details and result.
 
     Every argument may be left out and read from the environment instead:
-    `ZOHO_CRM_BULK_WRITE_BASE_URL`, `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN`, `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN`, `ZOHO_CRM_BULK_WRITE_ORG_ID`.
+    `ZOHO_CRM_BULK_WRITE_BASE_URL`, `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN`,
+    `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN`, `ZOHO_CRM_BULK_WRITE_ORG_ID`.
     """
 
     def __init__(
@@ -314,15 +401,18 @@ class AsyncClient(_base.AsyncClientBase):
 
         Args:
             base_url: the API's base URL (default https://www.zohoapis.com).
-            access_token: a credential.
-            content_domain: a client-level value (default https://content.zohoapis.com).
-            org_id: a client-level value.
+            access_token: Fills the `Authorization` header (the credential) of every request.
+                Read from `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN` when not given.
+            content_domain: Fills the base URL of `client.bulk_write.upload_file()`. Read from
+                `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN` when not given. Default: https://content.zohoapis.com.
+            org_id: Fills the `X-CRM-ORG` header of `client.bulk_write.upload_file()`. Read from
+                `ZOHO_CRM_BULK_WRITE_ORG_ID` when not given.
             timeout: seconds, or an httpx.Timeout (default: 60 s, 10 s to connect).
             max_retries: retries of idempotent requests on 408, 409, 429, 5xx and connection errors.
             http_client: an httpx client to send with (transports, proxies, mocks).
             auth: any httpx.Auth; replaces the collection's auth for every request.
             auth_header: the header that carries the token, instead of the collection's.
-            auth_prefix: the token prefix, instead of the collection's (e.g. "Zoho-oauthtoken").
+            auth_prefix: the token prefix, instead of the collection's (`Bearer`, `Zoho-oauthtoken`).
             default_headers: headers sent with every request.
             retry_all_methods: also retry POST and PATCH requests (only when the server tolerates repeats).
             on_unauthorized: called (and awaited, if it returns an awaitable) when the server answers

@@ -171,7 +171,7 @@ def collapse_runs(parts: list[str]) -> list[str]:
             for start in range(len(result) - 2 * size + 1):
                 first = [singular(w) for w in result[start : start + size]]
                 second = [singular(w) for w in result[start + size : start + 2 * size]]
-                if first == second:
+                if first == second and not any(w.isdigit() for w in first):
                     del result[start : start + size]
                     changed = True
                     break
