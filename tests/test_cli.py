@@ -273,5 +273,7 @@ def test_a_bad_override_is_one_line_naming_pyproject(
     monkeypatch.chdir(root)
     result = CliRunner().invoke(main, ["build", "-q", "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
-    assert "pyproject.toml" in result.output and "overrides.models.HealthPingResponse" in result.output
+    assert (
+        "pyproject.toml" in result.output and "overrides.models.HealthPingResponse" in result.output
+    )
     assert not (tmp_path / "out").exists()

@@ -138,7 +138,10 @@ class BulkWriteResource:
 
 
 class BulkWriteResourceWithRawResponse:
-    """The `bulk_write` requests, returning RawResponse (the parsed result and the httpx.Response)."""
+    """The `bulk_write` requests.
+
+    Each returns a RawResponse: the parsed result and the httpx.Response.
+    """
 
     def __init__(self, resource: BulkWriteResource) -> None:
         self.upload_file = _base.to_raw_response_wrapper(resource.upload_file)
@@ -147,7 +150,10 @@ class BulkWriteResourceWithRawResponse:
 
 
 class BulkWriteResourceWithStreamingResponse:
-    """The `bulk_write` requests, as context managers yielding the open httpx.Response, its body not yet read."""
+    """The `bulk_write` requests.
+
+    Each is a context manager yielding the open httpx.Response, its body not yet read.
+    """
 
     def __init__(self, resource: BulkWriteResource) -> None:
         self.upload_file = _base.to_streamed_response_wrapper(resource.upload_file)
@@ -249,7 +255,10 @@ class AsyncBulkWriteResource:
 
 
 class AsyncBulkWriteResourceWithRawResponse:
-    """The `bulk_write` requests, returning RawResponse (the parsed result and the httpx.Response)."""
+    """The `bulk_write` requests.
+
+    Each returns a RawResponse: the parsed result and the httpx.Response.
+    """
 
     def __init__(self, resource: AsyncBulkWriteResource) -> None:
         self.upload_file = _base.async_to_raw_response_wrapper(resource.upload_file)
@@ -260,7 +269,10 @@ class AsyncBulkWriteResourceWithRawResponse:
 
 
 class AsyncBulkWriteResourceWithStreamingResponse:
-    """The `bulk_write` requests, as context managers yielding the open httpx.Response, its body not yet read."""
+    """The `bulk_write` requests.
+
+    Each is a context manager yielding the open httpx.Response, its body not yet read.
+    """
 
     def __init__(self, resource: AsyncBulkWriteResource) -> None:
         self.upload_file = _base.async_to_streamed_response_wrapper(resource.upload_file)
@@ -271,14 +283,20 @@ class AsyncBulkWriteResourceWithStreamingResponse:
 
 
 class ClientWithRawResponse:
-    """Every request of the client, returning RawResponse (the parsed result and the httpx.Response)."""
+    """Every request of the client.
+
+    Each returns a RawResponse: the parsed result and the httpx.Response.
+    """
 
     def __init__(self, client: Client) -> None:
         self.bulk_write = BulkWriteResourceWithRawResponse(client.bulk_write)
 
 
 class ClientWithStreamingResponse:
-    """Every request of the client, as context managers yielding the open httpx.Response, its body not yet read."""
+    """Every request of the client.
+
+    Each is a context manager yielding the open httpx.Response, its body not yet read.
+    """
 
     def __init__(self, client: Client) -> None:
         self.bulk_write = BulkWriteResourceWithStreamingResponse(client.bulk_write)
@@ -316,21 +334,28 @@ class Client(_base.SyncClientBase):
             base_url: the API's base URL (default https://www.zohoapis.com).
             access_token: Fills the `Authorization` header (the credential) of every request.
                 Read from `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN` when not given.
+
             content_domain: Fills the base URL of `client.bulk_write.upload_file()`. Read from
-                `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN` when not given. Default: https://content.zohoapis.com.
+                `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN` when not given. Default:
+                https://content.zohoapis.com.
+
             org_id: Fills the `X-CRM-ORG` header of `client.bulk_write.upload_file()`. Read from
                 `ZOHO_CRM_BULK_WRITE_ORG_ID` when not given.
+
             timeout: seconds, or an httpx.Timeout (default: 60 s, 10 s to connect).
             max_retries: retries of idempotent requests on 408, 409, 429, 5xx and connection errors.
             http_client: an httpx client to send with (transports, proxies, mocks).
             auth: any httpx.Auth; replaces the collection's auth for every request.
             auth_header: the header that carries the token, instead of the collection's.
-            auth_prefix: the token prefix, instead of the collection's (`Bearer`, `Zoho-oauthtoken`).
+            auth_prefix: the token prefix, instead of the collection's
+                (`Bearer`, `Zoho-oauthtoken`).
             default_headers: headers sent with every request.
-            retry_all_methods: also retry POST and PATCH requests (only when the server tolerates repeats).
-            on_unauthorized: called when the server answers
-                401 to the collection's auth; it returns a new token, which replaces the stored one, or None
-                after refreshing what a callable credential returns. The request is then sent once more.
+            retry_all_methods: also retry POST and PATCH requests (only when the server
+                tolerates repeats).
+            on_unauthorized: called when the server
+                answers 401 to the collection's auth; it returns a new token, which replaces the
+                stored one, or None after refreshing what a callable credential returns. The
+                request is then sent once more.
         """
         super().__init__(
             env_prefix="ZOHO_CRM_BULK_WRITE",
@@ -358,14 +383,20 @@ class Client(_base.SyncClientBase):
 
 
 class AsyncClientWithRawResponse:
-    """Every request of the client, returning RawResponse (the parsed result and the httpx.Response)."""
+    """Every request of the client.
+
+    Each returns a RawResponse: the parsed result and the httpx.Response.
+    """
 
     def __init__(self, client: AsyncClient) -> None:
         self.bulk_write = AsyncBulkWriteResourceWithRawResponse(client.bulk_write)
 
 
 class AsyncClientWithStreamingResponse:
-    """Every request of the client, as context managers yielding the open httpx.Response, its body not yet read."""
+    """Every request of the client.
+
+    Each is a context manager yielding the open httpx.Response, its body not yet read.
+    """
 
     def __init__(self, client: AsyncClient) -> None:
         self.bulk_write = AsyncBulkWriteResourceWithStreamingResponse(client.bulk_write)
@@ -403,21 +434,28 @@ class AsyncClient(_base.AsyncClientBase):
             base_url: the API's base URL (default https://www.zohoapis.com).
             access_token: Fills the `Authorization` header (the credential) of every request.
                 Read from `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN` when not given.
+
             content_domain: Fills the base URL of `client.bulk_write.upload_file()`. Read from
-                `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN` when not given. Default: https://content.zohoapis.com.
+                `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN` when not given. Default:
+                https://content.zohoapis.com.
+
             org_id: Fills the `X-CRM-ORG` header of `client.bulk_write.upload_file()`. Read from
                 `ZOHO_CRM_BULK_WRITE_ORG_ID` when not given.
+
             timeout: seconds, or an httpx.Timeout (default: 60 s, 10 s to connect).
             max_retries: retries of idempotent requests on 408, 409, 429, 5xx and connection errors.
             http_client: an httpx client to send with (transports, proxies, mocks).
             auth: any httpx.Auth; replaces the collection's auth for every request.
             auth_header: the header that carries the token, instead of the collection's.
-            auth_prefix: the token prefix, instead of the collection's (`Bearer`, `Zoho-oauthtoken`).
+            auth_prefix: the token prefix, instead of the collection's
+                (`Bearer`, `Zoho-oauthtoken`).
             default_headers: headers sent with every request.
-            retry_all_methods: also retry POST and PATCH requests (only when the server tolerates repeats).
-            on_unauthorized: called (and awaited, if it returns an awaitable) when the server answers
-                401 to the collection's auth; it returns a new token, which replaces the stored one, or None
-                after refreshing what a callable credential returns. The request is then sent once more.
+            retry_all_methods: also retry POST and PATCH requests (only when the server
+                tolerates repeats).
+            on_unauthorized: called (and awaited, if it returns an awaitable) when the server
+                answers 401 to the collection's auth; it returns a new token, which replaces the
+                stored one, or None after refreshing what a callable credential returns. The
+                request is then sent once more.
         """
         super().__init__(
             env_prefix="ZOHO_CRM_BULK_WRITE",

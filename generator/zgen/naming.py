@@ -191,7 +191,9 @@ LONG_NAME = 50  # a class name longer than this reads badly in a hover or a sign
 PATH_KEYS = 2  # a nested model is named by its last keys (the whole path when those collide)
 
 
-def model_prefix_words(folders: tuple[str, ...], method: str, limit: int = PREFIX_CHARS) -> list[str]:
+def model_prefix_words(
+    folders: tuple[str, ...], method: str, limit: int = PREFIX_CHARS
+) -> list[str]:
     """The words that start a request's model names: its folders' words, less those the request's
     own name repeats (`Bulk Write / Create Bulk Write Job` -> create bulk write job); when that is
     longer than `limit` characters, the outer folders' words go first, then the request's last."""
@@ -572,6 +574,8 @@ def model_names(
                 break
         else:
             for name, _, position in shape_candidates(shape, prefixes, None):
+                if len(name) > LONG_NAME:
+                    continue  # a readable name from the shape's own keys, below, instead
                 if name not in taken and reserved.get(name, shape.id) == shape.id:
                     names[shape.id] = name
                     taken.add(name)
@@ -642,10 +646,14 @@ def collision_name(name: str, shape: Shape, identity: dict[int, str], taken: set
     own keys (`GetUserAddressWithTags`), so it depends on this shape alone, never on which other
     requests exist; letters from its structure are added only if that, too, is taken."""
     keys = [pascal(words(f.key)[:MAX_WORDS] or non_ascii_words(f.key)) for f in shape.fields[:3]]
+    while len(keys) > 1 and len(f"{name}With{''.join(keys)}") > LONG_NAME:
+        keys.pop()  # as many of its keys as a readable name holds
     stem = f"{name}With{''.join(keys)}" if keys else f"{name}Empty"
+    digest = hashlib.sha256(identity[shape.id].encode("utf-8", "surrogatepass")).hexdigest()
+    if len(stem) > LONG_NAME:
+        stem = name[: LONG_NAME - 4] + "".join(chr(ord("A") + int(c, 16)) for c in digest[4:8])
     if stem not in taken:
         return stem
-    digest = hashlib.sha256(identity[shape.id].encode("utf-8", "surrogatepass")).hexdigest()
     return unique(stem + "".join(chr(ord("A") + int(c, 16)) for c in digest[:4]), taken, "X")
 
 
@@ -721,7 +729,8 @@ def shape_digests(inferred: Inferred) -> dict[int, str]:
 @dataclass(frozen=True)
 class Published:
     """The model names an earlier build of the package published (from its manifest), each with the
-    digest of its shape: a class keeps its name while its shape exists, an alias stays importable."""
+    digest of its shape: a class keeps its name while its shape exists, an alias stays importable.
+    """
 
     classes: Mapping[str, str]
     aliases: Mapping[str, str]

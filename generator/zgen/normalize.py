@@ -253,9 +253,7 @@ def walk_items(
             folder_auth = (
                 parse_auth(state, item.get("auth"), place, auth) if "auth" in item else auth
             )
-            state.folders.setdefault(
-                (*folders, name), description_text(item.get("description"))
-            )
+            state.folders.setdefault((*folders, name), description_text(item.get("description")))
             walk_items(state, item["item"], (*folders, name), folder_auth, out, f"{here}/item")
         elif "request" in item:
             out.append(normalize_request(state, item, folders, auth, here))

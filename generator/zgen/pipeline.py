@@ -188,9 +188,11 @@ def build(
                     api,
                     inferred,
                     chosen.package,
-                    parse_overrides(chosen.overrides, chosen.config_file)
-                    if chosen.overrides
-                    else None,
+                    (
+                        parse_overrides(chosen.overrides, chosen.config_file)
+                        if chosen.overrides
+                        else None
+                    ),
                     previous,
                 )
         published[names.package] = published_models(inferred, names)

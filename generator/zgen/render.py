@@ -220,7 +220,9 @@ def client_var_uses(api: Api, names: Names, key: str) -> list[str]:
     ]
 
 
-def client_arg_doc(api: Api, names: Names, key: str, description: str, secret: bool) -> str:
+def client_arg_doc(
+    api: Api, names: Names, key: str, description: str, secret: bool, default: str | None = None
+) -> str:
     parts = [description.strip().rstrip(".") if description.strip() else ""]
     uses = client_var_uses(api, names, key)
     if uses:
@@ -228,6 +230,8 @@ def client_arg_doc(api: Api, names: Names, key: str, description: str, secret: b
     elif not parts[0]:
         parts.append("A credential" if secret else "A client-level value")
     parts.append(f"Read from `{names.env_prefix}_{names.client_vars[key].upper()}` when not given")
+    if default is not None and not secret:
+        parts.append(f"Default: {default}")
     return ". ".join(part for part in parts if part) + "."
 
 
@@ -448,9 +452,11 @@ def method_doc(
             text = arg.doc.strip() or (
                 "A path parameter."
                 if arg.default is None and arg.annotation == "str"
-                else "A query parameter; None leaves it out."
-                if arg.annotation == "str | None"
-                else "The request body."
+                else (
+                    "A query parameter; None leaves it out."
+                    if arg.annotation == "str | None"
+                    else "The request body."
+                )
             )
             lines += doc_entry(arg.name, text, width)
     success = sorted({e.status for e in op.examples if e.status < 400})
@@ -460,7 +466,9 @@ def method_doc(
     parsed = f"; `.parsed` holds `{error}`" if error != "None" else ""
     for cls, statuses in raised_errors(op):
         lines += doc_entry(cls, f"on a {statuses_text(statuses)} response{parsed}.", width)
-    lines += doc_entry("ApiError", "on any other error status, a timeout or a lost connection.", width)
+    lines += doc_entry(
+        "ApiError", "on any other error status, a timeout or a lost connection.", width
+    )
     return lines
 
 
@@ -516,7 +524,11 @@ def model_docs(api: Api, inferred: Inferred, names: Names) -> dict[str, str]:
                 statuses = sorted({e.status for e in op.examples if (e.status >= 400) == errors})
                 kind = "error response" if errors else "response"
                 what = f"the {statuses_text(statuses)} {kind} of {call}".replace("the  ", "the ")
-            place = what if not usage.path else f"part of {what}"
+            place = (
+                what
+                if not usage.path
+                else f"an item of {what}" if usage.path == ("[]",) else f"part of {what}"
+            )
             if place not in places:
                 places.append(place)
         first = places[0][:1].upper() + places[0][1:]
@@ -577,7 +589,11 @@ def api_reference(root: NamespaceView, names: Names) -> tuple[list[dict[str, Any
             namespaces.append(
                 {
                     "title": f"`{prefix}`",
-                    "description": node.doc if node.doc and not node.doc.startswith("Requests of the `") else "",
+                    "description": (
+                        node.doc
+                        if node.doc and not node.doc.startswith("Requests of the `")
+                        else ""
+                    ),
                     "ops": ops,
                 }
             )
@@ -585,7 +601,10 @@ def api_reference(root: NamespaceView, names: Names) -> tuple[list[dict[str, Any
     for alias, target in names.aliases:
         aliases.setdefault(target, []).append(alias)
     models = [
-        {"name": name, "aliases": ", ".join(f"`{alias}`" for alias in sorted(aliases.get(name, [])))}
+        {
+            "name": name,
+            "aliases": ", ".join(f"`{alias}`" for alias in sorted(aliases.get(name, []))),
+        }
         for name in sorted(names.models.values(), key=export_order)
     ]
     return namespaces, models
@@ -687,7 +706,9 @@ def body_sample(body: Body) -> str:
             return f"json.loads({literal(text)})"
         return "{}"
     if body.mode == "text":
-        return literal(redact_body(body.example, None, False)[0] if isinstance(body.example, str) else "")
+        return literal(
+            redact_body(body.example, None, False)[0] if isinstance(body.example, str) else ""
+        )
     if body.mode == "file":
         return 'b""'
     if body.mode in ("urlencoded", "formdata"):
@@ -783,15 +804,19 @@ def render(
                 "secret": var.secret,
                 "doc": docstring(
                     "\n".join(
-                        doc_entry(name, client_arg_doc(api, names, var.key, var.description, var.secret), LINE_LENGTH - 8)
+                        doc_entry(
+                            name,
+                            client_arg_doc(
+                                api, names, var.key, var.description, var.secret, var.default
+                            ),
+                            LINE_LENGTH - 8,
+                        )
                     )
                 ),
             }
         )
     prefixes = sorted({op.auth.prefix for op in api.operations if op.auth and op.auth.prefix})
-    auth_prefix_doc = (
-        docstring(", ".join(f"`{prefix}`" for prefix in prefixes)) if prefixes else ""
-    )
+    auth_prefix_doc = docstring(", ".join(f"`{prefix}`" for prefix in prefixes)) if prefixes else ""
     base_default = next((v.default for v in api.variables if v.key == api.base_url), None)
     model_names = sorted(
         {*names.models.values(), *(alias for alias, _ in names.aliases)}, key=export_order
@@ -814,7 +839,9 @@ def render(
         "status_errors": sorted(STATUS_ERRORS.items()),
         "package": pkg,
         "title": api.title,
-        "api_doc": docstring("\n".join(wrap_markdown(api.description or api.title, LINE_LENGTH - 4))),
+        "api_doc": docstring(
+            "\n".join(wrap_markdown(api.description or api.title, LINE_LENGTH - 4))
+        ),
         "env_prefix": names.env_prefix,
         "root": root,
         "namespaces": flatten(root),
