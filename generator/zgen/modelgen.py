@@ -6,10 +6,10 @@ import functools
 import hashlib
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 from datamodel_code_generator import generate

@@ -15,7 +15,7 @@ import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .diagnostics import ZgenError
 from .infer import Inferred, Overrides, Shape, TypeRef, Usage

@@ -13,12 +13,12 @@ from .diagnostics import Diagnostics, ZgenError
 from .environment import EnvironmentValues, merge_environment
 from .ir import (
     Api,
-    Folder,
     AuthSpec,
     Body,
     ClientVar,
     Example,
     ExampleKind,
+    Folder,
     FormField,
     Operation,
     Param,

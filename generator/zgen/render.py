@@ -870,7 +870,7 @@ def render(
             wrap_markdown(
                 "Every argument may be left out and read from the environment instead: "
                 + ", ".join(
-                    f"`{names.env_prefix}_{name.upper()}`"
+                    f"`{names.env_prefix}_{str(name).upper()}`"
                     for name in ["base_url", *(arg["name"] for arg in client_args)]
                 )
                 + ".",
