@@ -201,7 +201,9 @@ def model_prefix_words(
     seen = {singular(w) for w in own}
     kept = [w for folder in folders for w in name_words(folder) if singular(w) not in seen]
     result = collapse_runs([*kept, *own])
-    while len("".join(result)) > limit and len(result) > len(own):
+    while len(result) > len(own) and (
+        len("".join(result)) > limit or result[0][:1].isdigit()
+    ):
         result = result[1:]
     while len("".join(result)) > limit and len(result) > 2:
         result = [result[0], *result[2:]]  # the first word (often the verb) and the last ones
@@ -453,6 +455,8 @@ def path_parts(path: tuple[str, ...]) -> list[list[str]]:
 
 def class_name(parts: list[str]) -> str:
     name = pascal(collapse_runs(parts))
+    if name[:1].isdigit():
+        name = "Model" + name
     if name in RESERVED_CLASSES or not name:
         name += "Model"
     return name
