@@ -201,9 +201,7 @@ def model_prefix_words(
     seen = {singular(w) for w in own}
     kept = [w for folder in folders for w in name_words(folder) if singular(w) not in seen]
     result = collapse_runs([*kept, *own])
-    while len(result) > len(own) and (
-        len("".join(result)) > limit or result[0][:1].isdigit()
-    ):
+    while len(result) > len(own) and (len("".join(result)) > limit or result[0][:1].isdigit()):
         result = result[1:]
     while len("".join(result)) > limit and len(result) > 2:
         result = [result[0], *result[2:]]  # the first word (often the verb) and the last ones
@@ -505,8 +503,10 @@ def key_path_names(shape: Shape) -> list[str]:
         if usage.path[:1] == ("[]",):
             parts = parts[1:]  # an item of a top-level array has no key of its own
         for depth in range(1, len(parts) + 1):
+            if not all(parts[-depth:]):
+                break  # a key without words names nothing
             name = class_name([w for part in parts[-depth:] for w in part])
-            if not name[:1].isdigit():
+            if not name[:1].isdigit() and not name.startswith("Model"):
                 found.add((depth, name))
     return [name for _, name in sorted(found)]
 

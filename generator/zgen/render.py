@@ -67,7 +67,11 @@ LIST_ITEM_RE = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+")
 def wrap_markdown(text: str, width: int) -> list[str]:
     """Collection text (Markdown) as lines of at most `width` characters where words allow:
     paragraphs and list items are filled; code blocks, tables, headings and quotes are kept."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4).strip()
+    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    # What a docstring keeps (see `docstring`): other control characters are not whitespace here.
+    text = "".join(
+        ch for ch in text if ch == "\n" or (ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    ).strip()
     out: list[str] = []
     paragraph: list[str] = []
     fenced = False
@@ -635,6 +639,10 @@ def expected_wire(op: Operation, values: dict[str, str]) -> tuple[list[list[str]
         return "".join(part if kind == "text" else values.get(part, "") for kind, part in template)
 
     query = [[key, text(template)] for key, template in op.query]
+    # Query parameters with a default in the collection are sent when the call leaves them out.
+    query += [
+        [p.key, p.default] for p in op.params if p.location == "query" and p.default is not None
+    ]
     headers = [[key, text(template)] for key, template in op.headers]
     auth = op.auth
     if auth is not None and auth.kind != "unsupported" and auth.credentials:
@@ -648,7 +656,9 @@ def expected_wire(op: Operation, values: dict[str, str]) -> tuple[list[list[str]
                 query.append([auth.name, secret])
             else:
                 headers.append([auth.name, f"{auth.prefix} {secret}" if auth.prefix else secret])
-    return query, headers
+    # A later header replaces an earlier one of the same name (the auth comes after the fixed ones).
+    last = {key.lower(): [key, value] for key, value in headers}
+    return query, list(last.values())
 
 
 def fixture_data(
