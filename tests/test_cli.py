@@ -245,7 +245,7 @@ path = "collections/ping.json"
 package = "pinger"
 
 [tool.zgen.collections.overrides.models]
-HealthPing = "PingResult"
+HealthPingResponse = "PingResult"
 
 [[tool.zgen.collections.overrides.fields]]
 request = "Health / Ping"
@@ -267,11 +267,13 @@ def test_a_bad_override_is_one_line_naming_pyproject(
 ) -> None:
     root = project(
         tmp_path / "proj",
-        '[[tool.zgen.collections]]\npath = "collections/ping.json"\n[tool.zgen.collections.overrides.models]\nHealthPing = "not a class"\n',
+        '[[tool.zgen.collections]]\npath = "collections/ping.json"\n[tool.zgen.collections.overrides.models]\nHealthPingResponse = "not a class"\n',
         ping=ping(),
     )
     monkeypatch.chdir(root)
     result = CliRunner().invoke(main, ["build", "-q", "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
-    assert "pyproject.toml" in result.output and "overrides.models.HealthPing" in result.output
+    assert (
+        "pyproject.toml" in result.output and "overrides.models.HealthPingResponse" in result.output
+    )
     assert not (tmp_path / "out").exists()

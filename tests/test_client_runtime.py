@@ -506,7 +506,7 @@ def test_status_error_carries_the_parsed_body(
     assert error.headers["x-request-id"] == "r1"
     assert json.loads(error.body) == body
     assert error.json == body
-    assert isinstance(error.parsed, rt.ItemsGetItemError)
+    assert isinstance(error.parsed, rt.GetItemError)
     assert error.parsed.status == "error"
 
 

@@ -215,10 +215,11 @@ def test_stats_command_prints_one_row_per_collection(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["stats", str(source), "--markdown", "--no-timings"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "| collection | requests | paged | models | saved responses | tests | warnings | warning lines |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|",
-        "| small.json | 2 | 0 | 2 | 2 | 2 | 1 | 1 |",
-        "| total | 2 | 0 | 2 | 2 | 2 | 1 | 1 |",
+        "| collection | requests | paged | models | saved responses | tests | warnings"
+        " | warning lines | classes | names > 50 chars | longest name | repeated word runs |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| small.json | 2 | 0 | 2 | 2 | 2 | 1 | 1 | 2 | 0.0% | 16 | 0 |",
+        "| total | 2 | 0 | 2 | 2 | 2 | 1 | 1 | 2 | 0.0% | 16 | 0 |",
     ]
     timed = CliRunner().invoke(main, ["stats", str(source)])
     assert (

@@ -54,7 +54,7 @@ def warnings(diagnostics: Diagnostics) -> list[str]:
 
 def test_key_in_every_sample_is_required_others_optional() -> None:
     _, inferred, names, _ = analyze(one({"id": 1, "name": "a"}, {"id": 2}))
-    assert fields(inferred, names, "GetThing") == {
+    assert fields(inferred, names, "GetThingResponse") == {
         "id": (("int",), True),
         "name": (("str",), False),
     }
@@ -64,13 +64,16 @@ def test_key_in_every_sample_is_required_others_optional() -> None:
 
 def test_null_in_some_samples_is_optional_type() -> None:
     _, inferred, names, _ = analyze(one({"note": "x"}, {"note": None}))
-    assert fields(inferred, names, "GetThing")["note"] == (("union", (("str",), ("null",))), True)
+    assert fields(inferred, names, "GetThingResponse")["note"] == (
+        ("union", (("str",), ("null",))),
+        True,
+    )
     assert "note: str | None" in generate_models(inferred, names)
 
 
 def test_only_null_accepts_anything_and_warns_with_place() -> None:
     _, inferred, names, diagnostics = analyze(one({"deleted_at": None}, {"deleted_at": None}))
-    assert fields(inferred, names, "GetThing")["deleted_at"] == (ANY, True)
+    assert fields(inferred, names, "GetThingResponse")["deleted_at"] == (ANY, True)
     assert any(
         "Get Thing" in w and "$.deleted_at" in w and "only as null" in w
         for w in warnings(diagnostics)
@@ -79,7 +82,7 @@ def test_only_null_accepts_anything_and_warns_with_place() -> None:
 
 def test_int_and_float_become_float() -> None:
     _, inferred, names, _ = analyze(one({"price": 1}, {"price": 2.5}))
-    assert fields(inferred, names, "GetThing")["price"] == (("float",), True)
+    assert fields(inferred, names, "GetThingResponse")["price"] == (("float",), True)
 
 
 @pytest.mark.parametrize(
@@ -99,14 +102,14 @@ def test_strings_stay_strings_unless_every_sample_has_a_format(
     values: list[str], expected: TypeRef
 ) -> None:
     _, inferred, names, _ = analyze(one(*({"value": v} for v in values)))
-    assert fields(inferred, names, "GetThing")["value"] == (expected, True)
+    assert fields(inferred, names, "GetThingResponse")["value"] == (expected, True)
 
 
 def test_array_items_of_all_samples_merge_into_one_model() -> None:
     _, inferred, names, _ = analyze(
         one({"users": [{"id": 1}, {"id": 2, "email": "a@b"}]}, {"users": [{"id": 3, "age": 4}]})
     )
-    assert fields(inferred, names, "GetThing")["users"] == (
+    assert fields(inferred, names, "GetThingResponse")["users"] == (
         ("list", model_ref(names, "GetThingUser")),
         True,
     )
@@ -121,8 +124,8 @@ def test_empty_array_is_list_any_with_a_warning_unless_other_samples_say_more() 
     _, inferred, names, diagnostics = analyze(
         one({"tags": [], "ids": []}, {"tags": [], "ids": [1]})
     )
-    assert fields(inferred, names, "GetThing")["tags"] == (("list", ANY), True)
-    assert fields(inferred, names, "GetThing")["ids"] == (("list", ("int",)), True)
+    assert fields(inferred, names, "GetThingResponse")["tags"] == (("list", ANY), True)
+    assert fields(inferred, names, "GetThingResponse")["ids"] == (("list", ("int",)), True)
     assert [w for w in warnings(diagnostics) if "only empty" in w] == [
         "warning: api.json: Get Thing response `$.tags`: array seen only empty; typed as list[Any]"
     ]
@@ -130,7 +133,7 @@ def test_empty_array_is_list_any_with_a_warning_unless_other_samples_say_more() 
 
 def test_array_of_mixed_scalars_is_a_union() -> None:
     _, inferred, names, _ = analyze(one({"values": [1, "a", True]}))
-    kind, members = fields(inferred, names, "GetThing")["values"][0]
+    kind, members = fields(inferred, names, "GetThingResponse")["values"][0]
     assert kind == "list"
     assert members[0] == "union" and set(members[1]) == {("int",), ("str",), ("bool",)}
 
@@ -142,8 +145,11 @@ def test_top_level_array_returns_list_of_item() -> None:
 
 def test_nested_arrays() -> None:
     _, inferred, names, _ = analyze(one({"grid": [[1, 2], [3.5]], "pages": [[{"n": 1}], []]}))
-    assert fields(inferred, names, "GetThing")["grid"] == (("list", ("list", ("float",))), True)
-    assert fields(inferred, names, "GetThing")["pages"] == (
+    assert fields(inferred, names, "GetThingResponse")["grid"] == (
+        ("list", ("list", ("float",))),
+        True,
+    )
+    assert fields(inferred, names, "GetThingResponse")["pages"] == (
         ("list", ("list", model_ref(names, "GetThingPage"))),
         True,
     )
@@ -182,7 +188,7 @@ def test_success_and_error_bodies_are_inferred_apart() -> None:
         )
     )
     _, inferred, names, _ = analyze(data)
-    assert fields(inferred, names, "GetThing") == {"id": (("int",), True)}
+    assert fields(inferred, names, "GetThingResponse") == {"id": (("int",), True)}
     assert fields(inferred, names, "GetThingError") == {"error": (("str",), True)}
 
 
@@ -197,12 +203,13 @@ def test_names_are_readable_paths_without_numbers() -> None:
         }
     )
     _, _, names, _ = analyze(data)
+    # A nested model is named by the request and its last two keys; a repeated word reads once.
     assert sorted(names.models.values()) == [
-        "BulkWriteJobDetails",
         "BulkWriteJobDetailsData",
         "BulkWriteJobDetailsDataDetails",
-        "BulkWriteJobDetailsDataDetailsResource",
-        "BulkWriteJobDetailsDataDetailsResourceFile",
+        "BulkWriteJobDetailsResource",
+        "BulkWriteJobDetailsResourceFile",
+        "BulkWriteJobDetailsResponse",
     ]
 
 
@@ -244,7 +251,7 @@ AWKWARD = {
 
 def test_awkward_keys_become_valid_aliased_fields() -> None:
     _, _, names, _ = analyze(one(AWKWARD))
-    shape_id = next(i for i, name in names.models.items() if name == "GetThing")
+    shape_id = next(i for i, name in names.models.items() if name == "GetThingResponse")
     chosen = dict(names.fields[shape_id])
     assert all(name.isidentifier() and not name.startswith("_") for name in chosen.values())
     assert len(set(chosen.values())) == len(chosen)
@@ -272,7 +279,7 @@ def test_awkward_keys_and_extra_keys_round_trip(build_collection: Builder) -> No
     assert "2 passed" in result.stdout
     code = (
         "import json\n"
-        "from awkward.models import GetThing\n"
+        "from awkward.models import GetThingResponse as GetThing\n"
         f"data = json.loads({json.dumps(live)!r})\n"
         "thing = GetThing.model_validate(data)\n"
         "dumped = thing.model_dump(mode='json', by_alias=True, exclude_unset=True)\n"
@@ -349,7 +356,7 @@ def test_override_that_matches_nothing_warns() -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        {"models": {"GetThing": "not a name"}},
+        {"models": {"GetThingResponse": "not a name"}},
         {"fields": [{"request": "Get Thing", "path": "x", "type": "str"}]},
         {"fields": [{"request": "Get Thing", "path": "$.x", "type": "string"}]},
         {"fields": [{"request": "Get Thing", "path": "$.x", "type": "str", "body": "reply"}]},
@@ -377,7 +384,7 @@ def test_overrides_reach_the_models_source() -> None:
     """A renamed model and an overridden field reach models.py through the one naming pass."""
     overrides = parse_overrides(
         {
-            "models": {"GetThing": "Thing"},
+            "models": {"GetThingResponse": "Thing"},
             "fields": [{"request": "Get Thing", "path": "$.n", "type": "float"}],
         }
     )
@@ -398,7 +405,7 @@ def test_override_makes_a_key_optional_and_keeps_its_inferred_type() -> None:
     _, inferred, names, diagnostics = analyze(
         one({"result": {"url": "u"}, "items": [{"code": 1}]}), overrides
     )
-    assert fields(inferred, names, "GetThing")["result"] == (
+    assert fields(inferred, names, "GetThingResponse")["result"] == (
         model_ref(names, "GetThingResult"),
         False,
     )

@@ -13,17 +13,17 @@ from zgen.diagnostics import Diagnostics
 from zgen.infer import Inferred, TypeRef, infer
 from zgen.ir import Api
 from zgen.load import LoadedCollection
-from zgen.naming import Names, assign, snake, structural_keys, words
+from zgen.naming import Names, Published, assign, published_models, snake, structural_keys, words
 from zgen.normalize import normalize
 
 URL = "https://api.example.com"
 
 
-def stages(data: dict[str, Any]) -> tuple[Api, Inferred, Names]:
+def stages(data: dict[str, Any], published: Published | None = None) -> tuple[Api, Inferred, Names]:
     diagnostics = Diagnostics()
     api = normalize(LoadedCollection("api.json", "api", data, "v2.1"), diagnostics)
     inferred = infer(api, diagnostics)
-    return api, inferred, assign(api, inferred, "api")
+    return api, inferred, assign(api, inferred, "api", published=published)
 
 
 def test_words_and_snake_case() -> None:
@@ -183,15 +183,18 @@ def becomes_at_most_optional(before: Any, after: Any) -> bool:
     )
 
 
-def surface(data: dict[str, Any]) -> tuple[dict[str, Any], dict[Any, Any]]:
-    """Every importable model name with its fields, and every method with its signature and types.
+def surface(
+    data: dict[str, Any], published: Published | None = None
+) -> tuple[dict[str, Any], dict[Any, Any], Published]:
+    """Every importable model name with its fields, and every method with its signature and types,
+    and what the build publishes (the manifest's models), as the next build reads it.
 
     Model references inside types are written as the referenced model's structure, so a class that
     is shared under a new name (its old name staying importable as an alias) compares equal.
     Whether a key is required is left out of the structure: the samples of a new request may make
     a key optional (see `becomes_at_most_optional`).
     """
-    api, inferred, names = stages(data)
+    api, inferred, names = stages(data, published)
     keys = structural_keys(inferred)
 
     def text(ref: TypeRef | None) -> str:
@@ -226,7 +229,7 @@ def surface(data: dict[str, Any]) -> tuple[dict[str, Any], dict[Any, Any]]:
             text(types.error),
             text(types.request),
         )
-    return classes, methods
+    return classes, methods, published_models(inferred, names)
 
 
 @settings(
@@ -240,8 +243,9 @@ def test_adding_a_request_changes_no_existing_model_or_method(
     pair: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
     before, after = pair
-    classes_before, methods_before = surface(before)
-    classes_after, methods_after = surface(after)
+    # The second build reads what the first published (the package's manifest), as in real use.
+    classes_before, methods_before, published = surface(before)
+    classes_after, methods_after, _ = surface(after, published)
     for name, fields in classes_before.items():
         assert name in classes_after, f"model {name} disappeared"
         assert becomes_at_most_optional(fields, classes_after[name]), f"model {name} changed"
@@ -261,8 +265,8 @@ def test_removing_a_request_changes_no_remaining_model_or_method(
     pair: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
     smaller, larger = pair
-    classes_large, methods_large = surface(larger)
-    classes_small, methods_small = surface(smaller)
+    classes_large, methods_large, published = surface(larger)
+    classes_small, methods_small, _ = surface(smaller, published)
     for key, method in methods_small.items():
         assert methods_large[key] == method
     # A model the smaller collection has is the same model in the larger one, under the same name.
@@ -272,13 +276,14 @@ def test_removing_a_request_changes_no_remaining_model_or_method(
 
 def test_a_model_never_takes_a_name_the_package_itself_uses() -> None:
     """models.py imports ApiModel, __init__ exports Client and the error classes: a request named
-    like one of them gets a model named otherwise."""
+    like one of them, or a shared shape under such a key, gets a model named otherwise."""
+    shared = {"client": {"id": 1}, "api_model": {"x": 1}}
     data = collection(
-        request("Api Model", "https://api.test/a", responses=[response("ok", 200, {"a": 1})]),
-        request("Not Found Error", "https://api.test/b", responses=[response("ok", 200, {"b": 1})]),
+        request("Api Model", "https://api.test/a", responses=[response("ok", 200, shared)]),
+        request("Not Found Error", "https://api.test/b", responses=[response("ok", 200, shared)]),
         request("Client", "https://api.test/c", responses=[response("ok", 200, {"c": 1})]),
     )
     _, _, names = stages(data)
     models = set(names.models.values()) | {alias for alias, _ in names.aliases}
     assert models.isdisjoint({"ApiModel", "NotFoundError", "Client"})
-    assert {"ApiModelModel", "NotFoundErrorModel", "ClientModel"} <= models
+    assert {"ApiModelModel", "ClientModel", "ClientResponse"} <= models

@@ -116,7 +116,7 @@ def test_nothing_written_outside_the_output_folder(
         rel = path.relative_to(out / package)
         assert all(
             SAFE_NAME.match(part.removesuffix(".py").removesuffix(".json"))
-            or part in ("py.typed", ".zgen-manifest.json")
+            or part in ("py.typed", ".zgen-manifest.json", "API.md")
             for part in rel.parts
         ), rel
         assert len(path.name) <= 130

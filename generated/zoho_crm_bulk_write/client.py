@@ -18,9 +18,9 @@ __all__ = ["AsyncClient", "Client"]
 _BULK_WRITE__CREATE_BULK_WRITE_JOB = _base.Operation(
     "POST",
     _base.ResponseSpec(
-        json=models.BulkWriteCreateBulkWriteJob, request="Bulk Write / Create Bulk Write Job"
+        json=models.CreateBulkWriteJobResponse, request="Bulk Write / Create Bulk Write Job"
     ),
-    error_type=models.BulkWriteCreateBulkWriteJobError,
+    error_type=models.CreateBulkWriteJobError,
     auth=_base.AuthScheme(
         "oauth2", "header", "Authorization", "Zoho-oauthtoken", ("access_token",)
     ),
@@ -29,14 +29,16 @@ _BULK_WRITE__CREATE_BULK_WRITE_JOB = _base.Operation(
 
 _BULK_WRITE__JOB_DETAILS = _base.Operation(
     "GET",
-    _base.ResponseSpec(json=models.BulkWriteJobDetails, request="Bulk Write / Job Details"),
+    _base.ResponseSpec(
+        json=models.BulkWriteJobDetailsResponseWithCallback, request="Bulk Write / Job Details"
+    ),
     error_type=models.ErrorResponse,
     auth=_base.AuthScheme("bearer", "header", "Authorization", "Bearer", ("access_token",)),
 )
 
 _BULK_WRITE__UPLOAD_FILE = _base.Operation(
     "POST",
-    _base.ResponseSpec(json=models.BulkWriteUploadFile, request="Bulk Write / Upload File"),
+    _base.ResponseSpec(json=models.BulkWriteUploadFileResponse, request="Bulk Write / Upload File"),
     error_type=models.ErrorResponse,
     host="content_domain",
     auth=_base.AuthScheme(
@@ -58,30 +60,55 @@ class BulkWriteResource:
 
     def upload_file(
         self, *, form: forms.BulkWriteUploadFileForm, **options: Unpack[_base.RequestOptions]
-    ) -> models.BulkWriteUploadFile:
-        """To upload a CSV file in ZIP format for bulk write API. The response contains the file_id. Use this ID while making the bulk write request.
+    ) -> models.BulkWriteUploadFileResponse:
+        """`POST /crm/v2.1/upload`
+
+        To upload a CSV file in ZIP format for bulk write API. The response contains the file_id.
+        Use this ID while making the bulk write request.
 
         Args:
-            form: The form fields.
+            form: The form fields (`forms.BulkWriteUploadFileForm`).
+
+        Returns:
+            models.BulkWriteUploadFileResponse: the parsed 200 response.
+
+        Raises:
+            AuthenticationError: on a 401 response; `.parsed` holds `models.ErrorResponse`.
+            BadRequestError: on a 400 response; `.parsed` holds `models.ErrorResponse`.
+            ApiError: on any other error status, a timeout or a lost connection.
         """
         return cast(
-            "models.BulkWriteUploadFile",
+            "models.BulkWriteUploadFileResponse",
             self._client._call(_BULK_WRITE__UPLOAD_FILE, "/crm/v2.1/upload", options, data=form),
         )
 
     def create_bulk_write_job(
         self,
         *,
-        body: models.BulkWriteCreateBulkWriteJobRequest | Mapping[str, Any],
+        body: models.CreateBulkWriteJobRequest | Mapping[str, Any],
         **options: Unpack[_base.RequestOptions],
-    ) -> models.BulkWriteCreateBulkWriteJob:
-        """To create a bulk write job to import records into CRM. The response contains the job ID, which you can use to check the job status.
+    ) -> models.CreateBulkWriteJobResponse:
+        """`POST /crm/bulk/v2.1/write`
+
+        To create a bulk write job to import records into CRM. The response contains the job ID,
+        which you can use to check the job status.
 
         Args:
-            body: The JSON request body.
+            body: The JSON request body: a `models.CreateBulkWriteJobRequest` or a mapping of
+                the same keys.
+
+        Returns:
+            models.CreateBulkWriteJobResponse: the parsed 201 response.
+
+        Raises:
+            AuthenticationError: on a 401 response; `.parsed` holds
+                `models.CreateBulkWriteJobError`.
+            BadRequestError: on a 400 response; `.parsed` holds
+                `models.CreateBulkWriteJobError`.
+            ApiError: on any other error status, a timeout or a lost connection.
         """
         return cast(
-            "models.BulkWriteCreateBulkWriteJob",
+            "models.CreateBulkWriteJobResponse",
             self._client._call(
                 _BULK_WRITE__CREATE_BULK_WRITE_JOB, "/crm/bulk/v2.1/write", options, json=body
             ),
@@ -89,10 +116,25 @@ class BulkWriteResource:
 
     def job_details(
         self, *, job_id: str, **options: Unpack[_base.RequestOptions]
-    ) -> models.BulkWriteJobDetails:
-        """To get the details of a bulk write job performed previously."""
+    ) -> models.BulkWriteJobDetailsResponseWithCallback:
+        """`GET /crm/bulk/v2.1/write/{job_id}`
+
+        To get the details of a bulk write job performed previously.
+
+        Args:
+            job_id: A path parameter.
+
+        Returns:
+            models.BulkWriteJobDetailsResponseWithCallback: the parsed 200 response.
+
+        Raises:
+            AuthenticationError: on a 401 response; `.parsed` holds `models.ErrorResponse`.
+            BadRequestError: on a 400 response; `.parsed` holds `models.ErrorResponse`.
+            NotFoundError: on a 404 response; `.parsed` holds `models.ErrorResponse`.
+            ApiError: on any other error status, a timeout or a lost connection.
+        """
         return cast(
-            "models.BulkWriteJobDetails",
+            "models.BulkWriteJobDetailsResponseWithCallback",
             self._client._call(
                 _BULK_WRITE__JOB_DETAILS, "/crm/bulk/v2.1/write/" + _base.quote(job_id), options
             ),
@@ -100,7 +142,10 @@ class BulkWriteResource:
 
 
 class BulkWriteResourceWithRawResponse:
-    """The `bulk_write` requests, returning RawResponse (the parsed result and the httpx.Response)."""
+    """The `bulk_write` requests.
+
+    Each returns a RawResponse: the parsed result and the httpx.Response.
+    """
 
     def __init__(self, resource: BulkWriteResource) -> None:
         self.upload_file = _base.to_raw_response_wrapper(resource.upload_file)
@@ -109,7 +154,10 @@ class BulkWriteResourceWithRawResponse:
 
 
 class BulkWriteResourceWithStreamingResponse:
-    """The `bulk_write` requests, as context managers yielding the open httpx.Response, its body not yet read."""
+    """The `bulk_write` requests.
+
+    Each is a context manager yielding the open httpx.Response, its body not yet read.
+    """
 
     def __init__(self, resource: BulkWriteResource) -> None:
         self.upload_file = _base.to_streamed_response_wrapper(resource.upload_file)
@@ -127,14 +175,25 @@ class AsyncBulkWriteResource:
 
     async def upload_file(
         self, *, form: forms.BulkWriteUploadFileForm, **options: Unpack[_base.RequestOptions]
-    ) -> models.BulkWriteUploadFile:
-        """To upload a CSV file in ZIP format for bulk write API. The response contains the file_id. Use this ID while making the bulk write request.
+    ) -> models.BulkWriteUploadFileResponse:
+        """`POST /crm/v2.1/upload`
+
+        To upload a CSV file in ZIP format for bulk write API. The response contains the file_id.
+        Use this ID while making the bulk write request.
 
         Args:
-            form: The form fields.
+            form: The form fields (`forms.BulkWriteUploadFileForm`).
+
+        Returns:
+            models.BulkWriteUploadFileResponse: the parsed 200 response.
+
+        Raises:
+            AuthenticationError: on a 401 response; `.parsed` holds `models.ErrorResponse`.
+            BadRequestError: on a 400 response; `.parsed` holds `models.ErrorResponse`.
+            ApiError: on any other error status, a timeout or a lost connection.
         """
         return cast(
-            "models.BulkWriteUploadFile",
+            "models.BulkWriteUploadFileResponse",
             await self._client._call(
                 _BULK_WRITE__UPLOAD_FILE, "/crm/v2.1/upload", options, data=form
             ),
@@ -143,16 +202,30 @@ class AsyncBulkWriteResource:
     async def create_bulk_write_job(
         self,
         *,
-        body: models.BulkWriteCreateBulkWriteJobRequest | Mapping[str, Any],
+        body: models.CreateBulkWriteJobRequest | Mapping[str, Any],
         **options: Unpack[_base.RequestOptions],
-    ) -> models.BulkWriteCreateBulkWriteJob:
-        """To create a bulk write job to import records into CRM. The response contains the job ID, which you can use to check the job status.
+    ) -> models.CreateBulkWriteJobResponse:
+        """`POST /crm/bulk/v2.1/write`
+
+        To create a bulk write job to import records into CRM. The response contains the job ID,
+        which you can use to check the job status.
 
         Args:
-            body: The JSON request body.
+            body: The JSON request body: a `models.CreateBulkWriteJobRequest` or a mapping of
+                the same keys.
+
+        Returns:
+            models.CreateBulkWriteJobResponse: the parsed 201 response.
+
+        Raises:
+            AuthenticationError: on a 401 response; `.parsed` holds
+                `models.CreateBulkWriteJobError`.
+            BadRequestError: on a 400 response; `.parsed` holds
+                `models.CreateBulkWriteJobError`.
+            ApiError: on any other error status, a timeout or a lost connection.
         """
         return cast(
-            "models.BulkWriteCreateBulkWriteJob",
+            "models.CreateBulkWriteJobResponse",
             await self._client._call(
                 _BULK_WRITE__CREATE_BULK_WRITE_JOB, "/crm/bulk/v2.1/write", options, json=body
             ),
@@ -160,10 +233,25 @@ class AsyncBulkWriteResource:
 
     async def job_details(
         self, *, job_id: str, **options: Unpack[_base.RequestOptions]
-    ) -> models.BulkWriteJobDetails:
-        """To get the details of a bulk write job performed previously."""
+    ) -> models.BulkWriteJobDetailsResponseWithCallback:
+        """`GET /crm/bulk/v2.1/write/{job_id}`
+
+        To get the details of a bulk write job performed previously.
+
+        Args:
+            job_id: A path parameter.
+
+        Returns:
+            models.BulkWriteJobDetailsResponseWithCallback: the parsed 200 response.
+
+        Raises:
+            AuthenticationError: on a 401 response; `.parsed` holds `models.ErrorResponse`.
+            BadRequestError: on a 400 response; `.parsed` holds `models.ErrorResponse`.
+            NotFoundError: on a 404 response; `.parsed` holds `models.ErrorResponse`.
+            ApiError: on any other error status, a timeout or a lost connection.
+        """
         return cast(
-            "models.BulkWriteJobDetails",
+            "models.BulkWriteJobDetailsResponseWithCallback",
             await self._client._call(
                 _BULK_WRITE__JOB_DETAILS, "/crm/bulk/v2.1/write/" + _base.quote(job_id), options
             ),
@@ -171,7 +259,10 @@ class AsyncBulkWriteResource:
 
 
 class AsyncBulkWriteResourceWithRawResponse:
-    """The `bulk_write` requests, returning RawResponse (the parsed result and the httpx.Response)."""
+    """The `bulk_write` requests.
+
+    Each returns a RawResponse: the parsed result and the httpx.Response.
+    """
 
     def __init__(self, resource: AsyncBulkWriteResource) -> None:
         self.upload_file = _base.async_to_raw_response_wrapper(resource.upload_file)
@@ -182,7 +273,10 @@ class AsyncBulkWriteResourceWithRawResponse:
 
 
 class AsyncBulkWriteResourceWithStreamingResponse:
-    """The `bulk_write` requests, as context managers yielding the open httpx.Response, its body not yet read."""
+    """The `bulk_write` requests.
+
+    Each is a context manager yielding the open httpx.Response, its body not yet read.
+    """
 
     def __init__(self, resource: AsyncBulkWriteResource) -> None:
         self.upload_file = _base.async_to_streamed_response_wrapper(resource.upload_file)
@@ -193,24 +287,32 @@ class AsyncBulkWriteResourceWithStreamingResponse:
 
 
 class ClientWithRawResponse:
-    """Every request of the client, returning RawResponse (the parsed result and the httpx.Response)."""
+    """Every request of the client.
+
+    Each returns a RawResponse: the parsed result and the httpx.Response.
+    """
 
     def __init__(self, client: Client) -> None:
         self.bulk_write = BulkWriteResourceWithRawResponse(client.bulk_write)
 
 
 class ClientWithStreamingResponse:
-    """Every request of the client, as context managers yielding the open httpx.Response, its body not yet read."""
+    """Every request of the client.
+
+    Each is a context manager yielding the open httpx.Response, its body not yet read.
+    """
 
     def __init__(self, client: Client) -> None:
         self.bulk_write = BulkWriteResourceWithStreamingResponse(client.bulk_write)
 
 
 class Client(_base.SyncClientBase):
-    """Zoho CRM Bulk Write API: upload a zipped CSV file, create an asynchronous bulk write job (insert, update or upsert) that uses the uploaded file, and check the job's details and result.
+    """Zoho CRM Bulk Write API: upload a zipped CSV file, create an asynchronous bulk write job
+    (insert, update or upsert) that uses the uploaded file, and check the job's details and result.
 
     Every argument may be left out and read from the environment instead:
-    `ZOHO_CRM_BULK_WRITE_BASE_URL`, `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN`, `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN`, `ZOHO_CRM_BULK_WRITE_ORG_ID`.
+    `ZOHO_CRM_BULK_WRITE_BASE_URL`, `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN`,
+    `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN`, `ZOHO_CRM_BULK_WRITE_ORG_ID`.
     """
 
     def __init__(
@@ -235,20 +337,30 @@ class Client(_base.SyncClientBase):
 
         Args:
             base_url: the API's base URL (default https://www.zohoapis.com).
-            access_token: a credential.
-            content_domain: a client-level value (default https://content.zohoapis.com).
-            org_id: a client-level value.
+            access_token: Fills the `Authorization` header (the credential) of every request.
+                Read from `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN` when not given.
+
+            content_domain: Fills the base URL of `client.bulk_write.upload_file()`. Read from
+                `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN` when not given. Default:
+                https://content.zohoapis.com.
+
+            org_id: Fills the `X-CRM-ORG` header of `client.bulk_write.upload_file()`. Read from
+                `ZOHO_CRM_BULK_WRITE_ORG_ID` when not given.
+
             timeout: seconds, or an httpx.Timeout (default: 60 s, 10 s to connect).
             max_retries: retries of idempotent requests on 408, 409, 429, 5xx and connection errors.
             http_client: an httpx client to send with (transports, proxies, mocks).
             auth: any httpx.Auth; replaces the collection's auth for every request.
             auth_header: the header that carries the token, instead of the collection's.
-            auth_prefix: the token prefix, instead of the collection's (e.g. "Zoho-oauthtoken").
+            auth_prefix: the token prefix, instead of the collection's
+                (`Bearer`, `Zoho-oauthtoken`).
             default_headers: headers sent with every request.
-            retry_all_methods: also retry POST and PATCH requests (only when the server tolerates repeats).
-            on_unauthorized: called when the server answers
-                401 to the collection's auth; it returns a new token, which replaces the stored one, or None
-                after refreshing what a callable credential returns. The request is then sent once more.
+            retry_all_methods: also retry POST and PATCH requests (only when the server
+                tolerates repeats).
+            on_unauthorized: called when the server
+                answers 401 to the collection's auth; it returns a new token, which replaces the
+                stored one, or None after refreshing what a callable credential returns. The
+                request is then sent once more.
             strict: raise ApiResponseValidationError when a success body does not match its model.
                 By default such a body still becomes the model (fields that fit are validated, a
                 missing or null key reads as None, any other value is kept as received) and each
@@ -281,24 +393,32 @@ class Client(_base.SyncClientBase):
 
 
 class AsyncClientWithRawResponse:
-    """Every request of the client, returning RawResponse (the parsed result and the httpx.Response)."""
+    """Every request of the client.
+
+    Each returns a RawResponse: the parsed result and the httpx.Response.
+    """
 
     def __init__(self, client: AsyncClient) -> None:
         self.bulk_write = AsyncBulkWriteResourceWithRawResponse(client.bulk_write)
 
 
 class AsyncClientWithStreamingResponse:
-    """Every request of the client, as context managers yielding the open httpx.Response, its body not yet read."""
+    """Every request of the client.
+
+    Each is a context manager yielding the open httpx.Response, its body not yet read.
+    """
 
     def __init__(self, client: AsyncClient) -> None:
         self.bulk_write = AsyncBulkWriteResourceWithStreamingResponse(client.bulk_write)
 
 
 class AsyncClient(_base.AsyncClientBase):
-    """Zoho CRM Bulk Write API: upload a zipped CSV file, create an asynchronous bulk write job (insert, update or upsert) that uses the uploaded file, and check the job's details and result.
+    """Zoho CRM Bulk Write API: upload a zipped CSV file, create an asynchronous bulk write job
+    (insert, update or upsert) that uses the uploaded file, and check the job's details and result.
 
     Every argument may be left out and read from the environment instead:
-    `ZOHO_CRM_BULK_WRITE_BASE_URL`, `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN`, `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN`, `ZOHO_CRM_BULK_WRITE_ORG_ID`.
+    `ZOHO_CRM_BULK_WRITE_BASE_URL`, `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN`,
+    `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN`, `ZOHO_CRM_BULK_WRITE_ORG_ID`.
     """
 
     def __init__(
@@ -323,20 +443,30 @@ class AsyncClient(_base.AsyncClientBase):
 
         Args:
             base_url: the API's base URL (default https://www.zohoapis.com).
-            access_token: a credential.
-            content_domain: a client-level value (default https://content.zohoapis.com).
-            org_id: a client-level value.
+            access_token: Fills the `Authorization` header (the credential) of every request.
+                Read from `ZOHO_CRM_BULK_WRITE_ACCESS_TOKEN` when not given.
+
+            content_domain: Fills the base URL of `client.bulk_write.upload_file()`. Read from
+                `ZOHO_CRM_BULK_WRITE_CONTENT_DOMAIN` when not given. Default:
+                https://content.zohoapis.com.
+
+            org_id: Fills the `X-CRM-ORG` header of `client.bulk_write.upload_file()`. Read from
+                `ZOHO_CRM_BULK_WRITE_ORG_ID` when not given.
+
             timeout: seconds, or an httpx.Timeout (default: 60 s, 10 s to connect).
             max_retries: retries of idempotent requests on 408, 409, 429, 5xx and connection errors.
             http_client: an httpx client to send with (transports, proxies, mocks).
             auth: any httpx.Auth; replaces the collection's auth for every request.
             auth_header: the header that carries the token, instead of the collection's.
-            auth_prefix: the token prefix, instead of the collection's (e.g. "Zoho-oauthtoken").
+            auth_prefix: the token prefix, instead of the collection's
+                (`Bearer`, `Zoho-oauthtoken`).
             default_headers: headers sent with every request.
-            retry_all_methods: also retry POST and PATCH requests (only when the server tolerates repeats).
-            on_unauthorized: called (and awaited, if it returns an awaitable) when the server answers
-                401 to the collection's auth; it returns a new token, which replaces the stored one, or None
-                after refreshing what a callable credential returns. The request is then sent once more.
+            retry_all_methods: also retry POST and PATCH requests (only when the server
+                tolerates repeats).
+            on_unauthorized: called (and awaited, if it returns an awaitable) when the server
+                answers 401 to the collection's auth; it returns a new token, which replaces the
+                stored one, or None after refreshing what a callable credential returns. The
+                request is then sent once more.
             strict: raise ApiResponseValidationError when a success body does not match its model.
                 By default such a body still becomes the model (fields that fit are validated, a
                 missing or null key reads as None, any other value is kept as received) and each

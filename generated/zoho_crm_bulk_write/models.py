@@ -10,86 +10,11 @@ from pydantic import AwareDatetime
 from ._base import ApiModel
 
 
-class BulkWriteCreateBulkWriteJob(ApiModel):
-    status: str
-    code: str
-    message: str
-    details: BulkWriteCreateBulkWriteJobDetails
-
-
-class BulkWriteCreateBulkWriteJobDetails(ApiModel):
-    id: str
-    created_by: BulkWriteCreateBulkWriteJobDetailsCreatedBy
-
-
-class BulkWriteCreateBulkWriteJobDetailsCreatedBy(ApiModel):
-    id: str
-    name: str
-
-
-class BulkWriteCreateBulkWriteJobError(ApiModel):
-    code: str
-    details: BulkWriteCreateBulkWriteJobErrorDetails
-    message: str
-    status: str
-
-
-class BulkWriteCreateBulkWriteJobErrorDetails(ApiModel):
-    api_name: str | None = None
-
-
-class BulkWriteCreateBulkWriteJobRequest(ApiModel):
-    operation: str
-    ignore_empty: bool
-    callback: BulkWriteJobDetailsCallback
-    resource: list[BulkWriteCreateBulkWriteJobRequestResource]
-
-
-class BulkWriteCreateBulkWriteJobRequestResource(ApiModel):
-    type: str
-    module: BulkWriteCreateBulkWriteJobRequestResourceModule
-    file_id: str
-    field_mappings: list[BulkWriteCreateBulkWriteJobRequestResourceFieldMapping]
-
-
-class BulkWriteCreateBulkWriteJobRequestResourceFieldMapping(ApiModel):
-    api_name: str
-    index: int
-    find_by: str | None = None
-
-
-class BulkWriteCreateBulkWriteJobRequestResourceModule(ApiModel):
-    api_name: str
-
-
-class BulkWriteJobDetails(ApiModel):
-    status: str
-    character_encoding: str
-    resource: list[BulkWriteJobDetailsResource]
-    id: str
-    callback: BulkWriteJobDetailsCallback
-    result: BulkWriteJobDetailsResult
-    created_by: BulkWriteCreateBulkWriteJobDetailsCreatedBy
-    ignore_empty: bool
-    operation: str
-    created_time: AwareDatetime
-
-
-class BulkWriteJobDetailsCallback(ApiModel):
-    url: str
-    method: str
-
-
-class BulkWriteJobDetailsResource(ApiModel):
-    status: str
-    type: str
-    module: BulkWriteJobDetailsResourceModule
-    field_mappings: list[BulkWriteJobDetailsResourceFieldMapping]
-    file: BulkWriteJobDetailsResourceFile
-    code: str
-
-
 class BulkWriteJobDetailsResourceFieldMapping(ApiModel):
+    """
+    Part of the 200 response of `client.bulk_write.job_details()`.
+    """
+
     api_name: str
     index: int
     format: Any
@@ -99,6 +24,10 @@ class BulkWriteJobDetailsResourceFieldMapping(ApiModel):
 
 
 class BulkWriteJobDetailsResourceFile(ApiModel):
+    """
+    Part of the 200 response of `client.bulk_write.job_details()`.
+    """
+
     status: str
     name: str
     added_count: int
@@ -108,37 +37,199 @@ class BulkWriteJobDetailsResourceFile(ApiModel):
 
 
 class BulkWriteJobDetailsResourceModule(ApiModel):
+    """
+    Part of the 200 response of `client.bulk_write.job_details()`.
+    """
+
     id: str
     api_name: str
 
 
+class BulkWriteJobDetailsResourceWithCodeFieldMappings(ApiModel):
+    """
+    Part of the 200 response of `client.bulk_write.job_details()`.
+    """
+
+    status: str
+    type: str
+    module: BulkWriteJobDetailsResourceModule
+    field_mappings: list[BulkWriteJobDetailsResourceFieldMapping]
+    file: BulkWriteJobDetailsResourceFile
+    code: str
+
+
+class BulkWriteJobDetailsResponseWithCallback(ApiModel):
+    """
+    The 200 response of `client.bulk_write.job_details()`.
+    """
+
+    status: str
+    character_encoding: str
+    resource: list[BulkWriteJobDetailsResourceWithCodeFieldMappings]
+    id: str
+    callback: Callback
+    result: BulkWriteJobDetailsResult
+    created_by: CreatedBy
+    ignore_empty: bool
+    operation: str
+    created_time: AwareDatetime
+
+
 class BulkWriteJobDetailsResult(ApiModel):
+    """
+    Part of the 200 response of `client.bulk_write.job_details()`.
+    """
+
     download_url: str
 
 
-class BulkWriteUploadFile(ApiModel):
+class BulkWriteUploadFileDetails(ApiModel):
+    """
+    Part of the 200 response of `client.bulk_write.upload_file()`.
+    """
+
+    file_id: str
+    created_time: AwareDatetime
+
+
+class BulkWriteUploadFileResponse(ApiModel):
+    """
+    The 200 response of `client.bulk_write.upload_file()`.
+    """
+
     status: str
     code: str
     message: str
     details: BulkWriteUploadFileDetails
 
 
-class BulkWriteUploadFileDetails(ApiModel):
+class Callback(ApiModel):
+    """
+    Part of the 200 response of `client.bulk_write.job_details()` (and 1 more).
+    """
+
+    url: str
+    method: str
+
+
+class CreateBulkWriteJobDetails(ApiModel):
+    """
+    Part of the 201 response of `client.bulk_write.create_bulk_write_job()`.
+    """
+
+    id: str
+    created_by: CreatedBy
+
+
+class CreateBulkWriteJobError(ApiModel):
+    """
+    The 400, 401 error response of `client.bulk_write.create_bulk_write_job()`.
+    """
+
+    code: str
+    details: CreateBulkWriteJobErrorDetails
+    message: str
+    status: str
+
+
+class CreateBulkWriteJobErrorDetails(ApiModel):
+    """
+    Part of the 400, 401 error response of `client.bulk_write.create_bulk_write_job()`.
+    """
+
+    api_name: str | None = None
+
+
+class CreateBulkWriteJobRequest(ApiModel):
+    """
+    The request body of `client.bulk_write.create_bulk_write_job()`.
+    """
+
+    operation: str
+    ignore_empty: bool
+    callback: Callback
+    resource: list[CreateBulkWriteJobRequestResource]
+
+
+class CreateBulkWriteJobRequestResource(ApiModel):
+    """
+    Part of the request body of `client.bulk_write.create_bulk_write_job()`.
+    """
+
+    type: str
+    module: CreateBulkWriteJobRequestResourceModule
     file_id: str
-    created_time: AwareDatetime
+    field_mappings: list[CreateBulkWriteJobRequestResourceFieldMapping]
+
+
+class CreateBulkWriteJobRequestResourceFieldMapping(ApiModel):
+    """
+    Part of the request body of `client.bulk_write.create_bulk_write_job()`.
+    """
+
+    api_name: str
+    index: int
+    find_by: str | None = None
+
+
+class CreateBulkWriteJobRequestResourceModule(ApiModel):
+    """
+    Part of the request body of `client.bulk_write.create_bulk_write_job()`.
+    """
+
+    api_name: str
+
+
+class CreateBulkWriteJobResponse(ApiModel):
+    """
+    The 201 response of `client.bulk_write.create_bulk_write_job()`.
+    """
+
+    status: str
+    code: str
+    message: str
+    details: CreateBulkWriteJobDetails
+
+
+class CreatedBy(ApiModel):
+    """
+    Part of the 201 response of `client.bulk_write.create_bulk_write_job()` (and 1 more).
+    """
+
+    id: str
+    name: str
 
 
 class ErrorResponse(ApiModel):
+    """
+    The 400, 401 error response of `client.bulk_write.upload_file()` (and 1 more).
+    """
+
     code: str
     details: dict[str, Any]
     message: str
     status: str
 
 
-BulkWriteCreateBulkWriteJobRequestCallback = BulkWriteJobDetailsCallback
-BulkWriteJobDetailsCreatedBy = BulkWriteCreateBulkWriteJobDetailsCreatedBy
+BulkWriteCreateBulkWriteJob = CreateBulkWriteJobResponse
+BulkWriteCreateBulkWriteJobDetails = CreateBulkWriteJobDetails
+BulkWriteCreateBulkWriteJobDetailsCreatedBy = CreatedBy
+BulkWriteCreateBulkWriteJobError = CreateBulkWriteJobError
+BulkWriteCreateBulkWriteJobErrorDetails = CreateBulkWriteJobErrorDetails
+BulkWriteCreateBulkWriteJobRequest = CreateBulkWriteJobRequest
+BulkWriteCreateBulkWriteJobRequestCallback = Callback
+BulkWriteCreateBulkWriteJobRequestResource = CreateBulkWriteJobRequestResource
+BulkWriteCreateBulkWriteJobRequestResourceFieldMapping = (
+    CreateBulkWriteJobRequestResourceFieldMapping
+)
+BulkWriteCreateBulkWriteJobRequestResourceModule = CreateBulkWriteJobRequestResourceModule
+BulkWriteJobDetailsCallback = Callback
+BulkWriteJobDetailsCreatedBy = CreatedBy
 BulkWriteJobDetailsError = ErrorResponse
+BulkWriteUploadFile = BulkWriteUploadFileResponse
 BulkWriteUploadFileError = ErrorResponse
+CreateBulkWriteJobDetailsCreatedBy = CreatedBy
+CreateBulkWriteJobRequestCallback = Callback
 
 __all__ = [
     "BulkWriteCreateBulkWriteJob",
@@ -151,17 +242,30 @@ __all__ = [
     "BulkWriteCreateBulkWriteJobRequestResource",
     "BulkWriteCreateBulkWriteJobRequestResourceFieldMapping",
     "BulkWriteCreateBulkWriteJobRequestResourceModule",
-    "BulkWriteJobDetails",
     "BulkWriteJobDetailsCallback",
     "BulkWriteJobDetailsCreatedBy",
     "BulkWriteJobDetailsError",
-    "BulkWriteJobDetailsResource",
     "BulkWriteJobDetailsResourceFieldMapping",
     "BulkWriteJobDetailsResourceFile",
     "BulkWriteJobDetailsResourceModule",
+    "BulkWriteJobDetailsResourceWithCodeFieldMappings",
+    "BulkWriteJobDetailsResponseWithCallback",
     "BulkWriteJobDetailsResult",
     "BulkWriteUploadFile",
     "BulkWriteUploadFileDetails",
     "BulkWriteUploadFileError",
+    "BulkWriteUploadFileResponse",
+    "Callback",
+    "CreateBulkWriteJobDetails",
+    "CreateBulkWriteJobDetailsCreatedBy",
+    "CreateBulkWriteJobError",
+    "CreateBulkWriteJobErrorDetails",
+    "CreateBulkWriteJobRequest",
+    "CreateBulkWriteJobRequestCallback",
+    "CreateBulkWriteJobRequestResource",
+    "CreateBulkWriteJobRequestResourceFieldMapping",
+    "CreateBulkWriteJobRequestResourceModule",
+    "CreateBulkWriteJobResponse",
+    "CreatedBy",
     "ErrorResponse",
 ]

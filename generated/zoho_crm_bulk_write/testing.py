@@ -106,6 +106,8 @@ class SavedResponse:
     body: str
     method: str
     path: str
+    query: list[tuple[str, str]] = field(default_factory=list)
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
     requests: list[httpx.Request] = field(default_factory=list)
     strict: bool = True  # every saved body must match its model exactly
 
@@ -122,6 +124,8 @@ class SavedResponse:
             body=data["body"],
             method=data["request"]["method"],
             path=data["request"]["path"],
+            query=[(key, value) for key, value in data["request"]["query"]],
+            request_headers=[(key, value) for key, value in data["request"]["headers"]],
         )
 
     @property
@@ -153,6 +157,7 @@ class SavedResponse:
             base_url=TEST_BASE_URL,
             content_domain=TEST_BASE_URL,
             access_token="test-credential",
+            org_id="test-org_id",
             max_retries=0,
             strict=self.strict,
             http_client=httpx.Client(transport=self.transport),
@@ -164,6 +169,7 @@ class SavedResponse:
             base_url=TEST_BASE_URL,
             content_domain=TEST_BASE_URL,
             access_token="test-credential",
+            org_id="test-org_id",
             max_retries=0,
             strict=self.strict,
             http_client=httpx.AsyncClient(transport=self.async_transport),
@@ -184,12 +190,20 @@ class SavedResponse:
         return asyncio.run(main())
 
     def assert_request(self) -> None:
-        """The last request went to the saved request's method and path."""
+        """The last request went to the saved request's method, path and query, with the auth and
+        every fixed header of the collection."""
         assert self.requests, "no request was sent"
         request = self.requests[-1]
         assert request.method == self.method
         expected = unquote((TEST_BASE_URL_PATH + self.path) or "/")
         assert unquote(request.url.raw_path.decode("ascii").split("?", 1)[0]) == expected
+        assert sorted(request.url.params.multi_items()) == sorted(
+            self.query
+        ), f"{self.place}: the query differs"
+        for key, value in self.request_headers:
+            assert (
+                request.headers.get(key) == value
+            ), f"{self.place}: header {key!r} is {request.headers.get(key)!r}, not {value!r}"
 
     def assert_result(self, result: Any) -> None:
         """The parsed result holds exactly the saved body."""

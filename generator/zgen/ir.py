@@ -110,6 +110,14 @@ class Operation:
 
 
 @dataclass(frozen=True)
+class Folder:
+    """A folder of the collection: its path of names (as in `Operation.folders`) and description."""
+
+    path: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
 class Api:
     """A whole collection."""
 
@@ -120,3 +128,4 @@ class Api:
     variables: tuple[ClientVar, ...]
     base_url: str  # key of the primary host ClientVar
     operations: tuple[Operation, ...]
+    folders: tuple[Folder, ...] = ()  # every folder that holds requests, in collection order

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -49,7 +50,9 @@ def type_schema(ref: TypeRef, names: Names) -> dict[str, Any]:
     return dict(simple[kind])
 
 
-def schema_document(inferred: Inferred, names: Names) -> tuple[dict[str, Any], dict[str, str]]:
+def schema_document(
+    inferred: Inferred, names: Names, docs: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The JSON Schema of every shape, under its class name, and the field names as scoped aliases."""
     defs: dict[str, Any] = {}
     aliases: dict[str, str] = {}
@@ -68,6 +71,8 @@ def schema_document(inferred: Inferred, names: Names) -> tuple[dict[str, Any], d
             if field_name != key:
                 aliases[f"{name}.{key}"] = field_name
         definition: dict[str, Any] = {"type": "object", "title": name, "properties": properties}
+        if docs and docs.get(name):
+            definition["description"] = docs[name]
         if required:
             definition["required"] = required
         defs[name] = definition
@@ -87,6 +92,7 @@ def generator_options(package: str) -> dict[str, Any]:
         "base_class": f"{package}._base.ApiModel",
         "disable_timestamp": True,
         "skip_root_model": True,
+        "use_schema_description": True,
         "keep_model_order": True,
         "formatters": [],
     }
@@ -120,8 +126,11 @@ class ModelsInput:
         return sorted_imports(output, self.package)
 
 
-def models_input(inferred: Inferred, names: Names) -> ModelsInput:
-    document, aliases = schema_document(inferred, names)
+def models_input(
+    inferred: Inferred, names: Names, docs: Mapping[str, str] | None = None
+) -> ModelsInput:
+    """The models' input; `docs` are the class docstrings (render.model_docs), already escaped."""
+    document, aliases = schema_document(inferred, names, docs)
     return ModelsInput(document, aliases, names.package)
 
 

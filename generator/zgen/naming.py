@@ -13,7 +13,7 @@ import keyword
 import re
 import sys
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -218,6 +218,62 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)]
 
 
+ACRONYM_PLURAL_RE = re.compile(r"([A-Z]{2,})s(?![a-z])")
+
+
+def name_words(text: str) -> list[str]:
+    """`words`, keeping a plural acronym whole: `REST APIs` -> rest, apis (not ap, is)."""
+    return words(ACRONYM_PLURAL_RE.sub(lambda m: m.group(1).capitalize() + "s", text))
+
+
+def collapse_runs(parts: list[str]) -> list[str]:
+    """Drop a run of words that repeats the run just before it (`backup history history` ->
+    `backup history`; `shift hours shift hour` -> `shift hour`), comparing singular forms."""
+    result = list(parts)
+    changed = True
+    while changed:
+        changed = False
+        for size in range(1, len(result) // 2 + 1):
+            for start in range(len(result) - 2 * size + 1):
+                first = [singular(w) for w in result[start : start + size]]
+                second = [singular(w) for w in result[start + size : start + 2 * size]]
+                if first == second and not any(w.isdigit() for w in first):
+                    del result[start : start + size]
+                    changed = True
+                    break
+            if changed:
+                break
+    return result
+
+
+def repeated_run(name: str) -> bool:
+    """Whether a PascalCase name repeats a run of words right after itself."""
+    parts = words(name)
+    return collapse_runs(parts) != parts
+
+
+PREFIX_CHARS = 30  # a request's part of its model names, at most (where words allow)
+LONG_NAME = 50  # a class name longer than this reads badly in a hover or a signature
+PATH_KEYS = 2  # a nested model is named by its last keys (the whole path when those collide)
+
+
+def model_prefix_words(
+    folders: tuple[str, ...], method: str, limit: int = PREFIX_CHARS
+) -> list[str]:
+    """The words that start a request's model names: its folders' words, less those the request's
+    own name repeats (`Bulk Write / Create Bulk Write Job` -> create bulk write job); when that is
+    longer than `limit` characters, the outer folders' words go first, then the request's last."""
+    own = words(method)
+    seen = {singular(w) for w in own}
+    kept = [w for folder in folders for w in name_words(folder) if singular(w) not in seen]
+    result = collapse_runs([*kept, *own])
+    while len(result) > len(own) and (len("".join(result)) > limit or result[0][:1].isdigit()):
+        result = result[1:]
+    while len("".join(result)) > limit and len(result) > 2:
+        result = [result[0], *result[2:]]  # the first word (often the verb) and the last ones
+    return result
+
+
 def non_ascii_words(text: str) -> list[str]:
     """Stable words for text with no ASCII letters or digits: its code points in hex."""
     return [f"u{ord(ch):x}" for ch in text if not ch.isspace()][:MAX_WORDS]
@@ -346,7 +402,7 @@ def file_stem(name: str, limit: int) -> str:
 
 
 def package_name(title: str) -> str:
-    name = file_stem(snake(title, prefix="api"), 60)
+    name = file_stem(snake(" ".join(name_words(title)) or title, prefix="api"), 60)
     if name in SHADOWED_MODULES or name in WINDOWS_RESERVED:
         name = f"{name}_api"
     return name
@@ -465,38 +521,117 @@ def param_names(op: Operation) -> tuple[dict[str, str], str]:
 ROLE_RANK = {"response": 0, "error": 1, "request": 2}
 
 
-def shape_candidates(shape: Shape, prefixes: list[str]) -> list[tuple[str, Usage, int]]:
+def path_parts(path: tuple[str, ...]) -> list[list[str]]:
+    """The words of each key of a JSON path; an array item makes the key before it singular."""
+    parts: list[list[str]] = []
+    for index, key in enumerate(path):
+        if key == "[]":
+            if index == 0:
+                parts.append(["item"])
+            elif parts and parts[-1]:
+                parts[-1] = [*parts[-1][:-1], singular(parts[-1][-1])]
+            continue
+        parts.append(name_words(key)[:MAX_WORDS] or non_ascii_words(key))
+    return parts
+
+
+def class_name(parts: list[str]) -> str:
+    name = pascal(collapse_runs(parts))
+    if name[:1].isdigit():
+        name = "Model" + name
+    if name in RESERVED_CLASSES or not name:
+        name += "Model"
+    return name
+
+
+def shape_candidates(
+    shape: Shape, prefixes: list[list[str]], keys: int | None = PATH_KEYS
+) -> list[tuple[str, Usage, int]]:
+    """A name per usage: the request's words, the role, the last `keys` keys of the path (all of
+    them when `keys` is None). A success body at the top reads as the response
+    (`UploadFileResponse`), an error body as `...Error`, a request body as `...Request`; nested
+    shapes add their keys (`JobDetailsResourceFile`)."""
     found: list[tuple[str, Usage, int]] = []
     for position, usage in enumerate(shape.usages):
-        suffix = {"response": "", "error": "Error", "request": "Request"}[usage.role]
-        parts: list[list[str]] = []
-        for index, key in enumerate(usage.path):
-            if key == "[]":
-                if index == 0:
-                    parts.append(["item"])
-                elif parts and parts[-1]:
-                    parts[-1] = [*parts[-1][:-1], singular(parts[-1][-1])]
-                continue
-            parts.append(words(key)[:MAX_WORDS] or non_ascii_words(key))
-        name = prefixes[usage.op] + suffix + "".join(pascal(part) for part in parts)
-        if name[-1:].isdigit() and not (parts and parts[-1] and parts[-1][-1][-1:].isdigit()):
-            # The digit comes from the request name, not from a JSON key: `Ping100Response`.
-            name += "Response"
-        if name in RESERVED_CLASSES or not name:
-            name += "Model"
+        parts = path_parts(usage.path)
+        role = {"response": [], "error": ["error"], "request": ["request"]}[usage.role]
+        if usage.role == "response" and not parts:
+            role = ["response"]
+        name = class_name([*prefixes[usage.op], *role, *(w for part in parts for w in part)])
+        if keys is not None:
+            # The last keys, as many as read well: the last two, or the last one in a long name.
+            for count in range(keys, 0, -1):
+                short = [*prefixes[usage.op], *role, *(w for part in parts[-count:] for w in part)]
+                name = class_name(short)
+                if len(name) <= LONG_NAME:
+                    break
+            prefix = prefixes[usage.op]
+            while len(name) > LONG_NAME and len(prefix) > 2:
+                # Still long: the request's words give way, as in model_prefix_words.
+                prefix = [prefix[0], *prefix[2:]]
+                name = class_name([*prefix, *role, *(w for part in parts[-1:] for w in part)])
         found.append((name, usage, position))
-    # Response names read best, then error names, then request names.
-    found.sort(key=lambda c: (ROLE_RANK[c[1].role], c[0], c[2]))
+    # Response names read best, then error names, then request names; the shortest first.
+    found.sort(key=lambda c: (ROLE_RANK[c[1].role], len(c[0]), c[0], c[2]))
     return found
 
 
+def key_path_names(shape: Shape) -> list[str]:
+    """Names of a shape from its own key path, shortest first (`CreatedBy`, `DetailsCreatedBy`),
+    from the paths where it is a success body; none for a body at the top."""
+    found: set[tuple[int, str]] = set()
+    for usage in shape.usages:
+        if usage.role != "response":
+            continue
+        parts = path_parts(usage.path)
+        if usage.path[:1] == ("[]",):
+            parts = parts[1:]  # an item of a top-level array has no key of its own
+        for depth in range(1, len(parts) + 1):
+            if not all(parts[-depth:]):
+                break  # a key without words names nothing
+            name = class_name([w for part in parts[-depth:] for w in part])
+            if not name[:1].isdigit() and not name.startswith("Model"):
+                found.add((depth, name))
+    return [name for _, name in sorted(found)]
+
+
 def model_names(
-    inferred: Inferred, prefixes: list[str], taken: set[str]
+    inferred: Inferred,
+    prefixes: list[list[str]],
+    taken: set[str],
+    published: Published | None = None,
 ) -> tuple[dict[int, str], list[tuple[str, str]], dict[int, int]]:
     """Choose one class name per shape, and the aliases that keep every request's own names."""
     candidates = {shape.id: shape_candidates(shape, prefixes) for shape in inferred.shapes}
     names: dict[int, str] = {}
     canonical_usage: dict[int, int] = {}
+    digests = shape_digests(inferred)
+    published_aliases: list[tuple[str, int]] = []
+    reserved: dict[str, int] = {}  # a published name -> the shape it belongs to
+    if published is not None:
+        # A class an earlier build published keeps its name while its shape exists; no other
+        # shape may take a published name.
+        by_digest: dict[str, str] = {}
+        for name, digest in sorted(published.classes.items()):
+            by_digest.setdefault(digest, name)
+        for shape in inferred.shapes:
+            name = by_digest.get(digests[shape.id], "")
+            if name.isidentifier() and name not in taken:
+                names[shape.id] = name
+                taken.add(name)
+                canonical_usage[shape.id] = candidates[shape.id][0][2]
+        shape_of = {digest: shape_id for shape_id, digest in sorted(digests.items(), reverse=True)}
+        for name, digest in sorted(published.aliases.items()):
+            if digest in shape_of and name.isidentifier() and name not in taken:
+                published_aliases.append((name, shape_of[digest]))
+                reserved[name] = shape_of[digest]
+        # A published name whose shape is gone is given to no other shape.
+        taken.update(
+            name
+            for name in (*published.classes, *published.aliases)
+            if name.isidentifier() and name not in reserved
+        )
+    sticky = set(names)
     # The error body most requests share is `ErrorResponse`.
     shared_errors = [
         shape
@@ -504,7 +639,7 @@ def model_names(
         if len({u.op for u in shape.usages}) > 1
         and all(u.role == "error" and not u.path for u in shape.usages)
     ]
-    if shared_errors:
+    if shared_errors and not any(shape.id in sticky for shape in shared_errors):
         best = max(
             shared_errors,
             key=lambda s: (
@@ -520,17 +655,32 @@ def model_names(
         if shape.id in names:
             continue
         for name, _, position in candidates[shape.id]:
-            if name not in taken:
+            if name not in taken and reserved.get(name, shape.id) == shape.id:
                 names[shape.id] = name
                 taken.add(name)
                 canonical_usage[shape.id] = position
                 break
         else:
-            name, _, position = candidates[shape.id][0]
-            names[shape.id] = collision_name(name, shape, identity, taken)
+            for name, _, position in shape_candidates(shape, prefixes, None):
+                if len(name) > LONG_NAME:
+                    continue  # a readable name from the shape's own keys, below, instead
+                if name not in taken and reserved.get(name, shape.id) == shape.id:
+                    names[shape.id] = name
+                    taken.add(name)
+                    canonical_usage[shape.id] = position
+                    break
+            else:
+                name, _, position = candidates[shape.id][0]
+                names[shape.id] = collision_name(name, shape, identity, taken | set(reserved))
             taken.add(names[shape.id])
             canonical_usage[shape.id] = position
-    aliases: set[tuple[str, str]] = set()
+    name_shared_by_key_path(inferred, candidates, names, taken, sticky)
+    aliases: set[tuple[str, str]] = {
+        (name, names[shape_id])
+        for name, shape_id in published_aliases
+        if name != names[shape_id] and name not in names.values()
+    }
+    taken.update(name for name, _ in aliases)
     owner = {name: shape_id for shape_id, name in names.items()}
     for shape in inferred.shapes:
         for name, _, _ in candidates[shape.id]:
@@ -552,15 +702,46 @@ def model_names(
     return names, kept, canonical_usage
 
 
+def name_shared_by_key_path(
+    inferred: Inferred,
+    candidates: dict[int, list[tuple[str, Usage, int]]],
+    names: dict[int, str],
+    taken: set[str],
+    keep: set[int],
+) -> None:
+    """A success shape that several requests share is named from its own key path (`CreatedBy`,
+    `ResourceFile`) where no other shape of the collection has that key-path name, instead of the
+    first claimant's request name (which stays importable as an alias)."""
+    by_key: dict[str, set[int]] = defaultdict(set)
+    paths = {shape.id: key_path_names(shape) for shape in inferred.shapes}
+    for shape_id, found in paths.items():
+        for name in found:
+            by_key[name].add(shape_id)
+    request_names = {name for found in candidates.values() for name, _, _ in found}
+    for shape in sorted(inferred.shapes, key=lambda s: names[s.id]):
+        if len({u.op for u in shape.usages}) < 2 or shape.id in keep:
+            continue
+        for name in paths[shape.id]:
+            if by_key[name] == {shape.id} and name not in taken and name not in request_names:
+                taken.discard(names[shape.id])
+                names[shape.id] = name
+                taken.add(name)
+                break
+
+
 def collision_name(name: str, shape: Shape, identity: dict[int, str], taken: set[str]) -> str:
     """The name of a shape whose every candidate another shape holds: the candidate and the shape's
     own keys (`GetUserAddressWithTags`), so it depends on this shape alone, never on which other
     requests exist; letters from its structure are added only if that, too, is taken."""
     keys = [pascal(words(f.key)[:MAX_WORDS] or non_ascii_words(f.key)) for f in shape.fields[:3]]
+    while len(keys) > 1 and len(f"{name}With{''.join(keys)}") > LONG_NAME:
+        keys.pop()  # as many of its keys as a readable name holds
     stem = f"{name}With{''.join(keys)}" if keys else f"{name}Empty"
+    digest = hashlib.sha256(identity[shape.id].encode("utf-8", "surrogatepass")).hexdigest()
+    if len(stem) > LONG_NAME:
+        stem = name[: LONG_NAME - 4] + "".join(chr(ord("A") + int(c, 16)) for c in digest[4:8])
     if stem not in taken:
         return stem
-    digest = hashlib.sha256(identity[shape.id].encode("utf-8", "surrogatepass")).hexdigest()
     return unique(stem + "".join(chr(ord("A") + int(c, 16)) for c in digest[:4]), taken, "X")
 
 
@@ -622,6 +803,56 @@ def rename_models(
             continue
         kept.append((alias, target))
     return kept
+
+
+def shape_digests(inferred: Inferred) -> dict[int, str]:
+    """A short digest of each shape's structure: how a manifest recognises a published model."""
+    keys = structural_keys(inferred)
+    return {
+        shape_id: hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        for shape_id, key in keys.items()
+    }
+
+
+@dataclass(frozen=True)
+class Published:
+    """The model names an earlier build of the package published (from its manifest), each with the
+    digest of its shape: a class keeps its name while its shape exists, an alias stays importable.
+    """
+
+    classes: Mapping[str, str]
+    aliases: Mapping[str, str]
+
+
+def published_models(inferred: Inferred, names: Names) -> Published:
+    """What this build publishes, for the package's manifest."""
+    digests = shape_digests(inferred)
+    by_name = {name: shape_id for shape_id, name in names.models.items()}
+    aliases = {
+        alias: digests[by_name[target]] for alias, target in names.aliases if target in by_name
+    }
+    return Published(
+        dict(sorted((name, digests[shape_id]) for name, shape_id in by_name.items())),
+        dict(sorted(aliases.items())),
+    )
+
+
+def legacy_models(inferred: Inferred, names: Names, published: Iterable[str]) -> dict[str, str]:
+    """The published names of a package built before manifests recorded its models (zgen 0.1's
+    names: the folder and request words, the role and the key path), with their shapes' digests."""
+    wanted = set(published)
+    digests = shape_digests(inferred)
+    found: dict[str, str] = {}
+    for shape in inferred.shapes:
+        for usage in shape.usages:
+            suffix = {"response": "", "error": "Error", "request": "Request"}[usage.role]
+            parts = path_parts(tuple(key for key in usage.path))
+            name = names.prefixes[usage.op] + suffix + "".join(pascal(part) for part in parts)
+            if name[-1:].isdigit() and not (parts and parts[-1] and parts[-1][-1][-1:].isdigit()):
+                name += "Response"
+            if name in wanted:
+                found.setdefault(name, digests[shape.id])
+    return found
 
 
 def field_names(shape: Shape, order: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -694,9 +925,18 @@ def assign(
     package: str | None = None,
     overrides: Overrides | None = None,
     paged: Collection[int] = (),
+    published: Published | None = None,
 ) -> Names:
     pkg = package or package_name(api.title)
     ns_paths, methods, classes = operation_names(api)
+    model_prefixes = [
+        model_prefix_words(api.operations[i].folders, methods[i]) for i in range(len(methods))
+    ]
+    # Requests whose shortened words meet keep all of theirs.
+    counts = Counter(tuple(prefix) for prefix in model_prefixes)
+    for i, prefix in enumerate(model_prefixes):
+        if counts[tuple(prefix)] > 1:
+            model_prefixes[i] = model_prefix_words(api.operations[i].folders, methods[i], 10**6)
     prefixes = [
         pascal(w for part in (*ns_paths[i], methods[i]) for w in words(part))
         for i in range(len(methods))
@@ -708,7 +948,7 @@ def assign(
             forms.append(unique(prefixes[index] + "Form", taken, "Form"))
         else:
             forms.append("")
-    models, aliases, canonical = model_names(inferred, prefixes, taken)
+    models, aliases, canonical = model_names(inferred, model_prefixes, taken, published)
     if overrides is not None and overrides.models:
         aliases = rename_models(models, aliases, overrides.models, taken, overrides.file)
     fields = {

@@ -18,6 +18,7 @@ from .ir import (
     ClientVar,
     Example,
     ExampleKind,
+    Folder,
     FormField,
     Operation,
     Param,
@@ -132,6 +133,7 @@ class _State:
     secrets_found: list[str] = field(default_factory=list)
     hosts: set[str] = field(default_factory=set)  # variables used as a URL host or base
     current: tuple[str, str] = ("", "")  # the request being read: its place and folder
+    folders: dict[tuple[str, ...], str] = field(default_factory=dict)  # path -> description
 
     def warn(self, place: str, message: str) -> None:
         request, folder = self.current
@@ -211,6 +213,11 @@ def normalize(
     warn_secret_variables(state)
     root_auth = parse_auth(state, data.get("auth"), "collection auth", None)
     walk_items(state, data["item"], (), root_auth, operations, "/item")
+    folders = tuple(
+        Folder(path, description)
+        for path, description in state.folders.items()
+        if any(op.folders[: len(path)] == path for op in operations)
+    )
     if not operations:
         state.warn("/item", "the collection has no requests")
     base = state.host_order[0] if state.host_order else HOST_KEY
@@ -227,6 +234,7 @@ def normalize(
         variables=tuple(state.client_vars[key] for key in sorted(state.client_vars)),
         base_url=base,
         operations=tuple(operations),
+        folders=folders,
     )
 
 
@@ -298,6 +306,7 @@ def walk_items(
             folder_auth = (
                 parse_auth(state, item.get("auth"), place, auth) if "auth" in item else auth
             )
+            state.folders.setdefault((*folders, name), description_text(item.get("description")))
             walk_items(state, item["item"], (*folders, name), folder_auth, out, f"{here}/item")
         elif "request" in item:
             out.append(normalize_request(state, item, folders, auth, here))

@@ -19,14 +19,14 @@ from .infer import Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
 from .modelgen import models_input
-from .naming import Names, assign
+from .naming import Names, Published, assign, legacy_models, published_models
 from .normalize import normalize
 from .paging import Paging
 from .paging import detect as detect_paging
 from .paging import parse_overrides as parse_paging_overrides
 from .render import environment as template_environment
-from .render import operation_constant, render
-from .write import Plan, apply, plan
+from .render import model_docs, operation_constant, render
+from .write import Plan, apply, plan, read_manifest
 
 STAGES = ("load", "normalize", "infer", "paging", "names", "render", "format", "write")
 
@@ -176,6 +176,23 @@ def check_compiles(analysis: Analysis, files: Mapping[str, str]) -> None:
             ) from None
 
 
+ALL_RE = re.compile(r"^    \"(\w+)\",$", re.MULTILINE)
+
+
+def previous_models(package_dir: Path, inferred: Inferred, names: Names) -> Published:
+    """The model names the package in the output folder published: from its manifest, or, for a
+    package built before manifests recorded them, its models.py's `__all__` (as aliases)."""
+    manifest = read_manifest(package_dir)
+    if manifest.models or manifest.aliases or "models.py" not in manifest.files:
+        return Published(manifest.models, manifest.aliases)
+    try:
+        text = (package_dir / "models.py").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return Published({}, {})
+    exported = text.split("__all__ = [", 1)[-1] if "__all__ = [" in text else ""
+    return Published({}, legacy_models(inferred, names, ALL_RE.findall(exported)))
+
+
 def build(
     sources: list[Path],
     output: Path,
@@ -204,6 +221,7 @@ def build(
     rendered: dict[str, dict[str, str]] = {}
     origin: dict[str, str] = {}
     keys: dict[str, str] = {}
+    published: dict[str, Published] = {}
     for source in sources:
         given = (settings or {}).get(source)
         chosen = SourceSettings(
@@ -218,6 +236,23 @@ def build(
             source, diagnostics, chosen, max_bytes=max_bytes, report=report, environments=env_values
         )
         api, inferred, names = analysis.api, analysis.inferred, analysis.names
+        # Model names an earlier build published stay importable (as aliases) while their shape does.
+        previous = previous_models(output / names.package, inferred, names)
+        if previous.classes or previous.aliases:
+            with _timed(report, "names"):
+                names = assign(
+                    api,
+                    inferred,
+                    chosen.package,
+                    (
+                        parse_overrides(chosen.overrides, chosen.config_file)
+                        if chosen.overrides
+                        else None
+                    ),
+                    paged=[i for i, found in enumerate(analysis.paging) if found is not None],
+                    published=previous,
+                )
+        published[names.package] = published_models(inferred, names)
         if names.package in rendered:
             raise ZgenError(
                 analysis.loaded.file,
@@ -227,7 +262,7 @@ def build(
         with _timed(report, "render"):
             # models.py is rendered around a marker first: keyed by everything it depends on, it
             # is taken from disk when unchanged, and datamodel-code-generator runs only otherwise.
-            models = models_input(inferred, names)
+            models = models_input(inferred, names, model_docs(api, inferred, names))
             marker = f"# zgen:models {models.key()}\n"
             if chosen.templates not in template_envs:
                 if chosen.templates is not None and not chosen.templates.is_dir():
@@ -269,7 +304,9 @@ def build(
         )
     report.formatted, report.reused = formatted.formatted, formatted.reused
     with _timed(report, "write"):
-        report.plan = plan(output, formatted.packages, diff=check, records=formatted.records)
+        report.plan = plan(
+            output, formatted.packages, diff=check, records=formatted.records, models=published
+        )
         if not check:
             apply(report.plan)
     return report

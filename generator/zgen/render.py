@@ -7,9 +7,11 @@ and `docstring` (an escaped docstring body); identifiers come only from the nami
 
 from __future__ import annotations
 
+import base64
 import json
 import keyword
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -21,7 +23,7 @@ import jinja2
 
 from . import __version__
 from .infer import Inferred, TypeRef, holds_circular
-from .ir import Api, AuthSpec, Example, Operation, Template
+from .ir import Api, AuthSpec, Body, Example, Operation, Template
 from .naming import RESERVED_NAMES, STATUS_ERRORS, Names
 from .paging import PAGING_PARAMS, Paging, norm
 from .redact import redact_body, redact_headers
@@ -58,6 +60,72 @@ def docstring(text: str) -> str:
     if text.endswith('"'):
         text += " "
     return text
+
+
+LINE_LENGTH = 100
+LIST_ITEM_RE = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+")
+
+
+def wrap_markdown(text: str, width: int) -> list[str]:
+    """Collection text (Markdown) as lines of at most `width` characters where words allow:
+    paragraphs and list items are filled; code blocks, tables, headings and quotes are kept."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    # What a docstring keeps (see `docstring`): other control characters are not whitespace here.
+    text = "".join(
+        ch for ch in text if ch == "\n" or (ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    ).strip()
+    out: list[str] = []
+    paragraph: list[str] = []
+    fenced = False
+
+    def flush() -> None:
+        if paragraph:
+            match = LIST_ITEM_RE.match(paragraph[0])
+            lead = match.group(0) if match else ""
+            body = " ".join(line.strip() for line in [paragraph[0][len(lead) :], *paragraph[1:]])
+            out.extend(
+                textwrap.wrap(
+                    body,
+                    width=max(width, 20),
+                    initial_indent=lead,
+                    subsequent_indent=" " * len(lead),
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+                or [lead.rstrip()]
+            )
+            paragraph.clear()
+
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            flush()
+            fenced = not fenced
+            out.append(line.rstrip())
+        elif fenced or (line.startswith("    ") and not paragraph):
+            out.append(line.rstrip())
+        elif not stripped:
+            flush()
+            if out and out[-1]:
+                out.append("")
+        elif stripped.startswith(("|", "#", ">")) or re.fullmatch(r"[-=*_ ]{3,}", stripped):
+            flush()
+            out.append(line.rstrip())
+        elif LIST_ITEM_RE.match(line):
+            flush()
+            paragraph.append(line)
+        else:
+            paragraph.append(line)
+    flush()
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def doc_entry(name: str, text: str, width: int) -> list[str]:
+    """A `name: text` entry of an Args/Raises section: wrapped, continuation lines indented."""
+    lines = wrap_markdown(f"{name}: {text}", width - 8)
+    return [f"    {lines[0]}", *(f"        {line}" if line else "" for line in lines[1:])]
 
 
 def export_order(name: str) -> tuple[int, list[tuple[int, int | str]]]:
@@ -117,6 +185,9 @@ class OpView:
     call: list[tuple[str, str]]  # arguments of the runtime `_call`
     arg_docs: list[tuple[str, str]] = field(default_factory=list)
     paging: PagingView | None = None
+    route: str = ""
+    error: str = "None"
+    raises: list[tuple[str, list[int]]] = field(default_factory=list)
 
 
 @dataclass
@@ -125,6 +196,60 @@ class NamespaceView:
     cls: str
     ops: list[OpView]
     children: list[NamespaceView]
+    doc: str = ""  # the class docstring (escaped, lines after the first unindented)
+    path: tuple[str, ...] = ()  # attribute names from the client
+
+
+def accessor(names: Names, index: int) -> str:
+    """`client.bulk_write.job_details`: how a request is reached from the client."""
+    return ".".join(("client", *names.op_namespace[index], names.methods[index]))
+
+
+def uses_text(accessors: list[str]) -> str:
+    """`of every request`, or the methods (the first three, and how many more)."""
+    shown = ", ".join(f"`{name}()`" for name in accessors[:3])
+    more = f" and {len(accessors) - 3} more" if len(accessors) > 3 else ""
+    return f"{shown}{more}"
+
+
+def client_var_uses(api: Api, names: Names, key: str) -> list[str]:
+    """What a client-level value fills, in words: headers, query keys, auth, hosts."""
+    filled: dict[str, list[str]] = {}
+    for index, op in enumerate(api.operations):
+        where: list[str] = []
+        for header, template in op.headers:
+            if ("var", key) in template:
+                where.append(f"the `{header}` header")
+        for query_key, template in op.query:
+            if ("var", key) in template:
+                where.append(f"the `{query_key}` query key")
+        if op.auth is not None and key in op.auth.credentials:
+            place = "header" if op.auth.location == "header" else "query key"
+            where.append(f"the `{op.auth.name}` {place} (the credential)")
+        if op.host == key:
+            where.append("the base URL")
+        for item in where:
+            filled.setdefault(item, []).append(accessor(names, index))
+    total = len(api.operations)
+    return [
+        f"{item} of {'every request' if len(used) == total and total > 1 else uses_text(used)}"
+        for item, used in filled.items()
+    ]
+
+
+def client_arg_doc(
+    api: Api, names: Names, key: str, description: str, secret: bool, default: str | None = None
+) -> str:
+    parts = [description.strip().rstrip(".") if description.strip() else ""]
+    uses = client_var_uses(api, names, key)
+    if uses:
+        parts.append("Fills " + "; ".join(uses))
+    elif not parts[0]:
+        parts.append("A credential" if secret else "A client-level value")
+    parts.append(f"Read from `{names.env_prefix}_{names.client_vars[key].upper()}` when not given")
+    if default is not None and not secret:
+        parts.append(f"Default: {default}")
+    return ". ".join(part for part in parts if part) + "."
 
 
 def annotation(ref: TypeRef, names: Names, imports: set[str]) -> str:
@@ -305,9 +430,12 @@ def operation_view(
         request_type = inferred.operations[index].request
         if body.mode == "json":
             ann = "Any"
+            body_doc = "The JSON request body."
             if request_type is not None and request_type[0] == "model":
-                ann = f"{annotation(request_type, names, imports)} | Mapping[str, Any]"
-            args.append(Arg(body_arg, ann, None, "The JSON request body."))
+                model = annotation(request_type, names, imports)
+                ann = f"{model} | Mapping[str, Any]"
+                body_doc = f"The JSON request body: a `{model}` or a mapping of the same keys."
+            args.append(Arg(body_arg, ann, None, body_doc))
             call.append(("json", body_arg))
         elif body.mode == "text":
             args.append(Arg(body_arg, "str | bytes", None, "The request body."))
@@ -324,7 +452,14 @@ def operation_view(
             )
             call.append(("json", f'{{"query": {body_arg}, "variables": variables}}'))
         else:
-            args.append(Arg(body_arg, f"forms.{names.forms[index]}", None, "The form fields."))
+            args.append(
+                Arg(
+                    body_arg,
+                    f"forms.{names.forms[index]}",
+                    None,
+                    f"The form fields (`forms.{names.forms[index]}`).",
+                )
+            )
             call.append(("data", body_arg))
             file_keys = tuple(f.key for f in body.fields if f.is_file)
             if file_keys:
@@ -354,13 +489,72 @@ def operation_view(
         constant=constant_name,
         operation=constant,
         method=names.methods[index],
-        doc=docstring(op.description or f"{op.method} {op.name or 'request'}"),
+        doc=docstring(
+            "\n".join(method_doc(op, route(op, params), ordered, returns, error, LINE_LENGTH - 8))
+        ),
         args=ordered,
         returns=returns,
         call=call,
         arg_docs=[(a.name, docstring(a.doc)) for a in ordered if a.doc.strip()],
         paging=view,
+        route=route(op, params),
+        error=error,
+        raises=raised_errors(op),
     )
+
+
+def route(op: Operation, params: dict[str, str]) -> str:
+    """`GET /crm/bulk/v2.1/write/{job_id}`: the method and the path, parameters by argument name."""
+    path = "".join(text if kind == "text" else "{" + params[text] + "}" for kind, text in op.path)
+    return f"{op.method} {path if path.startswith('/') else '/' + path}"
+
+
+def raised_errors(op: Operation) -> list[tuple[str, list[int]]]:
+    """The error classes of the statuses of the saved error responses, with those statuses."""
+    found: dict[str, list[int]] = {}
+    for example in op.examples:
+        if example.status >= 400:
+            statuses = found.setdefault(status_error_class(example.status), [])
+            if example.status not in statuses:
+                statuses.append(example.status)
+    return sorted((cls, sorted(statuses)) for cls, statuses in found.items())
+
+
+def statuses_text(statuses: list[int]) -> str:
+    return ", ".join(str(status) for status in statuses)
+
+
+def method_doc(
+    op: Operation, route_text: str, args: list[Arg], returns: str, error: str, width: int
+) -> list[str]:
+    """A method's docstring (unescaped, unindented): route, description, Args, Returns, Raises."""
+    lines = [f"`{route_text}`"]
+    if op.description.strip():
+        lines += ["", *wrap_markdown(op.description, width)]
+    if args:
+        lines += ["", "Args:"]
+        for arg in args:
+            text = arg.doc.strip() or (
+                "A path parameter."
+                if arg.default is None and arg.annotation == "str"
+                else (
+                    "A query parameter; None leaves it out."
+                    if arg.annotation == "str | None"
+                    else "The request body."
+                )
+            )
+            lines += doc_entry(arg.name, text, width)
+    success = sorted({e.status for e in op.examples if e.status < 400})
+    what = f"the parsed {statuses_text(success)} response" if success else "the parsed response"
+    lines += ["", "Returns:", *doc_entry(returns, f"{what}.", width)]
+    lines += ["", "Raises:"]
+    parsed = f"; `.parsed` holds `{error}`" if error != "None" else ""
+    for cls, statuses in raised_errors(op):
+        lines += doc_entry(cls, f"on a {statuses_text(statuses)} response{parsed}.", width)
+    lines += doc_entry(
+        "ApiError", "on any other error status, a timeout or a lost connection.", width
+    )
+    return lines
 
 
 def namespace_tree(
@@ -372,8 +566,22 @@ def namespace_tree(
 ) -> NamespaceView:
     root = NamespaceView("", "", [], [])
     nodes: dict[tuple[str, ...], NamespaceView] = {(): root}
+    folder_docs = {folder.path: folder.description for folder in api.folders}
+    ns_folders: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for index, op in enumerate(api.operations):
+        ns = names.op_namespace[index]
+        for depth in range(1, len(ns) + 1):
+            ns_folders.setdefault(ns[:depth], op.folders[:depth])
     for path in sorted(names.namespaces):
-        node = NamespaceView(path[-1], names.namespaces[path] + "Resource", [], [])
+        description = folder_docs.get(ns_folders.get(path, ()), "").strip()
+        lines = (
+            wrap_markdown(description, LINE_LENGTH - 4)
+            if description
+            else [f"Requests of the `{path[-1]}` folder."]
+        )
+        node = NamespaceView(
+            path[-1], names.namespaces[path] + "Resource", [], [], docstring("\n".join(lines)), path
+        )
         nodes[path] = node
         nodes[path[:-1]].children.append(node)
     for index in range(len(api.operations)):
@@ -391,7 +599,161 @@ def flatten(node: NamespaceView) -> list[NamespaceView]:
     return result
 
 
-def fixture_data(example: Example, method: str, path: str) -> str:
+def model_docs(api: Api, inferred: Inferred, names: Names) -> dict[str, str]:
+    """Each class's docstring, made of names and statuses only: where its shape occurs
+    (`The 200 response of `client.bulk_write.job_details()`.`)."""
+    docs: dict[str, str] = {}
+    for shape in inferred.shapes:
+        places: list[str] = []
+        for usage in sorted(shape.usages, key=lambda u: (ROLE_ORDER[u.role], u.op, u.path)):
+            op = api.operations[usage.op]
+            call = f"`{accessor(names, usage.op)}()`"
+            if usage.role == "request":
+                what = f"the request body of {call}"
+            else:
+                errors = usage.role == "error"
+                statuses = sorted({e.status for e in op.examples if (e.status >= 400) == errors})
+                kind = "error response" if errors else "response"
+                what = f"the {statuses_text(statuses)} {kind} of {call}".replace("the  ", "the ")
+            place = (
+                what
+                if not usage.path
+                else f"an item of {what}" if usage.path == ("[]",) else f"part of {what}"
+            )
+            if place not in places:
+                places.append(place)
+        first = places[0][:1].upper() + places[0][1:]
+        more = f" (and {len(places) - 1} more)" if len(places) > 1 else ""
+        text = f"{first}{more}."
+        docs[names.models[shape.id]] = docstring("\n".join(wrap_markdown(text, LINE_LENGTH - 4)))
+    return docs
+
+
+ROLE_ORDER = {"response": 0, "error": 1, "request": 2}
+
+
+def markdown_types(text: str, anchors: dict[str, str]) -> str:
+    """A type annotation for API.md, each model linked to its section."""
+    parts = re.split(r"(models\.\w+)", text)
+    out = []
+    for part in parts:
+        if part.startswith("models.") and part[7:] in anchors:
+            out.append(f"[`{part[7:]}`](#{anchors[part[7:]]})")
+        elif part:
+            out.append(f"`{part}`")
+    return "".join(out)
+
+
+def api_reference(root: NamespaceView, names: Names) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The view of API.md: every namespace with its methods, and every model with its aliases."""
+    anchors = {name: name.lower() for name in names.models.values()}
+    for alias, target in names.aliases:
+        anchors[alias] = target.lower()
+    namespaces = []
+    for node in (root, *sorted(flatten(root), key=lambda n: n.path)):
+        prefix = ".".join(("client", *node.path))
+        ops = []
+        for op in node.ops:
+            params = [(arg.name, arg.annotation, arg.default) for arg in op.args]
+            signature = ", ".join(
+                f"{arg.name}: {arg.annotation}" + (f" = {arg.default}" if arg.default else "")
+                for arg in op.args
+            )
+            parsed = markdown_types(op.error, anchors) if op.error != "None" else ""
+            raises = ", ".join(
+                f"`{cls}` ({', '.join(str(s) for s in statuses)})" for cls, statuses in op.raises
+            )
+            if raises and parsed:
+                raises += f"; `.parsed` is {parsed}"
+            ops.append(
+                {
+                    "accessor": f"{prefix}.{op.method}",
+                    "signature": f"{prefix}.{op.method}({'*, ' if signature else ''}{signature})"
+                    f" -> {op.returns}",
+                    "route": op.route,
+                    "params": params,
+                    "returns": markdown_types(op.returns, anchors),
+                    "raises": raises,
+                }
+            )
+        if ops or node is not root:
+            namespaces.append(
+                {
+                    "title": f"`{prefix}`",
+                    "description": (
+                        node.doc
+                        if node.doc and not node.doc.startswith("Requests of the `")
+                        else ""
+                    ),
+                    "ops": ops,
+                }
+            )
+    aliases: dict[str, list[str]] = {}
+    for alias, target in names.aliases:
+        aliases.setdefault(target, []).append(alias)
+    models = [
+        {
+            "name": name,
+            "aliases": ", ".join(f"`{alias}`" for alias in sorted(aliases.get(name, []))),
+        }
+        for name in sorted(names.models.values(), key=export_order)
+    ]
+    return namespaces, models
+
+
+TEST_CREDENTIAL = "test-credential"
+
+
+def test_values(api: Api, names: Names) -> dict[str, str]:
+    """The value the generated tests give each client-level value (ClientVar key -> value)."""
+    values = {}
+    for var in api.variables:
+        name = names.client_vars[var.key]
+        if var.secret:
+            values[var.key] = TEST_CREDENTIAL
+        elif var.key == api.base_url or any(op.host == var.key for op in api.operations):
+            values[var.key] = TEST_BASE_URL
+        else:
+            values[var.key] = var.default if var.default else f"test-{name}"
+    return values
+
+
+def expected_wire(op: Operation, values: dict[str, str]) -> tuple[list[list[str]], list[list[str]]]:
+    """The query entries and headers the request of an operation must carry in the tests: the
+    fixed ones, and the auth as the runtime sends it with the test credential."""
+
+    def text(template: Template) -> str:
+        return "".join(part if kind == "text" else values.get(part, "") for kind, part in template)
+
+    query = [[key, text(template)] for key, template in op.query]
+    # Query parameters with a default in the collection are sent when the call leaves them out.
+    query += [
+        [p.key, p.default] for p in op.params if p.location == "query" and p.default is not None
+    ]
+    headers = [[key, text(template)] for key, template in op.headers]
+    auth = op.auth
+    if auth is not None and auth.kind != "unsupported" and auth.credentials:
+        if auth.kind == "basic":
+            user, password = (values.get(key, TEST_CREDENTIAL) for key in auth.credentials[:2])
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            headers.append(["Authorization", f"Basic {token}"])
+        else:
+            secret = values.get(auth.credentials[0], TEST_CREDENTIAL)
+            if auth.location == "query":
+                query.append([auth.name, secret])
+            else:
+                headers.append([auth.name, f"{auth.prefix} {secret}" if auth.prefix else secret])
+    # A later header replaces an earlier one of the same name (the auth comes after the fixed ones).
+    last = {key.lower(): [key, value] for key, value in headers}
+    return query, list(last.values())
+
+
+def fixture_data(
+    example: Example,
+    method: str,
+    path: str,
+    wire: tuple[list[list[str]], list[list[str]]] = ([], []),
+) -> str:
     headers = [
         list(pair)
         for pair in redact_headers(example.headers)
@@ -406,7 +768,7 @@ def fixture_data(example: Example, method: str, path: str) -> str:
         "content_type": example.content_type,
         "headers": headers,
         "body": body,
-        "request": {"method": method, "path": path},
+        "request": {"method": method, "path": path, "query": wire[0], "headers": wire[1]},
     }
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
@@ -429,6 +791,30 @@ def sample_path(op: Operation, values: dict[str, str]) -> str:
         path_text(text) if kind == "text" else quote(values[text], safe="")
         for kind, text in op.path
     )
+
+
+def body_sample(body: Body) -> str:
+    """The body argument a generated test passes: the collection's example where there is one
+    (credentials redacted), so the request is sent as the collection shows it."""
+    if body.mode == "json":
+        if isinstance(body.example, (dict, list)):
+            _, redacted = redact_body("", body.example, True)
+            text = json.dumps(redacted, ensure_ascii=False, sort_keys=True)
+            return f"json.loads({literal(text)})"
+        return "{}"
+    if body.mode == "text":
+        return literal(
+            redact_body(body.example, None, False)[0] if isinstance(body.example, str) else ""
+        )
+    if body.mode == "file":
+        return 'b""'
+    if body.mode in ("urlencoded", "formdata"):
+        empty_file, text_value = 'b""', literal("1")
+        items = ", ".join(
+            f"{literal(f.key)}: {empty_file if f.is_file else text_value}" for f in body.fields
+        )
+        return "{" + items + "}"
+    return ""
 
 
 @dataclass
@@ -519,9 +905,21 @@ def render(
                 "annotation": "_base.Credential | None" if var.secret else "str | None",
                 "default": None if var.secret else var.default,
                 "secret": var.secret,
-                "doc": docstring(var.description),
+                "doc": docstring(
+                    "\n".join(
+                        doc_entry(
+                            name,
+                            client_arg_doc(
+                                api, names, var.key, var.description, var.secret, var.default
+                            ),
+                            LINE_LENGTH - 8,
+                        )
+                    )
+                ),
             }
         )
+    prefixes = sorted({op.auth.prefix for op in api.operations if op.auth and op.auth.prefix})
+    auth_prefix_doc = docstring(", ".join(f"`{prefix}`" for prefix in prefixes)) if prefixes else ""
     base_default = next((v.default for v in api.variables if v.key == api.base_url), None)
     model_names = sorted(
         {*names.models.values(), *(alias for alias, _ in names.aliases)}, key=export_order
@@ -545,7 +943,9 @@ def render(
         "reserved_names": RESERVED_NAMES,
         "package": pkg,
         "title": api.title,
-        "api_doc": docstring(api.description or api.title),
+        "api_doc": docstring(
+            "\n".join(wrap_markdown(api.description or api.title, LINE_LENGTH - 4))
+        ),
         "env_prefix": names.env_prefix,
         "root": root,
         "namespaces": flatten(root),
@@ -574,6 +974,18 @@ def render(
             )
         ),
         "client_args": client_args,
+        "auth_prefix_doc": auth_prefix_doc,
+        "env_doc": "\n".join(
+            wrap_markdown(
+                "Every argument may be left out and read from the environment instead: "
+                + ", ".join(
+                    f"`{names.env_prefix}_{str(name).upper()}`"
+                    for name in ["base_url", *(arg["name"] for arg in client_args)]
+                )
+                + ".",
+                LINE_LENGTH - 4,
+            )
+        ),
         "base_default": base_default,
         "imports": sorted(imports),
         "models_source": models_source,
@@ -587,7 +999,10 @@ def render(
             for f in op.body.fields
         ),
     }
+    context["api_namespaces"], context["api_models"] = api_reference(root, names)
+    context["title_md"] = re.sub(r"[\\`*_\[\]<>#|]", "", " ".join(api.title.split())) or pkg
     out: dict[str, str] = {}
+    out[f"{pkg}/API.md"] = env.get_template("API.md.jinja").render(context)
     for template, target in (
         ("__init__.py.jinja", "__init__.py"),
         ("client.py.jinja", "client.py"),
@@ -612,6 +1027,14 @@ def render_tests(
     modules: dict[str, list[TestCase]] = {}
     host_names = sorted({names.client_vars[op.host] for op in api.operations} - {"base_url"})
     secret_names = sorted(names.client_vars[v.key] for v in api.variables if v.secret)
+    wire_values = test_values(api, names)
+    value_args = sorted(
+        (names.client_vars[v.key], literal(wire_values[v.key]))
+        for v in api.variables
+        if not v.secret
+        and names.client_vars[v.key] != "base_url"
+        and names.client_vars[v.key] not in host_names
+    )
     for index, op in enumerate(api.operations):
         params = names.params[index]
         values = {p.key: sample_value(p.default) for p in op.params if p.location == "path"}
@@ -623,20 +1046,16 @@ def render_tests(
         ]
         if op.body is not None:
             body_arg = names.body_arg[index]
-            sample = {
-                "json": "{}",
-                "text": literal(""),
-                "file": 'b""',
-                "urlencoded": "{}",
-                "formdata": "{}",
-            }.get(op.body.mode)
-            if sample is not None:
+            sample = body_sample(op.body)
+            if sample:
                 args.append(f"{body_arg}={sample}")
         accessor = ".".join(("client", *names.op_namespace[index], names.methods[index]))
         call = f"{accessor}({', '.join(args)})"
         for position, example in enumerate(op.examples):
             fixture = names.fixtures[index][position]
-            out[f"{pkg}/fixtures/{fixture}.json"] = fixture_data(example, op.method, path)
+            out[f"{pkg}/fixtures/{fixture}.json"] = fixture_data(
+                example, op.method, path, expected_wire(op, wire_values)
+            )
             fixtures.append(
                 {"name": fixture, "doc": docstring(f"{example.place} ({example.status})")}
             )
@@ -654,6 +1073,7 @@ def render_tests(
         "test_base_url": TEST_BASE_URL,
         "host_names": host_names,
         "secret_names": secret_names,
+        "value_args": value_args,
     }
     out[f"{pkg}/testing.py"] = env.get_template("testing.py.jinja").render(test_context)
     out[f"{pkg}/tests/__init__.py"] = ""
@@ -661,6 +1081,11 @@ def render_tests(
     for module, cases in sorted(modules.items()):
         errors_used = sorted({case.error_class for case in cases if case.error_class})
         out[f"{pkg}/tests/{module}.py"] = env.get_template("test_module.py.jinja").render(
-            {**test_context, "cases": cases, "errors_used": errors_used}
+            {
+                **test_context,
+                "cases": cases,
+                "errors_used": errors_used,
+                "uses_json": any("json.loads(" in case.call for case in cases),
+            }
         )
     return out

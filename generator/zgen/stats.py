@@ -17,9 +17,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .diagnostics import warning_lines
+from .naming import LONG_NAME, repeated_run
 from .pipeline import BuildReport, PackageSummary, build
 
 TEST_RE = re.compile(r"^(?:async )?def (test_\w+)\(", re.MULTILINE)
+CLASS_RE = re.compile(r"^class (\w+)\(", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class NameFigures:
+    """How a package's model class names read: how many, how many are long, the longest, and how
+    many repeat a run of words (`BackupHistoryHistory`)."""
+
+    classes: int = 0
+    long: int = 0
+    longest: int = 0
+    repeated: int = 0
+
+    @property
+    def long_share(self) -> float:
+        return 100.0 * self.long / self.classes if self.classes else 0.0
+
+
+def name_figures(package_dir: Path) -> NameFigures:
+    """The name figures of the classes a generated package's models.py defines."""
+    path = package_dir / "models.py"
+    names = CLASS_RE.findall(path.read_text(encoding="utf-8")) if path.exists() else []
+    return NameFigures(
+        classes=len(names),
+        long=sum(1 for name in names if len(name) > LONG_NAME),
+        longest=max((len(name) for name in names), default=0),
+        repeated=sum(1 for name in names if repeated_run(name)),
+    )
 
 
 @dataclass(frozen=True)
@@ -33,6 +62,7 @@ class Row:
     warning_lines: int  # the lines `zgen build` prints for them without -v (grouped)
     seconds: float | None = None
     paged: tuple[tuple[str, str, str], ...] = ()  # (request place, scheme, evidence)
+    names: NameFigures = NameFigures()
 
 
 def count_tests(package_dir: Path) -> int:
@@ -66,6 +96,7 @@ def row_for(
         warning_lines=len(warning_lines(own)),
         seconds=seconds,
         paged=tuple((place, paging.scheme, paging.evidence) for place, paging in summary.paged),
+        names=name_figures(output / summary.package),
     )
 
 
@@ -92,6 +123,10 @@ HEADINGS = (
     "tests",
     "warnings",
     "warning lines",
+    "classes",
+    f"names > {LONG_NAME} chars",
+    "longest name",
+    "repeated word runs",
 )
 
 
@@ -123,6 +158,12 @@ def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
         sum(r.warning_lines for r in rows),
         sum(r.seconds or 0.0 for r in rows) if timings else None,
         tuple(entry for r in rows for entry in r.paged),
+        NameFigures(
+            sum(r.names.classes for r in rows),
+            sum(r.names.long for r in rows),
+            max((r.names.longest for r in rows), default=0),
+            sum(r.names.repeated for r in rows),
+        ),
     )
     cells = []
     for row in [*rows, total]:
@@ -140,6 +181,10 @@ def table(rows: list[Row], *, markdown: bool, timings: bool) -> str:
                     row.warning_lines,
                 )
             ),
+            str(row.names.classes),
+            f"{row.names.long_share:.1f}%",
+            str(row.names.longest),
+            str(row.names.repeated),
         ]
         if timings:
             line.append(f"{row.seconds or 0.0:.1f}")

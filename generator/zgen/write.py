@@ -12,11 +12,15 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from .diagnostics import ZgenError
+
+if TYPE_CHECKING:
+    from .naming import Published
 
 MANIFEST = ".zgen-manifest.json"
 FormatRecord = tuple[str, str]  # (hash of the unformatted source, hash of the formatted file)
@@ -57,6 +61,8 @@ def safe_relative(path: str) -> PurePosixPath:
 class Manifest:
     files: list[str] = field(default_factory=list)
     formatted: dict[str, FormatRecord] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)  # published class name -> shape digest
+    aliases: dict[str, str] = field(default_factory=dict)  # published alias -> shape digest
 
 
 def read_manifest(package_dir: Path) -> Manifest:
@@ -82,6 +88,11 @@ def read_manifest(package_dir: Path) -> Manifest:
             and all(isinstance(item, str) for item in record)
         ):
             manifest.formatted[name] = (record[0], record[1])
+    for key, target in (("models", manifest.models), ("aliases", manifest.aliases)):
+        entries = data.get(key)
+        for name, digest in entries.items() if isinstance(entries, dict) else ():
+            if isinstance(name, str) and name.isidentifier() and isinstance(digest, str):
+                target[name] = digest
     return manifest
 
 
@@ -93,12 +104,17 @@ def is_safe(path: str) -> bool:
     return True
 
 
-def manifest_text(files: Iterable[str], records: dict[str, FormatRecord]) -> str:
-    data = {
+def manifest_text(
+    files: Iterable[str], records: dict[str, FormatRecord], models: Published | None = None
+) -> str:
+    data: dict[str, object] = {
         "generator": "zgen",
         "files": sorted(files),
         "formatted": {name: list(record) for name, record in sorted(records.items())},
     }
+    if models is not None and (models.classes or models.aliases):
+        data["models"] = dict(sorted(models.classes.items()))
+        data["aliases"] = dict(sorted(models.aliases.items()))
     return json.dumps(data, indent=2) + "\n"
 
 
@@ -108,6 +124,7 @@ def plan(
     *,
     diff: bool,
     records: dict[str, dict[str, FormatRecord]] | None = None,
+    models: Mapping[str, Published] | None = None,
 ) -> Plan:
     """Compare the formatted files of each package with the output folder."""
     result = Plan()
@@ -126,7 +143,9 @@ def plan(
             )
         wanted = dict(files)
         listing = [PurePosixPath(p).relative_to(package).as_posix() for p in wanted]
-        wanted[f"{package}/{MANIFEST}"] = manifest_text(listing, (records or {}).get(package, {}))
+        wanted[f"{package}/{MANIFEST}"] = manifest_text(
+            listing, (records or {}).get(package, {}), (models or {}).get(package)
+        )
         for rel, content in sorted(wanted.items()):
             target = output / safe_relative(rel)
             current = read_text(target)

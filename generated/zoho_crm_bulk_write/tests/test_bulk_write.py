@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from zoho_crm_bulk_write import errors
@@ -11,8 +13,10 @@ from zoho_crm_bulk_write.testing import SavedResponse
 
 def test_bulk_write__upload_file__success(bulk_write__upload_file__success: SavedResponse) -> None:
     saved = bulk_write__upload_file__success
-    saved.assert_result(saved.call(lambda client: client.bulk_write.upload_file(form={})))
-    saved.assert_result(saved.run(lambda client: client.bulk_write.upload_file(form={})))
+    saved.assert_result(
+        saved.call(lambda client: client.bulk_write.upload_file(form={"file": b""}))
+    )
+    saved.assert_result(saved.run(lambda client: client.bulk_write.upload_file(form={"file": b""})))
 
 
 def test_bulk_write__upload_file__invalid_file_format(
@@ -20,10 +24,10 @@ def test_bulk_write__upload_file__invalid_file_format(
 ) -> None:
     saved = bulk_write__upload_file__invalid_file_format
     with pytest.raises(errors.BadRequestError) as caught:
-        saved.call(lambda client: client.bulk_write.upload_file(form={}))
+        saved.call(lambda client: client.bulk_write.upload_file(form={"file": b""}))
     saved.assert_error(caught.value)
     with pytest.raises(errors.BadRequestError) as caught_async:
-        saved.run(lambda client: client.bulk_write.upload_file(form={}))
+        saved.run(lambda client: client.bulk_write.upload_file(form={"file": b""}))
     saved.assert_error(caught_async.value)
 
 
@@ -32,10 +36,10 @@ def test_bulk_write__upload_file__authentication_failure(
 ) -> None:
     saved = bulk_write__upload_file__authentication_failure
     with pytest.raises(errors.AuthenticationError) as caught:
-        saved.call(lambda client: client.bulk_write.upload_file(form={}))
+        saved.call(lambda client: client.bulk_write.upload_file(form={"file": b""}))
     saved.assert_error(caught.value)
     with pytest.raises(errors.AuthenticationError) as caught_async:
-        saved.run(lambda client: client.bulk_write.upload_file(form={}))
+        saved.run(lambda client: client.bulk_write.upload_file(form={"file": b""}))
     saved.assert_error(caught_async.value)
 
 
@@ -43,8 +47,24 @@ def test_bulk_write__create_bulk_write_job__success(
     bulk_write__create_bulk_write_job__success: SavedResponse,
 ) -> None:
     saved = bulk_write__create_bulk_write_job__success
-    saved.assert_result(saved.call(lambda client: client.bulk_write.create_bulk_write_job(body={})))
-    saved.assert_result(saved.run(lambda client: client.bulk_write.create_bulk_write_job(body={})))
+    saved.assert_result(
+        saved.call(
+            lambda client: client.bulk_write.create_bulk_write_job(
+                body=json.loads(
+                    '{"callback": {"method": "post", "url": "https://www.example.com/callback"}, "ignore_empty": true, "operation": "insert", "resource": [{"field_mappings": [{"api_name": "Last_Name", "index": 0}, {"api_name": "Mobile", "index": 1}, {"api_name": "Owner", "find_by": "id", "index": 2}], "file_id": "111111000000541958", "module": {"api_name": "Leads"}, "type": "data"}]}'
+                )
+            )
+        )
+    )
+    saved.assert_result(
+        saved.run(
+            lambda client: client.bulk_write.create_bulk_write_job(
+                body=json.loads(
+                    '{"callback": {"method": "post", "url": "https://www.example.com/callback"}, "ignore_empty": true, "operation": "insert", "resource": [{"field_mappings": [{"api_name": "Last_Name", "index": 0}, {"api_name": "Mobile", "index": 1}, {"api_name": "Owner", "find_by": "id", "index": 2}], "file_id": "111111000000541958", "module": {"api_name": "Leads"}, "type": "data"}]}'
+                )
+            )
+        )
+    )
 
 
 def test_bulk_write__create_bulk_write_job__invalid_data(
@@ -52,10 +72,22 @@ def test_bulk_write__create_bulk_write_job__invalid_data(
 ) -> None:
     saved = bulk_write__create_bulk_write_job__invalid_data
     with pytest.raises(errors.BadRequestError) as caught:
-        saved.call(lambda client: client.bulk_write.create_bulk_write_job(body={}))
+        saved.call(
+            lambda client: client.bulk_write.create_bulk_write_job(
+                body=json.loads(
+                    '{"callback": {"method": "post", "url": "https://www.example.com/callback"}, "ignore_empty": true, "operation": "insert", "resource": [{"field_mappings": [{"api_name": "Last_Name", "index": 0}, {"api_name": "Mobile", "index": 1}, {"api_name": "Owner", "find_by": "id", "index": 2}], "file_id": "111111000000541958", "module": {"api_name": "Leads"}, "type": "data"}]}'
+                )
+            )
+        )
     saved.assert_error(caught.value)
     with pytest.raises(errors.BadRequestError) as caught_async:
-        saved.run(lambda client: client.bulk_write.create_bulk_write_job(body={}))
+        saved.run(
+            lambda client: client.bulk_write.create_bulk_write_job(
+                body=json.loads(
+                    '{"callback": {"method": "post", "url": "https://www.example.com/callback"}, "ignore_empty": true, "operation": "insert", "resource": [{"field_mappings": [{"api_name": "Last_Name", "index": 0}, {"api_name": "Mobile", "index": 1}, {"api_name": "Owner", "find_by": "id", "index": 2}], "file_id": "111111000000541958", "module": {"api_name": "Leads"}, "type": "data"}]}'
+                )
+            )
+        )
     saved.assert_error(caught_async.value)
 
 
@@ -64,10 +96,22 @@ def test_bulk_write__create_bulk_write_job__authentication_failure(
 ) -> None:
     saved = bulk_write__create_bulk_write_job__authentication_failure
     with pytest.raises(errors.AuthenticationError) as caught:
-        saved.call(lambda client: client.bulk_write.create_bulk_write_job(body={}))
+        saved.call(
+            lambda client: client.bulk_write.create_bulk_write_job(
+                body=json.loads(
+                    '{"callback": {"method": "post", "url": "https://www.example.com/callback"}, "ignore_empty": true, "operation": "insert", "resource": [{"field_mappings": [{"api_name": "Last_Name", "index": 0}, {"api_name": "Mobile", "index": 1}, {"api_name": "Owner", "find_by": "id", "index": 2}], "file_id": "111111000000541958", "module": {"api_name": "Leads"}, "type": "data"}]}'
+                )
+            )
+        )
     saved.assert_error(caught.value)
     with pytest.raises(errors.AuthenticationError) as caught_async:
-        saved.run(lambda client: client.bulk_write.create_bulk_write_job(body={}))
+        saved.run(
+            lambda client: client.bulk_write.create_bulk_write_job(
+                body=json.loads(
+                    '{"callback": {"method": "post", "url": "https://www.example.com/callback"}, "ignore_empty": true, "operation": "insert", "resource": [{"field_mappings": [{"api_name": "Last_Name", "index": 0}, {"api_name": "Mobile", "index": 1}, {"api_name": "Owner", "find_by": "id", "index": 2}], "file_id": "111111000000541958", "module": {"api_name": "Leads"}, "type": "data"}]}'
+                )
+            )
+        )
     saved.assert_error(caught_async.value)
 
 

@@ -1,0 +1,305 @@
+"""Model and package names taken from the data: short, without repeated words, shared shapes named
+from their own keys, and names a build published kept by the next one (through the manifest)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, Builder, collection, import_generated, request, response
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from zgen.diagnostics import Diagnostics
+from zgen.infer import infer
+from zgen.load import LoadedCollection
+from zgen.naming import (
+    LONG_NAME,
+    Names,
+    assign,
+    collapse_runs,
+    name_words,
+    package_name,
+    repeated_run,
+)
+from zgen.normalize import normalize
+
+URL = "https://api.example.com"
+
+
+def names_of(data: dict[str, Any]) -> Names:
+    diagnostics = Diagnostics()
+    api = normalize(LoadedCollection("api.json", "api", data, "v2.1"), diagnostics)
+    return assign(api, infer(api, diagnostics), "api")
+
+
+def everything(names: Names) -> set[str]:
+    return set(names.models.values()) | {alias for alias, _ in names.aliases}
+
+
+def test_acronyms_stay_whole_in_package_and_class_words() -> None:
+    assert package_name("Zoho CRM REST APIs v8") == "zoho_crm_rest_apis_v8"
+    assert name_words("List APIs") == ["list", "apis"]
+    assert name_words("getURLsList") == ["get", "urls", "list"]
+    names = names_of(
+        collection(
+            request("Get", f"{URL}/a", responses=[response("ok", 200, {"myAPIs": {"a": 1}})])
+        )
+    )
+    assert "GetMyApis" in names.models.values()
+
+
+def test_repeated_word_runs_collapse() -> None:
+    assert collapse_runs(["backup", "history", "history"]) == ["backup", "history"]
+    assert collapse_runs(["get", "shift", "hour", "shift", "hour"]) == ["get", "shift", "hour"]
+    assert collapse_runs(["shift", "hours", "shift", "hour"]) == ["shift", "hour"]
+    assert collapse_runs(["rq", "1", "0", "0"]) == ["rq", "1", "0", "0"]  # digits are no words
+    assert repeated_run("BackupHistoryHistory") and not repeated_run("BackupHistory")
+
+
+def test_folder_words_the_request_repeats_are_dropped() -> None:
+    job = {"details": {"id": "1", "created_by": {"id": "2", "name": "a"}}}
+    names = names_of(
+        collection(
+            {
+                "name": "Bulk Write",
+                "item": [
+                    request(
+                        "Create Bulk Write Job",
+                        f"{URL}/w",
+                        method="POST",
+                        responses=[response("ok", 201, job)],
+                    ),
+                ],
+            },
+            {
+                "name": "Shift Hours",
+                "item": [
+                    request(
+                        "Get Shift Hour",
+                        f"{URL}/s",
+                        responses=[response("ok", 200, {"shift_hours": [{"a": 1}]})],
+                    ),
+                ],
+            },
+            {
+                "name": "Backup",
+                "item": [
+                    request(
+                        "Backup History",
+                        f"{URL}/b",
+                        responses=[response("ok", 200, {"history": [{"b": 1}]})],
+                    ),
+                ],
+            },
+        )
+    )
+    models = set(names.models.values())
+    assert {"CreateBulkWriteJobResponse", "CreateBulkWriteJobDetails"} <= models
+    assert "GetShiftHour" in models and "BackupHistory" in models
+    assert not any(name.startswith("BulkWriteCreate") for name in everything(names))
+    assert not any(repeated_run(name) for name in everything(names))
+
+
+def test_top_level_success_bodies_read_as_responses() -> None:
+    names = names_of(
+        collection(
+            request(
+                "Upload File",
+                f"{URL}/u",
+                method="POST",
+                responses=[response("ok", 200, {"id": 1}), response("bad", 400, {"e": 1})],
+            ),
+            request("Job Details", f"{URL}/j", responses=[response("ok", 200, {"id": "x"})]),
+        )
+    )
+    assert {"UploadFileResponse", "UploadFileError", "JobDetailsResponse"} <= set(
+        names.models.values()
+    )
+
+
+def test_a_shared_shape_is_named_from_its_own_key_path_where_that_is_unique() -> None:
+    person = {"id": "1", "name": "Ada"}
+    names = names_of(
+        collection(
+            {
+                "name": "Attachments",
+                "item": [
+                    request(
+                        "Delete Attachment",
+                        f"{URL}/a",
+                        method="DELETE",
+                        responses=[
+                            response(
+                                "ok",
+                                200,
+                                {
+                                    "data": [{"details": {"created_by": person}}],
+                                    "file": {"size": 1},
+                                },
+                            )
+                        ],
+                    ),
+                ],
+            },
+            {
+                "name": "Bulk Write",
+                "item": [
+                    request(
+                        "Job Details",
+                        f"{URL}/j",
+                        responses=[
+                            response(
+                                "ok",
+                                200,
+                                {
+                                    "created_by": person,
+                                    "resource": [{"file": {"name": "a.csv", "count": 1}}],
+                                },
+                            )
+                        ],
+                    ),
+                    request(
+                        "Job Status",
+                        f"{URL}/s",
+                        responses=[
+                            response(
+                                "ok",
+                                200,
+                                {
+                                    "resource": [{"file": {"name": "b.csv", "count": 2}}],
+                                },
+                            )
+                        ],
+                    ),
+                ],
+            },
+        )
+    )
+    models = set(names.models.values())
+    assert {"CreatedBy", "ResourceFile"} <= models
+    # the requests' own names for it stay importable
+    assert ("BulkWriteJobDetailsCreatedBy", "CreatedBy") in names.aliases
+
+
+def test_a_key_path_two_shapes_claim_names_neither() -> None:
+    names = names_of(
+        collection(
+            request("Get A", f"{URL}/a", responses=[response("ok", 200, {"owner": {"id": 1}})]),
+            request("Get B", f"{URL}/b", responses=[response("ok", 200, {"owner": {"id": 1}})]),
+            request("Get C", f"{URL}/c", responses=[response("ok", 200, {"owner": {"x": "s"}})]),
+            request("Get D", f"{URL}/d", responses=[response("ok", 200, {"owner": {"x": "s"}})]),
+        )
+    )
+    models = set(names.models.values())
+    assert "Owner" not in models and {"GetAOwner", "GetCOwner"} <= models
+
+
+words = st.lists(
+    st.sampled_from(
+        [
+            "Document",
+            "Parser",
+            "Auto",
+            "Extract",
+            "Invoices",
+            "Orders",
+            "Statements",
+            "Booking",
+            "Refundable",
+            "Create",
+            "Get",
+            "Flight",
+            "Pricing",
+            "Qualifiers",
+            "V1",
+            "2",
+            "2024",
+        ]
+    ),
+    min_size=1,
+    max_size=9,
+).map(" ".join)
+keys = st.sampled_from(
+    ["flightPricingQualifiers", "formsOfPayment", "card_holder", "address", "retailingFilter"]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(folders=st.lists(words, max_size=3), name=words, path=st.lists(keys, min_size=1, max_size=4))
+def test_names_stay_short_however_long_the_folders_requests_and_paths(
+    folders: list[str], name: str, path: list[str]
+) -> None:
+    body: Any = {"leaf": 1}
+    for key in reversed(path):
+        body = {key: body}
+    item: dict[str, Any] = request(
+        name,
+        f"{URL}/x",
+        method="POST",
+        responses=[response("ok", 200, body)],
+        body={"mode": "raw", "raw": json.dumps(body), "options": {"raw": {"language": "json"}}},
+    )
+    for folder in reversed(folders):
+        item = {"name": folder, "item": [item]}
+    names = names_of(collection(item))
+    for model in names.models.values():
+        assert model.isidentifier() and len(model) <= LONG_NAME, model
+        assert not repeated_run(model), model
+
+
+SHARED = {"created_by": {"id": "1", "name": "Ada"}}
+
+
+def two_requests(*, contested: bool) -> dict[str, Any]:
+    items = [
+        request("Get A", f"{URL}/a", responses=[response("ok", 200, SHARED)]),
+        request("Get B", f"{URL}/b", responses=[response("ok", 200, {"x": 1, **SHARED})]),
+    ]
+    if contested:
+        other = {"created_by": {"email": "a@b.c"}}
+        items += [
+            request("Get C", f"{URL}/c", responses=[response("ok", 200, other)]),
+            request("Get D", f"{URL}/d", responses=[response("ok", 200, {"y": 1, **other})]),
+        ]
+    return collection(*items)
+
+
+def exported(out: Path, package: str) -> set[str]:
+    text = (out / package / "models.py").read_text(encoding="utf-8")
+    return set(re.findall(r'^    "(\w+)",$', text.split("__all__ = [")[1], re.MULTILINE))
+
+
+def test_a_published_name_survives_a_change_that_would_rename_it(build_collection: Builder) -> None:
+    """`CreatedBy` is published; two new requests contest the key path. The manifest keeps it."""
+    _, out = build_collection(two_requests(contested=False))
+    assert "CreatedBy" in exported(out, "test_api")
+    manifest = json.loads((out / "test_api" / ".zgen-manifest.json").read_text())
+    assert "CreatedBy" in manifest["models"]
+    _, out = build_collection(two_requests(contested=True))
+    assert "CreatedBy" in exported(out, "test_api")
+    check = import_generated(
+        out,
+        "test_api",
+        "from test_api import CreatedBy, GetAResponse\n"
+        "r = GetAResponse.model_validate({'created_by': {'id': '1', 'name': 'Ada'}})\n"
+        "assert isinstance(r.created_by, CreatedBy)\n",
+    )
+    assert check.returncode == 0, check.stderr
+
+
+def test_a_fresh_build_names_the_contested_shapes_from_their_requests(
+    build_collection: Builder,
+) -> None:
+    _, out = build_collection(two_requests(contested=True))
+    assert "CreatedBy" not in exported(out, "test_api")
+
+
+@pytest.mark.parametrize(
+    "old",
+    ["BulkWriteJobDetails", "BulkWriteUploadFile", "BulkWriteCreateBulkWriteJobDetailsCreatedBy"],
+)
+def test_names_the_committed_package_published_before_stay_importable(old: str) -> None:
+    assert old in exported(REPO / "generated", "zoho_crm_bulk_write")
