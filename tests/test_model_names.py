@@ -303,3 +303,41 @@ def test_a_fresh_build_names_the_contested_shapes_from_their_requests(
 )
 def test_names_the_committed_package_published_before_stay_importable(old: str) -> None:
     assert old in exported(REPO / "generated", "zoho_crm_bulk_write")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda body: {**body, "added": True}, id="a key added"),
+        pytest.param(lambda body: {k: v for k, v in body.items() if k != "email"}, id="a key gone"),
+        pytest.param(lambda body: {**body, "age": "forty"}, id="a type changed"),
+        pytest.param(
+            lambda body: {**body, "owner": {**body["owner"], "team": "x"}}, id="a nested key added"
+        ),
+    ],
+)
+def test_a_changed_saved_response_keeps_every_published_name(tmp_path: Path, edit: Any) -> None:
+    """The everyday change: a saved response of a request is edited. Its models' shapes (and so
+    their digests in the manifest) change, yet every class keeps its name and every name the
+    first build published stays importable."""
+    from zgen.pipeline import build
+    from zgen.write import read_manifest
+
+    body = {"id": 1, "email": "a@b.c", "age": 40, "owner": {"id": 2, "name": "n"}}
+
+    def data(saved: dict[str, Any]) -> dict[str, Any]:
+        return collection(
+            request("Get user", f"{URL}/users/1", responses=[response("ok", 200, saved)]),
+            request("List teams", f"{URL}/teams", responses=[response("ok", 200, {"n": 1})]),
+        )
+
+    source = tmp_path / "api.json"
+    out = tmp_path / "out"
+    source.write_text(json.dumps(data(body)), encoding="utf-8")
+    build([source], out, packages={source: "api"})
+    before = read_manifest(out / "api")
+    source.write_text(json.dumps(data(edit(body))), encoding="utf-8")
+    build([source], out, packages={source: "api"})
+    after = read_manifest(out / "api")
+    assert set(before.models) <= set(after.models), "a class was renamed"
+    assert set(before.aliases) <= set(after.aliases) | set(after.models)

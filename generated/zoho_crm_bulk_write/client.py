@@ -29,9 +29,7 @@ _BULK_WRITE__CREATE_BULK_WRITE_JOB = _base.Operation(
 
 _BULK_WRITE__JOB_DETAILS = _base.Operation(
     "GET",
-    _base.ResponseSpec(
-        json=models.BulkWriteJobDetailsResponseWithCallback, request="Bulk Write / Job Details"
-    ),
+    _base.ResponseSpec(json=models.BulkWriteJobDetailsResponse, request="Bulk Write / Job Details"),
     error_type=models.ErrorResponse,
     auth=_base.AuthScheme("bearer", "header", "Authorization", "Bearer", ("access_token",)),
 )
@@ -116,7 +114,7 @@ class BulkWriteResource:
 
     def job_details(
         self, *, job_id: str, **options: Unpack[_base.RequestOptions]
-    ) -> models.BulkWriteJobDetailsResponseWithCallback:
+    ) -> models.BulkWriteJobDetailsResponse:
         """`GET /crm/bulk/v2.1/write/{job_id}`
 
         To get the details of a bulk write job performed previously.
@@ -125,7 +123,7 @@ class BulkWriteResource:
             job_id: A path parameter.
 
         Returns:
-            models.BulkWriteJobDetailsResponseWithCallback: the parsed 200 response.
+            models.BulkWriteJobDetailsResponse: the parsed 200 response.
 
         Raises:
             AuthenticationError: on a 401 response; `.parsed` holds `models.ErrorResponse`.
@@ -134,7 +132,7 @@ class BulkWriteResource:
             ApiError: on any other error status, a timeout or a lost connection.
         """
         return cast(
-            "models.BulkWriteJobDetailsResponseWithCallback",
+            "models.BulkWriteJobDetailsResponse",
             self._client._call(
                 _BULK_WRITE__JOB_DETAILS, "/crm/bulk/v2.1/write/" + _base.quote(job_id), options
             ),
@@ -233,7 +231,7 @@ class AsyncBulkWriteResource:
 
     async def job_details(
         self, *, job_id: str, **options: Unpack[_base.RequestOptions]
-    ) -> models.BulkWriteJobDetailsResponseWithCallback:
+    ) -> models.BulkWriteJobDetailsResponse:
         """`GET /crm/bulk/v2.1/write/{job_id}`
 
         To get the details of a bulk write job performed previously.
@@ -242,7 +240,7 @@ class AsyncBulkWriteResource:
             job_id: A path parameter.
 
         Returns:
-            models.BulkWriteJobDetailsResponseWithCallback: the parsed 200 response.
+            models.BulkWriteJobDetailsResponse: the parsed 200 response.
 
         Raises:
             AuthenticationError: on a 401 response; `.parsed` holds `models.ErrorResponse`.
@@ -251,7 +249,7 @@ class AsyncBulkWriteResource:
             ApiError: on any other error status, a timeout or a lost connection.
         """
         return cast(
-            "models.BulkWriteJobDetailsResponseWithCallback",
+            "models.BulkWriteJobDetailsResponse",
             await self._client._call(
                 _BULK_WRITE__JOB_DETAILS, "/crm/bulk/v2.1/write/" + _base.quote(job_id), options
             ),

@@ -10,6 +10,19 @@ from pydantic import AwareDatetime
 from ._base import ApiModel
 
 
+class BulkWriteJobDetailsResource(ApiModel):
+    """
+    Part of the 200 response of `client.bulk_write.job_details()`.
+    """
+
+    status: str
+    type: str
+    module: BulkWriteJobDetailsResourceModule
+    field_mappings: list[BulkWriteJobDetailsResourceFieldMapping]
+    file: BulkWriteJobDetailsResourceFile
+    code: str
+
+
 class BulkWriteJobDetailsResourceFieldMapping(ApiModel):
     """
     Part of the 200 response of `client.bulk_write.job_details()`.
@@ -45,27 +58,14 @@ class BulkWriteJobDetailsResourceModule(ApiModel):
     api_name: str
 
 
-class BulkWriteJobDetailsResourceWithCodeFieldMappings(ApiModel):
-    """
-    Part of the 200 response of `client.bulk_write.job_details()`.
-    """
-
-    status: str
-    type: str
-    module: BulkWriteJobDetailsResourceModule
-    field_mappings: list[BulkWriteJobDetailsResourceFieldMapping]
-    file: BulkWriteJobDetailsResourceFile
-    code: str
-
-
-class BulkWriteJobDetailsResponseWithCallback(ApiModel):
+class BulkWriteJobDetailsResponse(ApiModel):
     """
     The 200 response of `client.bulk_write.job_details()`.
     """
 
     status: str
     character_encoding: str
-    resource: list[BulkWriteJobDetailsResourceWithCodeFieldMappings]
+    resource: list[BulkWriteJobDetailsResource]
     id: str
     callback: Callback
     result: BulkWriteJobDetailsResult
@@ -223,6 +223,7 @@ BulkWriteCreateBulkWriteJobRequestResourceFieldMapping = (
     CreateBulkWriteJobRequestResourceFieldMapping
 )
 BulkWriteCreateBulkWriteJobRequestResourceModule = CreateBulkWriteJobRequestResourceModule
+BulkWriteJobDetails = BulkWriteJobDetailsResponse
 BulkWriteJobDetailsCallback = Callback
 BulkWriteJobDetailsCreatedBy = CreatedBy
 BulkWriteJobDetailsError = ErrorResponse
@@ -242,14 +243,15 @@ __all__ = [
     "BulkWriteCreateBulkWriteJobRequestResource",
     "BulkWriteCreateBulkWriteJobRequestResourceFieldMapping",
     "BulkWriteCreateBulkWriteJobRequestResourceModule",
+    "BulkWriteJobDetails",
     "BulkWriteJobDetailsCallback",
     "BulkWriteJobDetailsCreatedBy",
     "BulkWriteJobDetailsError",
+    "BulkWriteJobDetailsResource",
     "BulkWriteJobDetailsResourceFieldMapping",
     "BulkWriteJobDetailsResourceFile",
     "BulkWriteJobDetailsResourceModule",
-    "BulkWriteJobDetailsResourceWithCodeFieldMappings",
-    "BulkWriteJobDetailsResponseWithCallback",
+    "BulkWriteJobDetailsResponse",
     "BulkWriteJobDetailsResult",
     "BulkWriteUploadFile",
     "BulkWriteUploadFileDetails",

@@ -606,6 +606,9 @@ def model_names(
     names: dict[int, str] = {}
     canonical_usage: dict[int, int] = {}
     digests = shape_digests(inferred)
+    identity = structural_keys(inferred)
+    # Candidates are claimed in an order that depends only on each shape, never on request order.
+    claim_order = sorted(inferred.shapes, key=lambda s: (candidates[s.id][0][0], identity[s.id]))
     published_aliases: list[tuple[str, int]] = []
     reserved: dict[str, int] = {}  # a published name -> the shape it belongs to
     if published is not None:
@@ -625,12 +628,33 @@ def model_names(
             if digest in shape_of and name.isidentifier() and name not in taken:
                 published_aliases.append((name, shape_of[digest]))
                 reserved[name] = shape_of[digest]
-        # A published name whose shape is gone is given to no other shape.
-        taken.update(
+        # A published class whose shape changed (a saved response gained a key, more evidence made
+        # a key optional) keeps its name: the name goes to the first shape, in claim order, that
+        # has it among its own candidates (the changed shape: names come from the request and the
+        # key path, which a changed body keeps), never to a shape that does not.
+        gone = sorted(
             name
-            for name in (*published.classes, *published.aliases)
-            if name.isidentifier() and name not in reserved
+            for name in published.classes
+            if name.isidentifier() and name not in taken and name not in reserved
         )
+        for name in gone:
+            for shape in claim_order:
+                if shape.id in names:
+                    continue
+                position = next((p for n, _, p in candidates[shape.id] if n == name), None)
+                if position is not None:
+                    names[shape.id] = name
+                    taken.add(name)
+                    canonical_usage[shape.id] = position
+                    break
+        # An alias of such a class follows it.
+        holder = {name: shape_id for shape_id, name in names.items()}
+        for name, digest in sorted(published.aliases.items()):
+            follows = holder.get(by_digest.get(digest, ""))
+            if digest not in shape_of and follows is not None and name.isidentifier():
+                if name not in taken:
+                    published_aliases.append((name, follows))
+                    reserved[name] = follows
     sticky = set(names)
     # The error body most requests share is `ErrorResponse`.
     shared_errors = [
@@ -649,9 +673,7 @@ def model_names(
         )
         names[best.id] = unique("ErrorResponse", taken, "Model")
         canonical_usage[best.id] = candidates[best.id][0][2]
-    identity = structural_keys(inferred)
-    # Candidates are claimed in an order that depends only on each shape, never on request order.
-    for shape in sorted(inferred.shapes, key=lambda s: (candidates[s.id][0][0], identity[s.id])):
+    for shape in claim_order:
         if shape.id in names:
             continue
         for name, _, position in candidates[shape.id]:
