@@ -651,10 +651,10 @@ def model_names(
         holder = {name: shape_id for shape_id, name in names.items()}
         for name, digest in sorted(published.aliases.items()):
             follows = holder.get(by_digest.get(digest, ""))
-            if digest not in shape_of and follows is not None and name.isidentifier():
-                if name not in taken:
-                    published_aliases.append((name, follows))
-                    reserved[name] = follows
+            gone_alias = digest not in shape_of and name.isidentifier() and name not in taken
+            if gone_alias and follows is not None:
+                published_aliases.append((name, follows))
+                reserved[name] = follows
     sticky = set(names)
     # The error body most requests share is `ErrorResponse`.
     shared_errors = [
