@@ -5,7 +5,11 @@
   same bytes black gives for the whole file, whatever the number of processes;
 - the manifest of each package records, per Python file, a hash of the unformatted source and of
   the formatted result; when the source is unchanged and the file on disk still has the recorded
-  hash, the file on disk is reused and black is not called at all.
+  hash, the file on disk is reused and black is not called at all;
+- it also records, per file, the hash of each unformatted piece and the length of its formatted
+  text: a piece whose text is unchanged (in any file of the package) is cut from the file on disk
+  (when that file still has its recorded hash) instead of being formatted again, so an edit to
+  one request formats only the pieces it changed.
 """
 
 from __future__ import annotations
@@ -117,16 +121,39 @@ def default_workers() -> int:
     return max(1, min(count, 8))
 
 
-def format_many(
-    sources: dict[str, str], *, workers: int | None = None, progress: Progress | None = None
-) -> dict[str, str]:
-    """Format many Python files, in parallel processes when there is enough to format."""
-    pieces: list[tuple[str, str]] = []
-    owner: list[str] = []
+def piece_key(piece: str) -> str:
+    return digest(FORMAT_KEY + piece)[:16]
+
+
+Reuse = Callable[[str], str | None]  # piece key -> its formatted text from the last build, if known
+
+
+def format_pieces(
+    sources: dict[str, str],
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    reuse: Reuse | None = None,
+) -> tuple[dict[str, list[tuple[str, str]]], int]:
+    """Format many Python files piece by piece, in parallel processes when there is enough to
+    format: per file, (key, formatted text) of each piece, and how many pieces black formatted.
+    A piece that `reuse` knows, or that stands twice, is not formatted again."""
+    keyed: dict[str, list[tuple[str, str]]] = {}
+    done_pieces: dict[str, str] = {}
+    todo: dict[str, tuple[str, str]] = {}  # piece key -> (path, piece), in order
     for path, source in sorted(sources.items()):
+        keyed[path] = []
         for piece in split_top_level(source):
-            pieces.append((path, piece))
-            owner.append(path)
+            key = piece_key(piece)
+            keyed[path].append((key, piece))
+            if key in done_pieces or key in todo:
+                continue
+            known = reuse(key) if reuse is not None else None
+            if known is not None:
+                done_pieces[key] = known
+            else:
+                todo[key] = (path, piece)
+    pieces = list(todo.values())
     batches: list[list[tuple[str, str]]] = []
     size = 0
     for item in pieces:
@@ -154,10 +181,56 @@ def format_many(
             done += len(batch)
             if progress is not None:
                 progress(done, len(pieces))
-    formatted: dict[str, list[str]] = {path: [] for path in sources}
-    for path, piece in zip(owner, (piece for result in results for piece in result), strict=True):
-        formatted[path].append(piece)
-    return {path: join_formatted(formatted[path]) for path in sources}
+    done_pieces.update(zip(todo, (piece for result in results for piece in result), strict=True))
+    formatted = {
+        path: [(key, done_pieces[key]) for key, _ in items] for path, items in keyed.items()
+    }
+    return formatted, len(pieces)
+
+
+def format_many(
+    sources: dict[str, str], *, workers: int | None = None, progress: Progress | None = None
+) -> dict[str, str]:
+    """Format many Python files, in parallel processes when there is enough to format."""
+    formatted, _ = format_pieces(sources, workers=workers, progress=progress)
+    return {path: join_formatted(text for _, text in formatted[path]) for path in sources}
+
+
+def pieces_record(pieces: list[tuple[str, str]]) -> str:
+    """What the manifest keeps of a file's pieces: each one's key and formatted length."""
+    return " ".join(f"{key}:{len(text)}" for key, text in pieces)
+
+
+class PieceCache:
+    """The formatted pieces of a package's last build, cut from its files on disk on demand."""
+
+    def __init__(self, package_dir: Path, records: Mapping[str, FormatRecord]) -> None:
+        self.package_dir = package_dir
+        self.records = records
+        self.where: dict[str, tuple[str, int, int]] = {}  # piece key -> (file, start, stop)
+        for inner, record in sorted(records.items()):
+            offset = 0
+            for entry in record[2].split():
+                key, _, length = entry.partition(":")
+                if not length.isdigit():
+                    break
+                stop = offset + int(length)
+                self.where.setdefault(key, (inner, offset, stop))
+                if stop > offset:
+                    offset = stop + 2  # the two newlines join_formatted puts between pieces
+        self.texts: dict[str, str | None] = {}
+
+    def __call__(self, key: str) -> str | None:
+        found = self.where.get(key)
+        if found is None:
+            return None
+        inner, start, stop = found
+        if inner not in self.texts:
+            text = read_text(self.package_dir / safe_relative(inner))
+            ok = text is not None and digest(text) == self.records[inner][1]
+            self.texts[inner] = text if ok else None
+        text = self.texts[inner]
+        return text[start:stop] if text is not None else None
 
 
 @dataclass
@@ -168,16 +241,18 @@ class Formatted:
     records: dict[str, dict[str, FormatRecord]] = field(
         default_factory=dict
     )  # package -> file -> record
-    formatted: int = 0  # files black formatted in this build
+    formatted: int = 0  # files black formatted (some of their pieces) in this build
     reused: int = 0  # files taken from disk, black not called
+    pieces_formatted: int = 0  # pieces black formatted
+    pieces_reused: int = 0  # pieces of formatted files cut from the last build's files
 
 
 def reusable(output: Path, path: str, key: str) -> bool:
     """Whether the file on disk is what the last build formatted from a source with this key."""
     package, _, inner = path.partition("/")
     record = read_manifest(output / package).formatted.get(inner)
-    if record is None or record[0] != key:
-        return False
+    if record is None or record[0] != key or not record[2]:
+        return False  # not this source, or recorded by a zgen that kept no pieces
     current = read_text(output / safe_relative(path))
     return current is not None and digest(current) == record[1]
 
@@ -198,6 +273,7 @@ def format_packages(
     result = Formatted()
     jobs: dict[str, str] = {}
     keys: dict[str, tuple[str, str, str]] = {}  # path -> (package, file in package, source key)
+    caches: dict[str, PieceCache] = {}
     for package, files in sorted(packages.items()):
         previous = read_manifest(output / package).formatted
         out: dict[str, str] = {}
@@ -210,7 +286,7 @@ def format_packages(
             inner = PurePosixPath(path).relative_to(package).as_posix()
             key = (source_keys or {}).get(path) or source_key(source)
             record = previous.get(inner)
-            if record is not None and record[0] == key:
+            if record is not None and record[0] == key and record[2]:
                 current = read_text(output / safe_relative(path))
                 if current is not None and digest(current) == record[1]:
                     out[path] = current
@@ -220,9 +296,24 @@ def format_packages(
             jobs[path] = source
             keys[path] = (package, inner, key)
             out[path] = ""  # filled below, keeping the order of the files
-    for path, text in format_many(jobs, workers=workers, progress=progress).items():
+        caches[package] = PieceCache(output / package, previous)
+
+    def reuse(key: str) -> str | None:
+        for cache in caches.values():
+            found = cache(key)
+            if found is not None:
+                return found
+        return None
+
+    formatted, result.pieces_formatted = format_pieces(
+        jobs, workers=workers, progress=progress, reuse=reuse
+    )
+    for path, pieces in formatted.items():
         package, inner, key = keys[path]
+        text = join_formatted(piece for _, piece in pieces)
         result.packages[package][path] = text
-        result.records[package][inner] = (key, digest(text))
+        result.records[package][inner] = (key, digest(text), pieces_record(pieces))
+        result.pieces_reused += len(pieces)
+    result.pieces_reused -= result.pieces_formatted
     result.formatted = len(jobs)
     return result

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -109,13 +111,220 @@ class ModelsInput:
         text = json.dumps([code_version(), options, self.document, self.aliases], sort_keys=True)
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
+    def raw(self) -> str:
+        """The one in-process datamodel-code-generator call, its output as it comes."""
+        output = generate(self.document, aliases=self.aliases, **generator_options(self.package))
+        assert isinstance(output, str)
+        return output
+
     def generate(self) -> str:
         """Python source of the pydantic models (without a file header); empty when there are none."""
         if not self.document["$defs"]:
             return ""
-        output = generate(self.document, aliases=self.aliases, **generator_options(self.package))
-        assert isinstance(output, str)
-        return sorted_imports(output, self.package)
+        return sorted_imports(self.raw(), self.package)
+
+    def groups(self) -> list[ModelGroup]:
+        """The models in groups that refer to no model outside (connected components of the
+        references, in name order), each keyed by what its generated classes depend on."""
+        defs: dict[str, Any] = self.document["$defs"]
+        parent = {name: name for name in defs}
+
+        def root(name: str) -> str:
+            while parent[name] != name:
+                parent[name] = parent[parent[name]]
+                name = parent[name]
+            return name
+
+        for name, definition in defs.items():
+            for target in _references(definition):
+                if target in parent:
+                    a, b = root(name), root(target)
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+        members: dict[str, list[str]] = {}
+        for name in defs:
+            members.setdefault(root(name), []).append(name)
+        options = {key: str(value) for key, value in generator_options(self.package).items()}
+        result = []
+        for names in sorted(members.values()):
+            group_defs = {name: defs[name] for name in names}
+            prefixes = tuple(f"{name}." for name in names)
+            aliases = {k: v for k, v in self.aliases.items() if k.startswith(prefixes)}
+            text = json.dumps([code_version(), options, group_defs, aliases], sort_keys=True)
+            key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+            result.append(ModelGroup(key, tuple(names), group_defs, aliases))
+        return result
+
+    def generate_cached(self, cache: ModelsCache | None) -> tuple[str, ModelsCache, int]:
+        """The models source, running datamodel-code-generator only over the groups of models
+        that `cache` (what the last build recorded) does not hold, in one call; and what to record
+        for the next build. The result is the same bytes as `generate()`: when the generator's
+        output cannot be cut into self-contained classes, or the groups' imports clash, the whole
+        source is generated in one call and nothing is recorded. The third value is the number of
+        groups generated."""
+        if not self.document["$defs"]:
+            return "", ModelsCache(), 0
+        groups = self.groups()
+        missing = [g for g in groups if cache is None or g.key not in cache.groups]
+        if cache is None or len(missing) == len(groups):
+            return *self._whole(groups), len(groups)
+        defs = {name: g.document[name] for g in missing for name in g.names}
+        aliases = {k: v for g in missing for k, v in g.aliases.items()}
+        merged = ModelsCache(dict(cache.imports), {})
+        if missing:
+            part = ModelsInput({"$defs": dict(sorted(defs.items()))}, aliases, self.package)
+            pieces = _cut(part.raw())
+            if pieces is None or set(pieces[1]) != set(defs):
+                return *self._whole(groups), len(groups)
+            imports, classes = pieces
+            for binding, entry in imports.items():
+                if merged.imports.setdefault(binding, entry) != entry:
+                    return *self._whole(groups), len(groups)
+            for g in missing:
+                merged.groups[g.key] = {name: classes[name] for name in g.names}
+        for g in groups:
+            if g.key not in merged.groups:
+                merged.groups[g.key] = cache.groups[g.key]
+        if set(merged.imports) & set(self.document["$defs"]):
+            # a class named like an import: only the generator, over all models, knows the outcome
+            return *self._whole(groups), len(groups)
+        return *self._assembled(groups, merged), len(missing)
+
+    def _whole(self, groups: list[ModelGroup]) -> tuple[str, ModelsCache]:
+        raw = self.raw()
+        source = sorted_imports(raw, self.package)
+        pieces = _cut(raw)
+        if pieces is None:
+            return source, ModelsCache()
+        imports, classes = pieces
+        cache = ModelsCache(
+            imports, {g.key: {name: classes[name] for name in g.names} for g in groups}
+        )
+        assembled, cache = self._assembled(groups, cache)
+        if assembled != source:
+            return source, ModelsCache()
+        return source, cache
+
+    def _assembled(self, groups: list[ModelGroup], cache: ModelsCache) -> tuple[str, ModelsCache]:
+        """The source from the recorded classes of `groups`, and the record pruned to them."""
+        classes = {name: cache.groups[g.key][name] for g in groups for name in g.names}
+        used = {binding for _, bindings in classes.values() for binding in bindings}
+        imports = {b: e for b, e in cache.imports.items() if b in used or e[0] == "__future__"}
+        modules: dict[str, list[str]] = {}
+        header: list[str] = []
+        for module, item in imports.values():
+            if module:
+                modules.setdefault(module, []).append(item)
+            else:
+                header.append(f"import {item}")
+        for module, items in modules.items():
+            items.sort(key=lambda text: text.split(" as ")[0])
+            header.append(f"from {module} import {', '.join(items)}")
+        body = "\n\n\n".join(classes[name][0] for name in sorted(classes))
+        source = sorted_imports("\n".join(header) + "\n\n\n" + body, self.package)
+        return source, ModelsCache(
+            dict(sorted(imports.items())), {g.key: cache.groups[g.key] for g in groups}
+        )
+
+
+@dataclass(frozen=True)
+class ModelGroup:
+    """Models that refer only to each other, with the part of the schema and field names they use."""
+
+    key: str
+    names: tuple[str, ...]
+    document: dict[str, Any]  # class name -> its JSON Schema
+    aliases: dict[str, str]
+
+
+ClassRecord = tuple[str, tuple[str, ...]]  # (the generated class, the imported names it uses)
+
+
+@dataclass
+class ModelsCache:
+    """What a build records of its generated models, for the next one: per group key, the source
+    of each class as datamodel-code-generator gave it; and every imported name, with its module."""
+
+    imports: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (module, item)
+    groups: dict[str, dict[str, ClassRecord]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "imports": {name: list(entry) for name, entry in sorted(self.imports.items())},
+            "groups": {
+                key: {name: [text, list(used)] for name, (text, used) in sorted(group.items())}
+                for key, group in sorted(self.groups.items())
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> ModelsCache | None:
+        """The record read back; None when it is not one (written by hand, or by another version)."""
+        try:
+            assert isinstance(data, dict)
+            imports = {
+                str(name): (str(module), str(item))
+                for name, (module, item) in data["imports"].items()
+            }
+            groups = {
+                str(key): {
+                    str(name): (str(text), tuple(str(u) for u in used))
+                    for name, (text, used) in group.items()
+                }
+                for key, group in data["groups"].items()
+            }
+        except (AssertionError, AttributeError, KeyError, TypeError, ValueError):
+            return None
+        return cls(imports, groups)
+
+
+def _references(schema: Any) -> Iterator[str]:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            yield ref.rsplit("/", 1)[-1]
+        for value in schema.values():
+            yield from _references(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _references(value)
+
+
+def _cut(raw: str) -> tuple[dict[str, tuple[str, str]], dict[str, ClassRecord]] | None:
+    """datamodel-code-generator's output in parts: its imports (bound name -> (module, item)) and
+    each class's source with the imported names it uses; None unless every statement after the
+    imports is a class."""
+    lines = raw.splitlines()
+    start = 0
+    imports: dict[str, tuple[str, str]] = {}
+    while start < len(lines) and (
+        not lines[start].strip() or lines[start].startswith(("#", "from ", "import "))
+    ):
+        line = lines[start]
+        start += 1
+        if line.startswith("from "):
+            module, _, items = line[5:].partition(" import ")
+            for item in items.split(", "):
+                imports[item.split(" as ")[-1]] = (module, item)
+        elif line.startswith("import "):
+            item = line[7:]
+            imports[item.split(" as ")[-1]] = ("", item)
+    body = lines[start:]
+    try:
+        tree = ast.parse("\n".join(body))
+    except SyntaxError:
+        return None
+    if not all(isinstance(node, ast.ClassDef) and not node.decorator_list for node in tree.body):
+        return None
+    classes: dict[str, ClassRecord] = {}
+    nodes: list[ast.stmt] = tree.body
+    for node, after in zip(nodes, [*nodes[1:], None], strict=True):
+        assert isinstance(node, ast.ClassDef)
+        stop = after.lineno - 1 if after is not None else len(body)
+        text = "\n".join(body[node.lineno - 1 : stop]).rstrip()
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        classes[node.name] = (text, tuple(sorted(names & set(imports))))
+    return imports, classes
 
 
 def models_input(inferred: Inferred, names: Names) -> ModelsInput:

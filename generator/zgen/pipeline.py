@@ -17,12 +17,12 @@ from .format import Progress, format_packages, reusable, source_key
 from .infer import Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
-from .modelgen import models_input
+from .modelgen import ModelsCache, models_input
 from .naming import Names, assign
 from .normalize import normalize
 from .render import environment as template_environment
 from .render import render
-from .write import Plan, apply, plan
+from .write import Plan, apply, plan, read_manifest
 
 STAGES = ("load", "normalize", "infer", "names", "render", "format", "write")
 
@@ -57,6 +57,10 @@ class BuildReport:
     checked: bool = False
     formatted: int = 0  # Python files black formatted
     reused: int = 0  # Python files whose source was unchanged: taken from disk without black
+    pieces_formatted: int = 0  # top-level pieces of the formatted files that black formatted
+    pieces_reused: int = 0  # ... that were unchanged: cut from the last build's files
+    model_groups: int = 0  # groups of models (models that refer only to each other)
+    model_groups_generated: int = 0  # ... that datamodel-code-generator ran over in this build
 
     @property
     def files_written(self) -> int:
@@ -148,6 +152,7 @@ def build(
     rendered: dict[str, dict[str, str]] = {}
     origin: dict[str, str] = {}
     keys: dict[str, str] = {}
+    model_records: dict[str, dict[str, Any]] = {}
     for source in sources:
         given = (settings or {}).get(source)
         chosen = SourceSettings(
@@ -177,12 +182,23 @@ def build(
             package = render(api, inferred, names, marker, template_envs[chosen.templates])
             models_path = f"{package.package}/models.py"
             keys[models_path] = source_key(package.files[models_path])
-        if not reusable(output, models_path, keys[models_path]):
+        # The last build's generated classes, per group of models: only the groups whose input
+        # changed go through datamodel-code-generator again (see modelgen.ModelsInput.groups).
+        recorded = read_manifest(output / package.package).models
+        last = ModelsCache.from_json(recorded) if recorded else None
+        if reusable(output, models_path, keys[models_path]):
+            if last is not None and last.groups:
+                model_records[package.package] = last.to_json()
+        else:
             with _timed(report, "infer"):
-                models_source = models.generate()
+                models_source, cache, generated = models.generate_cached(last)
+            report.model_groups_generated += generated
+            if cache.groups:
+                model_records[package.package] = cache.to_json()
             package.files[models_path] = package.files[models_path].replace(
                 marker, models_source, 1
             )
+        report.model_groups += len((model_records.get(package.package) or {}).get("groups", {}))
         rendered[package.package] = package.files
         origin[package.package] = analysis.loaded.file
         examples = sum(len(op.examples) for op in api.operations)
@@ -201,8 +217,14 @@ def build(
             output, rendered, workers=workers, progress=progress, source_keys=keys
         )
     report.formatted, report.reused = formatted.formatted, formatted.reused
+    report.pieces_formatted, report.pieces_reused = (
+        formatted.pieces_formatted,
+        formatted.pieces_reused,
+    )
     with _timed(report, "write"):
-        report.plan = plan(output, formatted.packages, diff=check, records=formatted.records)
+        report.plan = plan(
+            output, formatted.packages, diff=check, records=formatted.records, models=model_records
+        )
         if not check:
             apply(report.plan)
     return report

@@ -2,7 +2,8 @@
 
 Each package carries `.zgen-manifest.json`: the files zgen wrote there (so a file it no longer
 produces is removed, and files the user added are never touched) and, per Python file, the
-format record that lets the next build reuse the formatted file (see format.py).
+format record that lets the next build reuse the formatted file or its pieces (see format.py), and
+the generated model classes per group, for the next build's model generation (see modelgen.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .diagnostics import ZgenError
 
 MANIFEST = ".zgen-manifest.json"
-FormatRecord = tuple[str, str]  # (hash of the unformatted source, hash of the formatted file)
+# (hash of the unformatted source, hash of the formatted file, "piece:length ..." of its pieces)
+FormatRecord = tuple[str, str, str]
 
 
 def read_text(path: Path) -> str | None:
@@ -57,6 +60,7 @@ def safe_relative(path: str) -> PurePosixPath:
 class Manifest:
     files: list[str] = field(default_factory=list)
     formatted: dict[str, FormatRecord] = field(default_factory=dict)
+    models: dict[str, Any] | None = None  # what modelgen.ModelsCache records, as JSON
 
 
 def read_manifest(package_dir: Path) -> Manifest:
@@ -78,10 +82,13 @@ def read_manifest(package_dir: Path) -> Manifest:
         if (
             is_safe(name)
             and isinstance(record, list)
-            and len(record) == 2
+            and len(record) in (2, 3)
             and all(isinstance(item, str) for item in record)
         ):
-            manifest.formatted[name] = (record[0], record[1])
+            manifest.formatted[name] = (record[0], record[1], record[2] if len(record) > 2 else "")
+    models = data.get("models")
+    if isinstance(models, dict):
+        manifest.models = models
     return manifest
 
 
@@ -93,12 +100,16 @@ def is_safe(path: str) -> bool:
     return True
 
 
-def manifest_text(files: Iterable[str], records: dict[str, FormatRecord]) -> str:
-    data = {
+def manifest_text(
+    files: Iterable[str], records: dict[str, FormatRecord], models: dict[str, Any] | None = None
+) -> str:
+    data: dict[str, Any] = {
         "generator": "zgen",
         "files": sorted(files),
         "formatted": {name: list(record) for name, record in sorted(records.items())},
     }
+    if models:
+        data["models"] = models
     return json.dumps(data, indent=2) + "\n"
 
 
@@ -108,6 +119,7 @@ def plan(
     *,
     diff: bool,
     records: dict[str, dict[str, FormatRecord]] | None = None,
+    models: dict[str, dict[str, Any]] | None = None,
 ) -> Plan:
     """Compare the formatted files of each package with the output folder."""
     result = Plan()
@@ -126,7 +138,9 @@ def plan(
             )
         wanted = dict(files)
         listing = [PurePosixPath(p).relative_to(package).as_posix() for p in wanted]
-        wanted[f"{package}/{MANIFEST}"] = manifest_text(listing, (records or {}).get(package, {}))
+        wanted[f"{package}/{MANIFEST}"] = manifest_text(
+            listing, (records or {}).get(package, {}), (models or {}).get(package)
+        )
         for rel, content in sorted(wanted.items()):
             target = output / safe_relative(rel)
             current = read_text(target)
