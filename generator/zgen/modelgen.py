@@ -124,35 +124,31 @@ class ModelsInput:
         return sorted_imports(self.raw(), self.package)
 
     def groups(self) -> list[ModelGroup]:
-        """The models in groups that refer to no model outside (connected components of the
-        references, in name order), each keyed by what its generated classes depend on."""
+        """One group per model, in name order: the model and every model it refers to, directly or
+        not (what the generator needs to resolve its references), keyed by all of their schemas and
+        field names. A model's generated class depends on nothing else, so it is generated again
+        only when that key changes."""
         defs: dict[str, Any] = self.document["$defs"]
-        parent = {name: name for name in defs}
-
-        def root(name: str) -> str:
-            while parent[name] != name:
-                parent[name] = parent[parent[name]]
-                name = parent[name]
-            return name
-
-        for name, definition in defs.items():
-            for target in _references(definition):
-                if target in parent:
-                    a, b = root(name), root(target)
-                    if a != b:
-                        parent[max(a, b)] = min(a, b)
-        members: dict[str, list[str]] = {}
-        for name in defs:
-            members.setdefault(root(name), []).append(name)
+        direct = {
+            name: sorted({t for t in _references(d) if t in defs}) for name, d in defs.items()
+        }
         options = {key: str(value) for key, value in generator_options(self.package).items()}
         result = []
-        for names in sorted(members.values()):
-            group_defs = {name: defs[name] for name in names}
-            prefixes = tuple(f"{name}." for name in names)
+        for name in defs:
+            closure = {name}
+            todo = [name]
+            while todo:
+                for target in direct[todo.pop()]:
+                    if target not in closure:
+                        closure.add(target)
+                        todo.append(target)
+            names = sorted(closure)
+            group_defs = {member: defs[member] for member in names}
+            prefixes = tuple(f"{member}." for member in names)
             aliases = {k: v for k, v in self.aliases.items() if k.startswith(prefixes)}
-            text = json.dumps([code_version(), options, group_defs, aliases], sort_keys=True)
+            text = json.dumps([code_version(), options, name, group_defs, aliases], sort_keys=True)
             key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-            result.append(ModelGroup(key, tuple(names), group_defs, aliases))
+            result.append(ModelGroup(key, name, group_defs, aliases))
         return result
 
     def generate_cached(self, cache: ModelsCache | None) -> tuple[str, ModelsCache, int]:
@@ -168,7 +164,7 @@ class ModelsInput:
         missing = [g for g in groups if cache is None or g.key not in cache.groups]
         if cache is None or len(missing) == len(groups):
             return *self._whole(groups), len(groups)
-        defs = {name: g.document[name] for g in missing for name in g.names}
+        defs = {name: schema for g in missing for name, schema in g.document.items()}
         aliases = {k: v for g in missing for k, v in g.aliases.items()}
         merged = ModelsCache(dict(cache.imports), {})
         if missing:
@@ -181,7 +177,7 @@ class ModelsInput:
                 if merged.imports.setdefault(binding, entry) != entry:
                     return *self._whole(groups), len(groups)
             for g in missing:
-                merged.groups[g.key] = {name: classes[name] for name in g.names}
+                merged.groups[g.key] = {g.name: classes[g.name]}
         for g in groups:
             if g.key not in merged.groups:
                 merged.groups[g.key] = cache.groups[g.key]
@@ -197,9 +193,7 @@ class ModelsInput:
         if pieces is None:
             return source, ModelsCache()
         imports, classes = pieces
-        cache = ModelsCache(
-            imports, {g.key: {name: classes[name] for name in g.names} for g in groups}
-        )
+        cache = ModelsCache(imports, {g.key: {g.name: classes[g.name]} for g in groups})
         assembled, cache = self._assembled(groups, cache)
         if assembled != source:
             return source, ModelsCache()
@@ -207,7 +201,7 @@ class ModelsInput:
 
     def _assembled(self, groups: list[ModelGroup], cache: ModelsCache) -> tuple[str, ModelsCache]:
         """The source from the recorded classes of `groups`, and the record pruned to them."""
-        classes = {name: cache.groups[g.key][name] for g in groups for name in g.names}
+        classes = {g.name: cache.groups[g.key][g.name] for g in groups}
         used = {binding for _, bindings in classes.values() for binding in bindings}
         imports = {b: e for b, e in cache.imports.items() if b in used or e[0] == "__future__"}
         modules: dict[str, list[str]] = {}
@@ -229,11 +223,11 @@ class ModelsInput:
 
 @dataclass(frozen=True)
 class ModelGroup:
-    """Models that refer only to each other, with the part of the schema and field names they use."""
+    """A model, with the part of the schema and field names its generation needs."""
 
     key: str
-    names: tuple[str, ...]
-    document: dict[str, Any]  # class name -> its JSON Schema
+    name: str
+    document: dict[str, Any]  # class name -> its JSON Schema: the model and those it refers to
     aliases: dict[str, str]
 
 
