@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import black
+from black.parsing import InvalidInput
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zgen.format import BLACK_MODE
@@ -45,7 +46,7 @@ def check(source: str, head: str, items: list[str], tail: str, **kinds: bool) ->
     naive = source.replace("@", f"{head}{', '.join(items)}{tail}".strip(), 1)
     try:
         expected = black.format_str(naive, mode=BLACK_MODE)
-    except black.InvalidInput:
+    except InvalidInput:
         return  # the drawn items are not valid here (two `*`, `**` before `*`, ...)
     if laid is None:
         return
