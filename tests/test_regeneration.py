@@ -195,7 +195,8 @@ def test_unchanged_models_skip_datamodel_code_generator(
 ) -> None:
     """models.py is keyed by what it depends on: unchanged, it is reused without running the
     model generator; edited by hand, it is assembled again from the classes the manifest recorded;
-    changed in the collection, the generator runs over the changed group of models only."""
+    changed in the collection, the generator runs over the changed models (and those they use) only.
+    """
     import zgen.modelgen
     import zgen.pipeline
 
@@ -224,7 +225,7 @@ def test_unchanged_models_skip_datamodel_code_generator(
     write_source(source, shop(extra_field=True))
     report = build([source], out)
     assert len(calls) == 2 and models.read_bytes() != pristine["shop_api/models.py"]
-    assert report.model_groups_generated == 1 < report.model_groups
+    assert 0 < report.model_groups_generated < report.model_groups
     assert "UsersGetUser" in calls[1] and len(calls[1]) < len(calls[0])
     assert not any(name.startswith("Orders") for name in calls[1])
 
