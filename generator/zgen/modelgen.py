@@ -152,16 +152,16 @@ class ModelsInput:
         return result
 
     def generate_cached(self, cache: ModelsCache | None) -> tuple[str, ModelsCache, int]:
-        """The models source, running datamodel-code-generator only over the groups of models
-        that `cache` (what the last build recorded) does not hold, in one call; and what to record
-        for the next build. The result is the same bytes as `generate()`: when the generator's
-        output cannot be cut into self-contained classes, or the groups' imports clash, the whole
-        source is generated in one call and nothing is recorded. The third value is the number of
-        groups generated."""
+        """The models source, running datamodel-code-generator (in one call) only over the models
+        whose class `cache` (what the last build recorded) does not hold, with the models they
+        refer to; and what to record for the next build. The result is the same bytes as
+        `generate()`: when the generator's output cannot be cut into self-contained classes, or
+        imports clash, the whole source is generated in one call (and nothing is recorded when it
+        cannot be cut). The third value is the number of models generated."""
         if not self.document["$defs"]:
             return "", ModelsCache(), 0
         groups = self.groups()
-        missing = [g for g in groups if cache is None or g.key not in cache.groups]
+        missing = [g for g in groups if cache is None or not _recorded(cache, g)]
         if cache is None or len(missing) == len(groups):
             return *self._whole(groups), len(groups)
         defs = {name: schema for g in missing for name, schema in g.document.items()}
@@ -270,6 +270,12 @@ class ModelsCache:
         except (AssertionError, AttributeError, KeyError, TypeError, ValueError):
             return None
         return cls(imports, groups)
+
+
+def _recorded(cache: ModelsCache, group: ModelGroup) -> bool:
+    """Whether `cache` holds the class of `group` (and, as far as a glance tells, only that)."""
+    record = cache.groups.get(group.key, {})
+    return list(record) == [group.name] and record[group.name][0].startswith(f"class {group.name}(")
 
 
 def _references(schema: Any) -> Iterator[str]:
