@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import zgen.modelgen
-from conftest import REPO
+from conftest import REPO, collection, request, response
 from zgen.pipeline import build
 from zgen.write import MANIFEST
 
@@ -159,3 +159,58 @@ def test_one_saved_response_edited_rebuilds_only_what_depends_on_it(
         assert len(generated) == 1 and 0 < len(new_models) <= len(generated[0])
         models = next(text for name, text in after.items() if name.endswith("/models.py"))
         assert len(generated[0]) < models.count(b"\nclass ") / 2
+
+
+def small(note: str) -> dict[str, Any]:
+    """Two folders; `note` goes into one saved response of the second."""
+    user = {"id": 1, "name": "Ada", "address": {"city": "X"}, "tags": [{"k": "v"}]}
+    order = {"id": 2, "total": 9.5, "lines": [{"sku": "A", "qty": 1}], "note": note}
+    return collection(
+        {
+            "name": "Users",
+            "item": [
+                request("Get user", "{{base}}/users/:id", responses=[response("ok", 200, user)])
+            ],
+        },
+        {
+            "name": "Orders",
+            "item": [
+                request("Get order", "{{base}}/orders/:id", responses=[response("ok", 200, order)])
+            ],
+        },
+    )
+
+
+def build_into(folder: Path, data: dict[str, Any]) -> Path:
+    """Build `data` (as api.json in `folder`) into folder/out."""
+    folder.mkdir(exist_ok=True)
+    source = folder / "api.json"
+    source.write_text(json.dumps(data), encoding="utf-8")
+    build([source], folder / "out")
+    return folder / "out"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["models record not JSON", "models record of another shape", "hand-edited client and models"],
+)
+def test_a_damaged_record_or_hand_edited_file_still_gives_a_fresh_build(
+    tmp_path: Path, damage: str
+) -> None:
+    """What the last build recorded is used only where it can be trusted: a record that is not
+    one is ignored, and no piece is cut from a file edited since it was written."""
+    out = build_into(tmp_path / "a", small("first"))
+    manifest = out / "test_api" / MANIFEST
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    if damage == "models record not JSON":
+        data["models"] = "garbage"
+    elif damage == "models record of another shape":
+        data["models"]["groups"] = {key: {"Other": ["x", []]} for key in data["models"]["groups"]}
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    if damage == "hand-edited client and models":
+        for name in ("client.py", "models.py"):
+            path = out / "test_api" / name
+            path.write_text(path.read_text(encoding="utf-8").replace("\n\n\n", "\n\n\n# x\n"))
+    rebuilt = build_into(tmp_path / "a", small("second, a number: 1"))
+    fresh = build_into(tmp_path / "b", small("second, a number: 1"))
+    assert tree(rebuilt) == tree(fresh)

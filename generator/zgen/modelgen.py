@@ -129,10 +129,19 @@ class ModelsInput:
         field names. A model's generated class depends on nothing else, so it is generated again
         only when that key changes."""
         defs: dict[str, Any] = self.document["$defs"]
-        direct = {
-            name: sorted({t for t in _references(d) if t in defs}) for name, d in defs.items()
-        }
+        own_aliases: dict[str, dict[str, str]] = {name: {} for name in defs}
+        for alias, field_name in self.aliases.items():
+            owner = alias.partition(".")[0]
+            if owner in own_aliases:
+                own_aliases[owner][alias] = field_name
+        own: dict[str, str] = {}  # name -> digest of its schema and field names
+        direct: dict[str, list[str]] = {}
+        for name, definition in defs.items():
+            text = json.dumps([definition, own_aliases[name]], sort_keys=True)
+            own[name] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            direct[name] = sorted({t for t in _references(definition) if t in defs})
         options = {key: str(value) for key, value in generator_options(self.package).items()}
+        context = json.dumps([code_version(), options], sort_keys=True)
         result = []
         for name in defs:
             closure = {name}
@@ -143,11 +152,10 @@ class ModelsInput:
                         closure.add(target)
                         todo.append(target)
             names = sorted(closure)
-            group_defs = {member: defs[member] for member in names}
-            prefixes = tuple(f"{member}." for member in names)
-            aliases = {k: v for k, v in self.aliases.items() if k.startswith(prefixes)}
-            text = json.dumps([code_version(), options, name, group_defs, aliases], sort_keys=True)
+            text = context + name + "".join(f" {member} {own[member]}" for member in names)
             key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+            group_defs = {member: defs[member] for member in names}
+            aliases = {k: v for member in names for k, v in own_aliases[member].items()}
             result.append(ModelGroup(key, name, group_defs, aliases))
         return result
 
@@ -191,13 +199,26 @@ class ModelsInput:
         source = sorted_imports(raw, self.package)
         pieces = _cut(raw)
         if pieces is None:
-            return source, ModelsCache()
+            return source, ModelsCache(uncut=self.key())
         imports, classes = pieces
         cache = ModelsCache(imports, {g.key: {g.name: classes[g.name]} for g in groups})
         assembled, cache = self._assembled(groups, cache)
         if assembled != source:
-            return source, ModelsCache()
+            return source, ModelsCache(uncut=self.key())
         return source, cache
+
+    def holds(self, cache: ModelsCache | None) -> bool:
+        """Whether `cache` is what generating these models would record (so it can be kept)."""
+        if not self.document["$defs"]:
+            return cache is None or cache.to_json() is None
+        if cache is None:
+            return False
+        if cache.uncut:
+            return cache.uncut == self.key() and not cache.groups
+        groups = self.groups()
+        return set(cache.groups) == {g.key for g in groups} and all(
+            _recorded(cache, g) for g in groups
+        )
 
     def _assembled(self, groups: list[ModelGroup], cache: ModelsCache) -> tuple[str, ModelsCache]:
         """The source from the recorded classes of `groups`, and the record pruned to them."""
@@ -241,15 +262,21 @@ class ModelsCache:
 
     imports: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (module, item)
     groups: dict[str, dict[str, ClassRecord]] = field(default_factory=dict)
+    uncut: str = ""  # the models key, when the generator's output for it could not be cut
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def to_json(self) -> dict[str, Any] | None:
+        if not self.groups and not self.uncut:
+            return None
+        data: dict[str, Any] = {
             "imports": {name: list(entry) for name, entry in sorted(self.imports.items())},
             "groups": {
                 key: {name: [text, list(used)] for name, (text, used) in sorted(group.items())}
                 for key, group in sorted(self.groups.items())
             },
         }
+        if self.uncut:
+            data["uncut"] = self.uncut
+        return data
 
     @classmethod
     def from_json(cls, data: object) -> ModelsCache | None:
@@ -267,9 +294,11 @@ class ModelsCache:
                 }
                 for key, group in data["groups"].items()
             }
+            uncut = data.get("uncut", "")
+            assert isinstance(uncut, str)
         except (AssertionError, AttributeError, KeyError, TypeError, ValueError):
             return None
-        return cls(imports, groups)
+        return cls(imports, groups, uncut)
 
 
 def _recorded(cache: ModelsCache, group: ModelGroup) -> bool:

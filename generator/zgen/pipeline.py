@@ -185,20 +185,21 @@ def build(
         # The last build's generated classes, per group of models: only the groups whose input
         # changed go through datamodel-code-generator again (see modelgen.ModelsInput.groups).
         recorded = read_manifest(output / package.package).models
-        last = ModelsCache.from_json(recorded) if recorded else None
-        if reusable(output, models_path, keys[models_path]):
-            if last is not None and last.groups:
-                model_records[package.package] = last.to_json()
+        last = ModelsCache.from_json(recorded) if recorded is not None else None
+        record: dict[str, Any] | None
+        if reusable(output, models_path, keys[models_path]) and models.holds(last):
+            record = last.to_json() if last is not None else None
         else:
             with _timed(report, "infer"):
                 models_source, cache, generated = models.generate_cached(last)
             report.model_groups_generated += generated
-            if cache.groups:
-                model_records[package.package] = cache.to_json()
+            record = cache.to_json()
             package.files[models_path] = package.files[models_path].replace(
                 marker, models_source, 1
             )
-        report.model_groups += len((model_records.get(package.package) or {}).get("groups", {}))
+        if record is not None:
+            model_records[package.package] = record
+            report.model_groups += len(record["groups"])
         rendered[package.package] = package.files
         origin[package.package] = analysis.loaded.file
         examples = sum(len(op.examples) for op in api.operations)
