@@ -6,7 +6,7 @@ import black
 from black.parsing import InvalidInput
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from zgen.format import BLACK_MODE
+from zgen.format import BLACK_MODE, already_black
 from zgen.layout import LINE_LENGTH, bracketed
 
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,24}", fullmatch=True).filter(
@@ -106,3 +106,30 @@ def test_long_items_are_left_to_black() -> None:
     assert bracketed("f(", ["a,"], ")") is None
     assert bracketed("f(", ["a"], "]") is None
     assert bracketed("def f(", ["a"], ")") == "def f(a)"
+
+
+STATEMENTS = st.one_of(
+    st.tuples(NAMES, NAMES).map(lambda pair: f"{pair[0]} = {pair[1]}\n"),
+    st.tuples(NAMES, st.lists(st.text(alphabet="abcXYZ_ -'\\", max_size=12), max_size=4)).map(
+        lambda pair: f"{pair[0]} = [\n" + "".join(f'    "{s}",\n' for s in pair[1]) + "]\n"
+    ),
+    st.tuples(NAMES, st.lists(st.text(alphabet='abcXYZ_ -"\\', max_size=12), max_size=4)).map(
+        lambda pair: f"{pair[0]} = [\n" + "".join(f"    '{s}',\n" for s in pair[1]) + "]\n"
+    ),
+    st.just("\n"),
+    st.just("x  =  y\n"),
+    st.just("class A:\n    x: int\n"),
+)
+
+
+@SETTINGS
+@given(st.lists(STATEMENTS, min_size=1, max_size=12))
+def test_pieces_taken_as_already_black_are_what_black_gives(statements: list[str]) -> None:
+    piece = "".join(statements)
+    laid = already_black(piece)
+    try:
+        expected = black.format_str(piece, mode=BLACK_MODE)
+    except InvalidInput:
+        assert laid is None
+        return
+    assert laid is None or laid == expected

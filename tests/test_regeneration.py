@@ -432,8 +432,10 @@ def test_split_keeps_comments_stubs_and_decorators_with_their_neighbours() -> No
     source = (
         '"""Doc."""\nimport os\nX = 1\n\n\n# about f\ndef f():\n    pass\n\n\n@decorator\nclass A:\n    x: int\n'
         "def g(): ...\ndef h(): ...\n\n\nclass B:\n    pass\n"
+        'class C:\n    x: int\nALIAS = C\nOTHER = B\n\n__all__ = ["C"]\n'
     )
     pieces = split_top_level(source)
+    assert pieces[-1] == 'ALIAS = C\nOTHER = B\n\n__all__ = ["C"]\n'  # cut after a class
     assert "".join(pieces) == source
     assert pieces[0].endswith("def f():\n    pass\n\n\n")  # no cut between a comment and its def
     assert pieces[1].startswith("@decorator\nclass A:")

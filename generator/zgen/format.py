@@ -18,7 +18,9 @@ import ast
 import hashlib
 import importlib.metadata
 import itertools
+import keyword
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -49,6 +51,52 @@ def source_key(source: str) -> str:
     return digest(FORMAT_KEY + source)
 
 
+_ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_]* = [A-Za-z_][A-Za-z0-9_]*")
+_LIST_START = re.compile(r"[A-Za-z_][A-Za-z0-9_]* = \[")
+_LIST_ITEM = re.compile(r'    "[^"\\\']*",')
+_LIST_ITEM_SINGLE = re.compile(r"    '[^\"\\']*',")  # black's quotes are double
+
+
+def already_black(piece: str) -> str | None:
+    """What black makes of a piece that is only `name = name` lines and lists of plain strings one
+    per line with a trailing comma (at most two blank lines between them): the piece itself, without
+    its trailing blank lines, its strings in double quotes. None for anything else (black formats
+    it)."""
+    lines = piece.rstrip("\n").split("\n")
+    blank = 0
+    in_list = False
+    items = 0
+    for index, line in enumerate(lines):
+        if len(line) > BLACK_MODE.line_length:
+            return None
+        if in_list:
+            if _LIST_ITEM.fullmatch(line):
+                items += 1
+            elif _LIST_ITEM_SINGLE.fullmatch(line):
+                items += 1
+                lines[index] = f'    "{line[5:-2]}",'
+            elif line == "]" and items:
+                in_list = False
+            else:
+                return None
+            continue
+        if not line:
+            blank += 1
+            if blank > 2:
+                return None
+            continue
+        blank = 0
+        if _LIST_START.fullmatch(line):
+            in_list, items = True, 0
+        elif not _ALIAS.fullmatch(line):
+            return None
+        if any(keyword.iskeyword(word) for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", line)):
+            return None
+    if in_list or not lines[0]:
+        return None
+    return "\n".join(lines) + "\n"
+
+
 def _black(path: str, source: str) -> str:
     try:
         return black.format_str(source, mode=BLACK_MODE)
@@ -57,11 +105,12 @@ def _black(path: str, source: str) -> str:
 
 
 def split_top_level(source: str) -> list[str]:
-    """Cut Python source before top-level classes and functions that black separates by two blank lines.
+    """Cut Python source where black puts two blank lines at the top level: before classes and
+    functions, and before an assignment that follows one.
 
     A cut is made only where nothing but blank lines stands between the previous statement and
-    the definition (no comment that black could attach to either side), and never after a
-    one-line stub (`def f(): ...`), whose spacing black treats specially.
+    the next (no comment that black could attach to either side), and never after a one-line stub
+    (`def f(): ...`), whose spacing black treats specially.
     """
     try:
         tree = ast.parse(source)
@@ -69,14 +118,16 @@ def split_top_level(source: str) -> list[str]:
         return [source]  # black reports it
     lines = source.splitlines(keepends=True)
     cuts: list[int] = []
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     for previous, node in zip(tree.body, tree.body[1:], strict=False):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(previous, definitions) and is_stub(previous):
             continue
-        if isinstance(previous, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and is_stub(
-            previous
-        ):
+        if isinstance(node, definitions):
+            first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+        elif isinstance(previous, definitions) and isinstance(node, ast.Assign):
+            first = node.lineno  # after a class or function, black puts two blank lines too
+        else:
             continue
-        first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
         end = previous.end_lineno or previous.lineno
         if first <= end or any(line.strip() for line in lines[end : first - 1]):
             continue
@@ -105,12 +156,14 @@ def format_source(path: str, source: str) -> str:
     """Black-format Python source (piece by piece, same bytes as a whole-file run); other files pass through."""
     if not path.endswith(".py") or not source.strip():
         return source
-    return join_formatted(_black(path, piece) for piece in split_top_level(source))
+    return join_formatted(
+        already_black(piece) or _black(path, piece) for piece in split_top_level(source)
+    )
 
 
 def _format_batch(batch: list[tuple[str, str]]) -> list[str]:
     """Worker: format each (path, piece)."""
-    return [_black(path, piece) for path, piece in batch]
+    return [already_black(piece) or _black(path, piece) for path, piece in batch]
 
 
 def default_workers() -> int:
