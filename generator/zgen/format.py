@@ -33,9 +33,14 @@ from black.parsing import InvalidInput
 from .write import FormatRecord, read_manifest, read_text, safe_relative
 
 BLACK_MODE = Mode(target_versions={TargetVersion.PY311}, line_length=100)
-# What the formatted result depends on besides the source: black's major version (its stable
-# style changes only with it) and the mode. Part of every recorded source hash.
-FORMAT_KEY = f"black {importlib.metadata.version('black').split('.')[0]}; line length {BLACK_MODE.line_length}; py311\n"
+# What the formatted result and the recorded pieces depend on besides the source: black's major
+# version (its stable style changes only with it), the mode and this module's code (how files are
+# cut into pieces). Part of every recorded source hash.
+FORMAT_KEY = (
+    f"black {importlib.metadata.version('black').split('.')[0]}; line length"
+    f" {BLACK_MODE.line_length}; py311;"
+    f" {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]}\n"
+)
 # Below this many bytes to format, starting processes costs more than it saves.
 PARALLEL_MIN_BYTES = 200_000
 BATCH_BYTES = 64_000
