@@ -59,8 +59,8 @@ class BuildReport:
     reused: int = 0  # Python files whose source was unchanged: taken from disk without black
     pieces_formatted: int = 0  # top-level pieces of the formatted files that black formatted
     pieces_reused: int = 0  # ... that were unchanged: cut from the last build's files
-    model_groups: int = 0  # groups of models (models that refer only to each other)
-    model_groups_generated: int = 0  # ... that datamodel-code-generator ran over in this build
+    model_groups: int = 0  # model classes recorded for the next build (one group each)
+    model_groups_generated: int = 0  # ... that datamodel-code-generator generated in this build
 
     @property
     def files_written(self) -> int:
@@ -182,8 +182,9 @@ def build(
             package = render(api, inferred, names, marker, template_envs[chosen.templates])
             models_path = f"{package.package}/models.py"
             keys[models_path] = source_key(package.files[models_path])
-        # The last build's generated classes, per group of models: only the groups whose input
-        # changed go through datamodel-code-generator again (see modelgen.ModelsInput.groups).
+        # The last build's generated classes, one per model: only the models whose schema (or that
+        # of a model they refer to) changed go through datamodel-code-generator again (see
+        # modelgen.ModelsInput.groups).
         recorded = read_manifest(output / package.package).models
         last = ModelsCache.from_json(recorded) if recorded is not None else None
         record: dict[str, Any] | None

@@ -3,7 +3,7 @@
 Each package carries `.zgen-manifest.json`: the files zgen wrote there (so a file it no longer
 produces is removed, and files the user added are never touched) and, per Python file, the
 format record that lets the next build reuse the formatted file or its pieces (see format.py), and
-the generated model classes per group, for the next build's model generation (see modelgen.py).
+each generated model class, for the next build's model generation (see modelgen.py).
 """
 
 from __future__ import annotations
