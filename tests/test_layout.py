@@ -116,6 +116,10 @@ STATEMENTS = st.one_of(
     st.tuples(NAMES, st.lists(st.text(alphabet='abcXYZ_ -"\\', max_size=12), max_size=4)).map(
         lambda pair: f"{pair[0]} = [\n" + "".join(f"    '{s}',\n" for s in pair[1]) + "]\n"
     ),
+    st.tuples(
+        st.from_regex(r"[A-Z][A-Za-z]{30,100}", fullmatch=True),
+        st.from_regex(r"[A-Z][A-Za-z]{30,100}", fullmatch=True),
+    ).map(lambda pair: f"{pair[0]} = {pair[1]}\n"),
     st.just("\n"),
     st.just("x  =  y\n"),
     st.just("class A:\n    x: int\n"),

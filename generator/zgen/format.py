@@ -56,6 +56,7 @@ def source_key(source: str) -> str:
     return digest(FORMAT_KEY + source)
 
 
+INDENT = "    "
 _ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_]* = [A-Za-z_][A-Za-z0-9_]*")
 _LIST_START = re.compile(r"[A-Za-z_][A-Za-z0-9_]* = \[")
 _LIST_ITEM = re.compile(r'    "[^"\\\']*",')
@@ -65,14 +66,15 @@ _LIST_ITEM_SINGLE = re.compile(r"    '[^\"\\']*',")  # black's quotes are double
 def already_black(piece: str) -> str | None:
     """What black makes of a piece that is only `name = name` lines and lists of plain strings one
     per line with a trailing comma (at most two blank lines between them): the piece itself, without
-    its trailing blank lines, its strings in double quotes. None for anything else (black formats
-    it)."""
+    its trailing blank lines, its strings in double quotes, a name too long for its line in
+    parentheses. None for anything else (black formats it)."""
     lines = piece.rstrip("\n").split("\n")
     blank = 0
     in_list = False
     items = 0
+    limit = BLACK_MODE.line_length
     for index, line in enumerate(lines):
-        if len(line) > BLACK_MODE.line_length:
+        if len(line) > limit and (in_list or not _ALIAS.fullmatch(line)):
             return None
         if in_list:
             if _LIST_ITEM.fullmatch(line):
@@ -95,6 +97,12 @@ def already_black(piece: str) -> str | None:
             in_list, items = True, 0
         elif not _ALIAS.fullmatch(line):
             return None
+        elif len(line) > limit:  # black wraps the name in parentheses when that makes it fit
+            name, value = line.split(" = ")
+            if len(name) + 4 > limit:
+                return None
+            if len(INDENT + value) <= limit:
+                lines[index] = f"{name} = (\n{INDENT}{value}\n)"
         if any(keyword.iskeyword(word) for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", line)):
             return None
     if in_list or not lines[0]:
