@@ -27,12 +27,12 @@ from typing import Any
 
 from benchmarks import peer as peer_mod
 from benchmarks._proc import run_measured
-from benchmarks.synth import count_responses, write_collection
+from benchmarks.synth import count_responses, edit_one_response, write_collection
 
 __all__ = ["build_in_child", "default_workdir", "main", "markdown", "write_readme"]
 
 REPO = Path(__file__).resolve().parent.parent
-STAGES = ("load", "normalize", "infer", "names", "render", "format", "write")
+STAGES = ("load", "normalize", "infer", "paging", "names", "models", "render", "format", "write")
 README = Path(__file__).resolve().parent / "README.md"
 BEGIN = "<!-- benchmarks:begin -->"
 END = "<!-- benchmarks:end -->"
@@ -42,6 +42,7 @@ GOAL_PEER_RATIO = 0.5
 GOAL_SCALING = 4.5
 GOAL_PEAK_MB = 500.0
 GOAL_REBUILD_PCT = 10.0
+GOAL_CHANGE_PCT = 15.0  # rebuild after one saved response changed, at N=500
 GOAL_OVERHEAD = 0.8
 
 
@@ -69,6 +70,11 @@ out = {
     "files_written": int(getattr(report, "files_written", -1)),
     "files_unchanged": int(getattr(report, "files_unchanged", -1)),
     "files_removed": int(getattr(report, "files_removed", -1)),
+    "formatted": int(getattr(report, "formatted", -1)),
+    "pieces_formatted": int(getattr(report, "pieces_formatted", -1)),
+    "pieces_reused": int(getattr(report, "pieces_reused", -1)),
+    "model_groups": int(getattr(report, "model_groups", -1)),
+    "model_groups_generated": int(getattr(report, "model_groups_generated", -1)),
     "self_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
 }
 print("@@ZGEN_BENCH@@" + json.dumps(out), flush=True)
@@ -94,6 +100,11 @@ class BuildResult:
     files_written: int = 0
     files_unchanged: int = 0
     files_removed: int = 0
+    formatted: int = 0  # Python files black formatted (some pieces of)
+    pieces_formatted: int = 0
+    pieces_reused: int = 0
+    model_groups: int = 0
+    model_groups_generated: int = 0
 
 
 def _child_env(scratch: Path) -> dict[str, str]:
@@ -136,6 +147,11 @@ def build_in_child(
         files_written=int(data["files_written"]),
         files_unchanged=int(data["files_unchanged"]),
         files_removed=int(data["files_removed"]),
+        formatted=int(data.get("formatted", -1)),
+        pieces_formatted=int(data.get("pieces_formatted", -1)),
+        pieces_reused=int(data.get("pieces_reused", -1)),
+        model_groups=int(data.get("model_groups", -1)),
+        model_groups_generated=int(data.get("model_groups_generated", -1)),
     )
 
 
@@ -163,7 +179,20 @@ class SizeResult:
     collection_kib: int
     full: BuildResult
     rebuild: BuildResult | None = None
+    changed: BuildResult | None = None  # rebuild after one saved response changed
     models: int = 0
+
+    @property
+    def changed_pct_build(self) -> float | None:
+        if self.changed is None or not self.changed.ok or not self.full.build_s:
+            return None
+        return 100.0 * self.changed.build_s / self.full.build_s
+
+    @property
+    def changed_pct_wall(self) -> float | None:
+        if self.changed is None or not self.changed.ok or not self.full.wall_s:
+            return None
+        return 100.0 * self.changed.wall_s / self.full.wall_s
 
     @property
     def rebuild_pct_build(self) -> float | None:
@@ -241,6 +270,30 @@ def bench_size(n: int, seed: int, work: Path, zgen_ok: bool) -> SizeResult:
         flush=True,
     )
     print(f"  stages (s) : {_stages_line(rebuild.timings)}", flush=True)
+    # The same collection with one saved response edited, under the same file name (the name is
+    # in every generated file's header), built into the same folder.
+    edited_dir = work / "edited"
+    edited_dir.mkdir(exist_ok=True)
+    edited_path = edited_dir / coll_path.name
+    edited = json.loads(coll_path.read_text(encoding="utf-8"))
+    request = edit_one_response(edited)
+    edited_path.write_text(json.dumps(edited, indent=1, ensure_ascii=False), encoding="utf-8")
+    changed = build_in_child(edited_path, out, fresh=False, scratch=work)
+    result.changed = changed
+    if not changed.ok:
+        print(f"  one-change rebuild FAILED: {changed.error}", flush=True)
+        return result
+    print(
+        f"  one change : {changed.wall_s:.2f} s wall (build() {changed.build_s:.2f} s) = "
+        f"{_fmt(result.changed_pct_build, '.1f', '%')} of full build() "
+        f"({_fmt(result.changed_pct_wall, '.1f', '%')} by wall); a saved response of "
+        f"{request!r} edited; written {changed.files_written}, unchanged "
+        f"{changed.files_unchanged}; black over {changed.pieces_formatted} piece(s) of "
+        f"{changed.formatted} file(s) ({changed.pieces_reused} reused); models generated "
+        f"{changed.model_groups_generated} of {changed.model_groups}",
+        flush=True,
+    )
+    print(f"  stages (s) : {_stages_line(changed.timings)}", flush=True)
     return result
 
 
@@ -374,6 +427,24 @@ def markdown(run: Run, seed: int) -> str:
                 for s in sizes
             ],
         )
+        row(
+            "one saved response changed, rebuild build() (s)",
+            [_fmt(s.changed.build_s if s.changed and s.changed.ok else None) for s in sizes],
+        )
+        row("… % of full build()", [_fmt(s.changed_pct_build, ".1f", "%") for s in sizes])
+        row("… % of full process wall", [_fmt(s.changed_pct_wall, ".1f", "%") for s in sizes])
+        row(
+            "… files written / pieces black formatted / models generated",
+            [
+                (
+                    f"{s.changed.files_written} / {s.changed.pieces_formatted} / "
+                    f"{s.changed.model_groups_generated}"
+                    if s.changed and s.changed.ok
+                    else "n/a"
+                )
+                for s in sizes
+            ],
+        )
         lines.append("")
 
     mine = run.size(run.peer_n)
@@ -432,6 +503,7 @@ def markdown(run: Run, seed: int) -> str:
     peak = s2000.full.peak_rss_mb if s2000 else None
     rebuild_pcts = [s.rebuild_pct_build for s in sizes if s.rebuild_pct_build is not None]
     worst_rebuild = max(rebuild_pcts) if rebuild_pcts else None
+    changed = s500.changed_pct_build if s500 else None
     overhead = run.overhead.ratio if run.overhead is not None else None
     lines.append("| goal | target | measured | status |")
     lines.append("|---|---|---:|---|")
@@ -453,6 +525,11 @@ def markdown(run: Run, seed: int) -> str:
         f"| no-change rebuild (build(), worst size) | < {GOAL_REBUILD_PCT:.0f}% of full "
         f"| {_fmt(worst_rebuild, '.1f', '%')} "
         f"| {_status(None if worst_rebuild is None else worst_rebuild < GOAL_REBUILD_PCT)} |"
+    )
+    lines.append(
+        f"| one saved response changed, 500 requests (build()) | <= {GOAL_CHANGE_PCT:.0f}% of full "
+        f"| {_fmt(changed, '.1f', '%')} "
+        f"| {_status(None if changed is None else changed <= GOAL_CHANGE_PCT)} |"
     )
     lines.append(
         f"| client overhead | >= {GOAL_OVERHEAD} x raw httpx | {_fmt(overhead, '.2f', ' x')} "

@@ -834,3 +834,26 @@ def write_collection(path: str, n_requests: int, seed: int = 0) -> dict[str, JSO
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(coll, fh, indent=1, ensure_ascii=False)
     return coll
+
+
+def edit_one_response(collection: dict[str, JSON]) -> str:
+    """Edit one saved response in place, the way a collection changes a little between builds:
+    the first saved JSON object body of the request in the middle gets a new key (a nested object)
+    and its numbers change. Returns the name of the edited request."""
+    found: list[JSON] = []
+    stack: list[JSON] = list(collection.get("item", []))
+    while stack:
+        item = stack.pop(0)
+        if "item" in item:
+            stack[:0] = item["item"]
+        elif item.get("response"):
+            found.append(item)
+    request = found[len(found) // 2]
+    for saved in request["response"]:
+        body = json.loads(saved.get("body") or "null")
+        if isinstance(body, dict):
+            body = {k: v * 3 + 1 if type(v) in (int, float) else v for k, v in body.items()}
+            body["review_note"] = {"author": "someone", "score": 4, "tags": ["a", "b"]}
+            saved["body"] = _json_body(body)
+            return str(request["name"])
+    raise ValueError("no saved JSON object body in the middle request")

@@ -188,7 +188,17 @@ def test_summary_verbose_and_check(tmp_path: Path) -> None:
     first = runner.invoke(main, ["build", str(source), "-o", str(out), "-v"])
     assert first.exit_code == 0, first.output
     timings = next(line for line in first.output.splitlines() if line.startswith("timings: "))
-    for stage in ("load", "normalize", "infer", "names", "render", "format", "write"):
+    for stage in (
+        "load",
+        "normalize",
+        "infer",
+        "paging",
+        "names",
+        "models",
+        "render",
+        "format",
+        "write",
+    ):
         assert f"{stage} " in timings
     assert f"wrote {out / 'ping_api' / 'client.py'}" in first.output
     assert (

@@ -312,6 +312,8 @@ def print_timings(report: BuildReport) -> None:
     )
     click.echo(
         f"black: {report.formatted} file(s) formatted, {report.reused} unchanged since the last build"
+        f" ({report.pieces_formatted} piece(s) formatted, {report.pieces_reused} reused); models:"
+        f" {report.model_groups_generated} of {report.model_groups} generated"
     )
 
 

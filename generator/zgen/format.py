@@ -5,7 +5,11 @@
   same bytes black gives for the whole file, whatever the number of processes;
 - the manifest of each package records, per Python file, a hash of the unformatted source and of
   the formatted result; when the source is unchanged and the file on disk still has the recorded
-  hash, the file on disk is reused and black is not called at all.
+  hash, the file on disk is reused and black is not called at all;
+- it also records, per file, the hash of each unformatted piece and the length of its formatted
+  text: a piece whose text is unchanged (in any file of the package) is cut from the file on disk
+  (when that file still has its recorded hash) instead of being formatted again, so an edit to
+  one request formats only the pieces it changed.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import ast
 import hashlib
 import importlib.metadata
 import itertools
+import keyword
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -27,9 +33,14 @@ from black.parsing import InvalidInput
 from .write import FormatRecord, read_manifest, read_text, safe_relative
 
 BLACK_MODE = Mode(target_versions={TargetVersion.PY311}, line_length=100)
-# What the formatted result depends on besides the source: black's major version (its stable
-# style changes only with it) and the mode. Part of every recorded source hash.
-FORMAT_KEY = f"black {importlib.metadata.version('black').split('.')[0]}; line length {BLACK_MODE.line_length}; py311\n"
+# What the formatted result and the recorded pieces depend on besides the source: black's major
+# version (its stable style changes only with it), the mode and this module's code (how files are
+# cut into pieces). Part of every recorded source hash.
+FORMAT_KEY = (
+    f"black {importlib.metadata.version('black').split('.')[0]}; line length"
+    f" {BLACK_MODE.line_length}; py311;"
+    f" {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]}\n"
+)
 # Below this many bytes to format, starting processes costs more than it saves.
 PARALLEL_MIN_BYTES = 200_000
 BATCH_BYTES = 64_000
@@ -45,6 +56,60 @@ def source_key(source: str) -> str:
     return digest(FORMAT_KEY + source)
 
 
+INDENT = "    "
+_ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_]* = [A-Za-z_][A-Za-z0-9_]*")
+_LIST_START = re.compile(r"[A-Za-z_][A-Za-z0-9_]* = \[")
+_LIST_ITEM = re.compile(r'    "[^"\\\']*",')
+_LIST_ITEM_SINGLE = re.compile(r"    '[^\"\\']*',")  # black's quotes are double
+
+
+def already_black(piece: str) -> str | None:
+    """What black makes of a piece that is only `name = name` lines and lists of plain strings one
+    per line with a trailing comma (at most two blank lines between them): the piece itself, without
+    its trailing blank lines, its strings in double quotes, a name too long for its line in
+    parentheses. None for anything else (black formats it)."""
+    lines = piece.rstrip("\n").split("\n")
+    blank = 0
+    in_list = False
+    items = 0
+    limit = BLACK_MODE.line_length
+    for index, line in enumerate(lines):
+        if len(line) > limit and (in_list or not _ALIAS.fullmatch(line)):
+            return None
+        if in_list:
+            if _LIST_ITEM.fullmatch(line):
+                items += 1
+            elif _LIST_ITEM_SINGLE.fullmatch(line):
+                items += 1
+                lines[index] = f'    "{line[5:-2]}",'
+            elif line == "]" and items:
+                in_list = False
+            else:
+                return None
+            continue
+        if not line:
+            blank += 1
+            if blank > 2:
+                return None
+            continue
+        blank = 0
+        if _LIST_START.fullmatch(line):
+            in_list, items = True, 0
+        elif not _ALIAS.fullmatch(line):
+            return None
+        elif len(line) > limit:  # black wraps the name in parentheses when that makes it fit
+            name, value = line.split(" = ")
+            if len(name) + 4 > limit:
+                return None
+            if len(INDENT + value) <= limit:
+                lines[index] = f"{name} = (\n{INDENT}{value}\n)"
+        if any(keyword.iskeyword(word) for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", line)):
+            return None
+    if in_list or not lines[0]:
+        return None
+    return "\n".join(lines) + "\n"
+
+
 def _black(path: str, source: str) -> str:
     try:
         return black.format_str(source, mode=BLACK_MODE)
@@ -53,11 +118,12 @@ def _black(path: str, source: str) -> str:
 
 
 def split_top_level(source: str) -> list[str]:
-    """Cut Python source before top-level classes and functions that black separates by two blank lines.
+    """Cut Python source where black puts two blank lines at the top level: before classes and
+    functions, and before an assignment that follows one.
 
     A cut is made only where nothing but blank lines stands between the previous statement and
-    the definition (no comment that black could attach to either side), and never after a
-    one-line stub (`def f(): ...`), whose spacing black treats specially.
+    the next (no comment that black could attach to either side), and never after a one-line stub
+    (`def f(): ...`), whose spacing black treats specially.
     """
     try:
         tree = ast.parse(source)
@@ -65,14 +131,16 @@ def split_top_level(source: str) -> list[str]:
         return [source]  # black reports it
     lines = source.splitlines(keepends=True)
     cuts: list[int] = []
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     for previous, node in zip(tree.body, tree.body[1:], strict=False):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(previous, definitions) and is_stub(previous):
             continue
-        if isinstance(previous, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and is_stub(
-            previous
-        ):
+        if isinstance(node, definitions):
+            first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+        elif isinstance(previous, definitions) and isinstance(node, ast.Assign):
+            first = node.lineno  # after a class or function, black puts two blank lines too
+        else:
             continue
-        first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
         end = previous.end_lineno or previous.lineno
         if first <= end or any(line.strip() for line in lines[end : first - 1]):
             continue
@@ -101,12 +169,14 @@ def format_source(path: str, source: str) -> str:
     """Black-format Python source (piece by piece, same bytes as a whole-file run); other files pass through."""
     if not path.endswith(".py") or not source.strip():
         return source
-    return join_formatted(_black(path, piece) for piece in split_top_level(source))
+    return join_formatted(
+        already_black(piece) or _black(path, piece) for piece in split_top_level(source)
+    )
 
 
 def _format_batch(batch: list[tuple[str, str]]) -> list[str]:
     """Worker: format each (path, piece)."""
-    return [_black(path, piece) for path, piece in batch]
+    return [already_black(piece) or _black(path, piece) for path, piece in batch]
 
 
 def default_workers() -> int:
@@ -117,16 +187,39 @@ def default_workers() -> int:
     return max(1, min(count, 8))
 
 
-def format_many(
-    sources: dict[str, str], *, workers: int | None = None, progress: Progress | None = None
-) -> dict[str, str]:
-    """Format many Python files, in parallel processes when there is enough to format."""
-    pieces: list[tuple[str, str]] = []
-    owner: list[str] = []
+def piece_key(piece: str) -> str:
+    return digest(FORMAT_KEY + piece)[:16]
+
+
+Reuse = Callable[[str], str | None]  # piece key -> its formatted text from the last build, if known
+
+
+def format_pieces(
+    sources: dict[str, str],
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    reuse: Reuse | None = None,
+) -> tuple[dict[str, list[tuple[str, str]]], int]:
+    """Format many Python files piece by piece, in parallel processes when there is enough to
+    format: per file, (key, formatted text) of each piece, and how many pieces black formatted.
+    A piece that `reuse` knows, or that stands twice, is not formatted again."""
+    keyed: dict[str, list[tuple[str, str]]] = {}
+    done_pieces: dict[str, str] = {}
+    todo: dict[str, tuple[str, str]] = {}  # piece key -> (path, piece), in order
     for path, source in sorted(sources.items()):
+        keyed[path] = []
         for piece in split_top_level(source):
-            pieces.append((path, piece))
-            owner.append(path)
+            key = piece_key(piece)
+            keyed[path].append((key, piece))
+            if key in done_pieces or key in todo:
+                continue
+            known = reuse(key) if reuse is not None else None
+            if known is not None:
+                done_pieces[key] = known
+            else:
+                todo[key] = (path, piece)
+    pieces = list(todo.values())
     batches: list[list[tuple[str, str]]] = []
     size = 0
     for item in pieces:
@@ -154,10 +247,56 @@ def format_many(
             done += len(batch)
             if progress is not None:
                 progress(done, len(pieces))
-    formatted: dict[str, list[str]] = {path: [] for path in sources}
-    for path, piece in zip(owner, (piece for result in results for piece in result), strict=True):
-        formatted[path].append(piece)
-    return {path: join_formatted(formatted[path]) for path in sources}
+    done_pieces.update(zip(todo, (piece for result in results for piece in result), strict=True))
+    formatted = {
+        path: [(key, done_pieces[key]) for key, _ in items] for path, items in keyed.items()
+    }
+    return formatted, len(pieces)
+
+
+def format_many(
+    sources: dict[str, str], *, workers: int | None = None, progress: Progress | None = None
+) -> dict[str, str]:
+    """Format many Python files, in parallel processes when there is enough to format."""
+    formatted, _ = format_pieces(sources, workers=workers, progress=progress)
+    return {path: join_formatted(text for _, text in formatted[path]) for path in sources}
+
+
+def pieces_record(pieces: list[tuple[str, str]]) -> str:
+    """What the manifest keeps of a file's pieces: each one's key and formatted length."""
+    return " ".join(f"{key}:{len(text)}" for key, text in pieces)
+
+
+class PieceCache:
+    """The formatted pieces of a package's last build, cut from its files on disk on demand."""
+
+    def __init__(self, package_dir: Path, records: Mapping[str, FormatRecord]) -> None:
+        self.package_dir = package_dir
+        self.records = records
+        self.where: dict[str, tuple[str, int, int]] = {}  # piece key -> (file, start, stop)
+        for inner, record in sorted(records.items()):
+            offset = 0
+            for entry in record[2].split():
+                key, _, length = entry.partition(":")
+                if not length.isdigit():
+                    break
+                stop = offset + int(length)
+                self.where.setdefault(key, (inner, offset, stop))
+                if stop > offset:
+                    offset = stop + 2  # the two newlines join_formatted puts between pieces
+        self.texts: dict[str, str | None] = {}
+
+    def __call__(self, key: str) -> str | None:
+        found = self.where.get(key)
+        if found is None:
+            return None
+        inner, start, stop = found
+        if inner not in self.texts:
+            text = read_text(self.package_dir / safe_relative(inner))
+            ok = text is not None and digest(text) == self.records[inner][1]
+            self.texts[inner] = text if ok else None
+        text = self.texts[inner]
+        return text[start:stop] if text is not None else None
 
 
 @dataclass
@@ -168,16 +307,18 @@ class Formatted:
     records: dict[str, dict[str, FormatRecord]] = field(
         default_factory=dict
     )  # package -> file -> record
-    formatted: int = 0  # files black formatted in this build
+    formatted: int = 0  # files black formatted (some of their pieces) in this build
     reused: int = 0  # files taken from disk, black not called
+    pieces_formatted: int = 0  # pieces black formatted
+    pieces_reused: int = 0  # pieces of formatted files cut from the last build's files
 
 
 def reusable(output: Path, path: str, key: str) -> bool:
     """Whether the file on disk is what the last build formatted from a source with this key."""
     package, _, inner = path.partition("/")
     record = read_manifest(output / package).formatted.get(inner)
-    if record is None or record[0] != key:
-        return False
+    if record is None or record[0] != key or not record[2]:
+        return False  # not this source, or recorded by a zgen that kept no pieces
     current = read_text(output / safe_relative(path))
     return current is not None and digest(current) == record[1]
 
@@ -198,6 +339,7 @@ def format_packages(
     result = Formatted()
     jobs: dict[str, str] = {}
     keys: dict[str, tuple[str, str, str]] = {}  # path -> (package, file in package, source key)
+    caches: dict[str, PieceCache] = {}
     for package, files in sorted(packages.items()):
         previous = read_manifest(output / package).formatted
         out: dict[str, str] = {}
@@ -210,7 +352,7 @@ def format_packages(
             inner = PurePosixPath(path).relative_to(package).as_posix()
             key = (source_keys or {}).get(path) or source_key(source)
             record = previous.get(inner)
-            if record is not None and record[0] == key:
+            if record is not None and record[0] == key and record[2]:
                 current = read_text(output / safe_relative(path))
                 if current is not None and digest(current) == record[1]:
                     out[path] = current
@@ -220,9 +362,24 @@ def format_packages(
             jobs[path] = source
             keys[path] = (package, inner, key)
             out[path] = ""  # filled below, keeping the order of the files
-    for path, text in format_many(jobs, workers=workers, progress=progress).items():
+        caches[package] = PieceCache(output / package, previous)
+
+    def reuse(key: str) -> str | None:
+        for cache in caches.values():
+            found = cache(key)
+            if found is not None:
+                return found
+        return None
+
+    formatted, result.pieces_formatted = format_pieces(
+        jobs, workers=workers, progress=progress, reuse=reuse
+    )
+    for path, pieces in formatted.items():
         package, inner, key = keys[path]
+        text = join_formatted(piece for _, piece in pieces)
         result.packages[package][path] = text
-        result.records[package][inner] = (key, digest(text))
+        result.records[package][inner] = (key, digest(text), pieces_record(pieces))
+        result.pieces_reused += len(pieces)
+    result.pieces_reused -= result.pieces_formatted
     result.formatted = len(jobs)
     return result

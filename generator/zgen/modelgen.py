@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -117,13 +118,249 @@ class ModelsInput:
         text = json.dumps([code_version(), options, self.document, self.aliases], sort_keys=True)
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
+    def raw(self) -> str:
+        """The one in-process datamodel-code-generator call, its output as it comes."""
+        output = generate(self.document, aliases=self.aliases, **generator_options(self.package))
+        assert isinstance(output, str)
+        return output
+
     def generate(self) -> str:
         """Python source of the pydantic models (without a file header); empty when there are none."""
         if not self.document["$defs"]:
             return ""
-        output = generate(self.document, aliases=self.aliases, **generator_options(self.package))
-        assert isinstance(output, str)
-        return sorted_imports(output, self.package)
+        return sorted_imports(self.raw(), self.package)
+
+    def groups(self) -> list[ModelGroup]:
+        """One group per model, in name order: the model and every model it refers to, directly or
+        not (what the generator needs to resolve its references), keyed by all of their schemas and
+        field names. A model's generated class depends on nothing else, so it is generated again
+        only when that key changes."""
+        defs: dict[str, Any] = self.document["$defs"]
+        own_aliases: dict[str, dict[str, str]] = {name: {} for name in defs}
+        for alias, field_name in self.aliases.items():
+            owner = alias.partition(".")[0]
+            if owner in own_aliases:
+                own_aliases[owner][alias] = field_name
+        own: dict[str, str] = {}  # name -> digest of its schema and field names
+        direct: dict[str, list[str]] = {}
+        for name, definition in defs.items():
+            text = json.dumps([definition, own_aliases[name]], sort_keys=True)
+            own[name] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            direct[name] = sorted({t for t in _references(definition) if t in defs})
+        options = {key: str(value) for key, value in generator_options(self.package).items()}
+        context = json.dumps([code_version(), options], sort_keys=True)
+        result = []
+        for name in defs:
+            closure = {name}
+            todo = [name]
+            while todo:
+                for target in direct[todo.pop()]:
+                    if target not in closure:
+                        closure.add(target)
+                        todo.append(target)
+            names = sorted(closure)
+            text = context + name + "".join(f" {member} {own[member]}" for member in names)
+            key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+            group_defs = {member: defs[member] for member in names}
+            aliases = {k: v for member in names for k, v in own_aliases[member].items()}
+            result.append(ModelGroup(key, name, group_defs, aliases))
+        return result
+
+    def generate_cached(self, cache: ModelsCache | None) -> tuple[str, ModelsCache, int]:
+        """The models source, running datamodel-code-generator (in one call) only over the models
+        whose class `cache` (what the last build recorded) does not hold, with the models they
+        refer to; and what to record for the next build. The result is the same bytes as
+        `generate()`: when the generator's output cannot be cut into self-contained classes, or
+        imports clash, the whole source is generated in one call (and nothing is recorded when it
+        cannot be cut). The third value is the number of models generated."""
+        if not self.document["$defs"]:
+            return "", ModelsCache(), 0
+        groups = self.groups()
+        missing = [g for g in groups if cache is None or not _recorded(cache, g)]
+        if cache is None or len(missing) == len(groups):
+            return *self._whole(groups), len(groups)
+        defs = {name: schema for g in missing for name, schema in g.document.items()}
+        aliases = {k: v for g in missing for k, v in g.aliases.items()}
+        merged = ModelsCache(dict(cache.imports), {})
+        if missing:
+            part = ModelsInput({"$defs": dict(sorted(defs.items()))}, aliases, self.package)
+            pieces = _cut(part.raw())
+            if pieces is None or set(pieces[1]) != set(defs):
+                return *self._whole(groups), len(groups)
+            imports, classes = pieces
+            for binding, entry in imports.items():
+                if merged.imports.setdefault(binding, entry) != entry:
+                    return *self._whole(groups), len(groups)
+            for g in missing:
+                merged.groups[g.key] = {g.name: classes[g.name]}
+        for g in groups:
+            if g.key not in merged.groups:
+                merged.groups[g.key] = cache.groups[g.key]
+        if set(merged.imports) & set(self.document["$defs"]):
+            # a class named like an import: only the generator, over all models, knows the outcome
+            return *self._whole(groups), len(groups)
+        return *self._assembled(groups, merged), len(missing)
+
+    def _whole(self, groups: list[ModelGroup]) -> tuple[str, ModelsCache]:
+        raw = self.raw()
+        source = sorted_imports(raw, self.package)
+        pieces = _cut(raw)
+        if pieces is None:
+            return source, ModelsCache(uncut=self.key())
+        imports, classes = pieces
+        cache = ModelsCache(imports, {g.key: {g.name: classes[g.name]} for g in groups})
+        assembled, cache = self._assembled(groups, cache)
+        if assembled != source:
+            return source, ModelsCache(uncut=self.key())
+        return source, cache
+
+    def holds(self, cache: ModelsCache | None) -> bool:
+        """Whether `cache` is what generating these models would record (so it can be kept)."""
+        if not self.document["$defs"]:
+            return cache is None or cache.to_json() is None
+        if cache is None:
+            return False
+        if cache.uncut:
+            return cache.uncut == self.key() and not cache.groups
+        groups = self.groups()
+        return set(cache.groups) == {g.key for g in groups} and all(
+            _recorded(cache, g) for g in groups
+        )
+
+    def _assembled(self, groups: list[ModelGroup], cache: ModelsCache) -> tuple[str, ModelsCache]:
+        """The source from the recorded classes of `groups`, and the record pruned to them."""
+        classes = {g.name: cache.groups[g.key][g.name] for g in groups}
+        used = {binding for _, bindings in classes.values() for binding in bindings}
+        imports = {b: e for b, e in cache.imports.items() if b in used or e[0] == "__future__"}
+        modules: dict[str, list[str]] = {}
+        header: list[str] = []
+        for module, item in imports.values():
+            if module:
+                modules.setdefault(module, []).append(item)
+            else:
+                header.append(f"import {item}")
+        for module, items in modules.items():
+            items.sort(key=lambda text: text.split(" as ")[0])
+            header.append(f"from {module} import {', '.join(items)}")
+        body = "\n\n\n".join(classes[name][0] for name in sorted(classes))
+        source = sorted_imports("\n".join(header) + "\n\n\n" + body, self.package)
+        return source, ModelsCache(
+            dict(sorted(imports.items())), {g.key: cache.groups[g.key] for g in groups}
+        )
+
+
+@dataclass(frozen=True)
+class ModelGroup:
+    """A model, with the part of the schema and field names its generation needs."""
+
+    key: str
+    name: str
+    document: dict[str, Any]  # class name -> its JSON Schema: the model and those it refers to
+    aliases: dict[str, str]
+
+
+ClassRecord = tuple[str, tuple[str, ...]]  # (the generated class, the imported names it uses)
+
+
+@dataclass
+class ModelsCache:
+    """What a build records of its generated models, for the next one: per group key, the source
+    of each class as datamodel-code-generator gave it; and every imported name, with its module."""
+
+    imports: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (module, item)
+    groups: dict[str, dict[str, ClassRecord]] = field(default_factory=dict)
+    uncut: str = ""  # the models key, when the generator's output for it could not be cut
+
+    def to_json(self) -> dict[str, Any] | None:
+        if not self.groups and not self.uncut:
+            return None
+        data: dict[str, Any] = {
+            "imports": {name: list(entry) for name, entry in sorted(self.imports.items())},
+            "groups": {
+                key: {name: [text, list(used)] for name, (text, used) in sorted(group.items())}
+                for key, group in sorted(self.groups.items())
+            },
+        }
+        if self.uncut:
+            data["uncut"] = self.uncut
+        return data
+
+    @classmethod
+    def from_json(cls, data: object) -> ModelsCache | None:
+        """The record read back; None when it is not one (written by hand, or by another version)."""
+        try:
+            assert isinstance(data, dict)
+            imports = {
+                str(name): (str(module), str(item))
+                for name, (module, item) in data["imports"].items()
+            }
+            groups = {
+                str(key): {
+                    str(name): (str(text), tuple(str(u) for u in used))
+                    for name, (text, used) in group.items()
+                }
+                for key, group in data["groups"].items()
+            }
+            uncut = data.get("uncut", "")
+            assert isinstance(uncut, str)
+        except (AssertionError, AttributeError, KeyError, TypeError, ValueError):
+            return None
+        return cls(imports, groups, uncut)
+
+
+def _recorded(cache: ModelsCache, group: ModelGroup) -> bool:
+    """Whether `cache` holds the class of `group` (and, as far as a glance tells, only that)."""
+    record = cache.groups.get(group.key, {})
+    return list(record) == [group.name] and record[group.name][0].startswith(f"class {group.name}(")
+
+
+def _references(schema: Any) -> Iterator[str]:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            yield ref.rsplit("/", 1)[-1]
+        for value in schema.values():
+            yield from _references(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _references(value)
+
+
+def _cut(raw: str) -> tuple[dict[str, tuple[str, str]], dict[str, ClassRecord]] | None:
+    """datamodel-code-generator's output in parts: its imports (bound name -> (module, item)) and
+    each class's source with the imported names it uses; None unless every statement after the
+    imports is a class."""
+    lines = raw.splitlines()
+    start = 0
+    imports: dict[str, tuple[str, str]] = {}
+    while start < len(lines) and (
+        not lines[start].strip() or lines[start].startswith(("#", "from ", "import "))
+    ):
+        line = lines[start]
+        start += 1
+        if line.startswith("from "):
+            module, _, items = line[5:].partition(" import ")
+            for item in items.split(", "):
+                imports[item.split(" as ")[-1]] = (module, item)
+        elif line.startswith("import "):
+            item = line[7:]
+            imports[item.split(" as ")[-1]] = ("", item)
+    body = lines[start:]
+    try:
+        tree = ast.parse("\n".join(body))
+    except SyntaxError:
+        return None
+    if not all(isinstance(node, ast.ClassDef) and not node.decorator_list for node in tree.body):
+        return None
+    classes: dict[str, ClassRecord] = {}
+    nodes: list[ast.stmt] = tree.body
+    for node, after in zip(nodes, [*nodes[1:], None], strict=True):
+        assert isinstance(node, ast.ClassDef)
+        stop = after.lineno - 1 if after is not None else len(body)
+        text = "\n".join(body[node.lineno - 1 : stop]).rstrip()
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        classes[node.name] = (text, tuple(sorted(names & set(imports))))
+    return imports, classes
 
 
 def models_input(

@@ -18,7 +18,7 @@ from .format import Progress, format_packages, reusable, source_key
 from .infer import Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
-from .modelgen import models_input
+from .modelgen import ModelsCache, models_input
 from .naming import Names, Published, assign, legacy_models, published_models
 from .normalize import normalize
 from .paging import Paging
@@ -28,7 +28,17 @@ from .render import environment as template_environment
 from .render import model_docs, operation_constant, render
 from .write import Plan, apply, plan, read_manifest
 
-STAGES = ("load", "normalize", "infer", "paging", "names", "render", "format", "write")
+STAGES = (
+    "load",
+    "normalize",
+    "infer",
+    "paging",
+    "names",
+    "models",
+    "render",
+    "format",
+    "write",
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,10 @@ class BuildReport:
     checked: bool = False
     formatted: int = 0  # Python files black formatted
     reused: int = 0  # Python files whose source was unchanged: taken from disk without black
+    pieces_formatted: int = 0  # top-level pieces of the formatted files that black formatted
+    pieces_reused: int = 0  # ... that were unchanged: cut from the last build's files
+    model_groups: int = 0  # model classes recorded for the next build (one group each)
+    model_groups_generated: int = 0  # ... that datamodel-code-generator generated in this build
 
     @property
     def files_written(self) -> int:
@@ -222,6 +236,7 @@ def build(
     origin: dict[str, str] = {}
     keys: dict[str, str] = {}
     published: dict[str, Published] = {}
+    model_records: dict[str, dict[str, Any]] = {}
     for source in sources:
         given = (settings or {}).get(source)
         chosen = SourceSettings(
@@ -273,13 +288,26 @@ def build(
             )
             models_path = f"{package.package}/models.py"
             keys[models_path] = source_key(package.files[models_path])
-        if not reusable(output, models_path, keys[models_path]):
-            with _timed(report, "infer"):
-                models_source = models.generate()
+        # The last build's generated classes, one per model: only the models whose schema (or that
+        # of a model they refer to) changed go through datamodel-code-generator again (see
+        # modelgen.ModelsInput.groups).
+        recorded = read_manifest(output / package.package).model_cache
+        last = ModelsCache.from_json(recorded) if recorded is not None else None
+        record: dict[str, Any] | None
+        if reusable(output, models_path, keys[models_path]) and models.holds(last):
+            record = last.to_json() if last is not None else None
+        else:
+            with _timed(report, "models"):
+                models_source, cache, generated = models.generate_cached(last)
+            report.model_groups_generated += generated
+            record = cache.to_json()
             package.files[models_path] = package.files[models_path].replace(
                 marker, models_source, 1
             )
         check_compiles(analysis, package.files)
+        if record is not None:
+            model_records[package.package] = record
+            report.model_groups += len(record["groups"])
         rendered[package.package] = package.files
         origin[package.package] = analysis.loaded.file
         examples = sum(len(op.examples) for op in api.operations)
@@ -303,9 +331,18 @@ def build(
             output, rendered, workers=workers, progress=progress, source_keys=keys
         )
     report.formatted, report.reused = formatted.formatted, formatted.reused
+    report.pieces_formatted, report.pieces_reused = (
+        formatted.pieces_formatted,
+        formatted.pieces_reused,
+    )
     with _timed(report, "write"):
         report.plan = plan(
-            output, formatted.packages, diff=check, records=formatted.records, models=published
+            output,
+            formatted.packages,
+            diff=check,
+            records=formatted.records,
+            models=published,
+            model_cache=model_records,
         )
         if not check:
             apply(report.plan)

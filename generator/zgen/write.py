@@ -2,7 +2,8 @@
 
 Each package carries `.zgen-manifest.json`: the files zgen wrote there (so a file it no longer
 produces is removed, and files the user added are never touched) and, per Python file, the
-format record that lets the next build reuse the formatted file (see format.py).
+format record that lets the next build reuse the formatted file or its pieces (see format.py), and
+each generated model class, for the next build's model generation (see modelgen.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .diagnostics import ZgenError
 
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     from .naming import Published
 
 MANIFEST = ".zgen-manifest.json"
-FormatRecord = tuple[str, str]  # (hash of the unformatted source, hash of the formatted file)
+# (hash of the unformatted source, hash of the formatted file, "piece:length ..." of its pieces)
+FormatRecord = tuple[str, str, str]
 
 
 def read_text(path: Path) -> str | None:
@@ -63,6 +65,7 @@ class Manifest:
     formatted: dict[str, FormatRecord] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)  # published class name -> shape digest
     aliases: dict[str, str] = field(default_factory=dict)  # published alias -> shape digest
+    model_cache: dict[str, Any] | None = None  # what modelgen.ModelsCache records, as JSON
 
 
 def read_manifest(package_dir: Path) -> Manifest:
@@ -84,15 +87,18 @@ def read_manifest(package_dir: Path) -> Manifest:
         if (
             is_safe(name)
             and isinstance(record, list)
-            and len(record) == 2
+            and len(record) in (2, 3)
             and all(isinstance(item, str) for item in record)
         ):
-            manifest.formatted[name] = (record[0], record[1])
+            manifest.formatted[name] = (record[0], record[1], record[2] if len(record) > 2 else "")
     for key, target in (("models", manifest.models), ("aliases", manifest.aliases)):
         entries = data.get(key)
         for name, digest in entries.items() if isinstance(entries, dict) else ():
             if isinstance(name, str) and name.isidentifier() and isinstance(digest, str):
                 target[name] = digest
+    cache = data.get("model_cache")
+    if isinstance(cache, dict):
+        manifest.model_cache = cache
     return manifest
 
 
@@ -105,9 +111,12 @@ def is_safe(path: str) -> bool:
 
 
 def manifest_text(
-    files: Iterable[str], records: dict[str, FormatRecord], models: Published | None = None
+    files: Iterable[str],
+    records: dict[str, FormatRecord],
+    models: Published | None = None,
+    model_cache: dict[str, Any] | None = None,
 ) -> str:
-    data: dict[str, object] = {
+    data: dict[str, Any] = {
         "generator": "zgen",
         "files": sorted(files),
         "formatted": {name: list(record) for name, record in sorted(records.items())},
@@ -115,6 +124,8 @@ def manifest_text(
     if models is not None and (models.classes or models.aliases):
         data["models"] = dict(sorted(models.classes.items()))
         data["aliases"] = dict(sorted(models.aliases.items()))
+    if model_cache:
+        data["model_cache"] = model_cache
     return json.dumps(data, indent=2) + "\n"
 
 
@@ -125,6 +136,7 @@ def plan(
     diff: bool,
     records: dict[str, dict[str, FormatRecord]] | None = None,
     models: Mapping[str, Published] | None = None,
+    model_cache: Mapping[str, dict[str, Any]] | None = None,
 ) -> Plan:
     """Compare the formatted files of each package with the output folder."""
     result = Plan()
@@ -144,7 +156,10 @@ def plan(
         wanted = dict(files)
         listing = [PurePosixPath(p).relative_to(package).as_posix() for p in wanted]
         wanted[f"{package}/{MANIFEST}"] = manifest_text(
-            listing, (records or {}).get(package, {}), (models or {}).get(package)
+            listing,
+            (records or {}).get(package, {}),
+            (models or {}).get(package),
+            (model_cache or {}).get(package),
         )
         for rel, content in sorted(wanted.items()):
             target = output / safe_relative(rel)

@@ -1,0 +1,216 @@
+"""Incremental rebuilds: one saved response edited redoes only what depends on it, and gives the
+bytes of a fresh build (datamodel-code-generator over the changed group of models only, black over
+the changed pieces only)."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zgen.modelgen
+from conftest import REPO, collection, request, response
+from zgen.pipeline import build
+from zgen.write import MANIFEST
+
+
+def _synth() -> Callable[..., dict[str, Any]]:
+    spec = importlib.util.spec_from_file_location("zgen_bench_synth", REPO / "benchmarks/synth.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    make: Callable[..., dict[str, Any]] = module.make_collection
+    return make
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def requests(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for item in items:
+        if "item" in item:
+            found.extend(requests(item["item"]))
+        elif item.get("response"):
+            found.append(item)
+    return found
+
+
+def piece_keys(folder: Path) -> set[str]:
+    """Every piece key the manifests of `folder` record."""
+    keys: set[str] = set()
+    for manifest in folder.glob(f"*/{MANIFEST}"):
+        for record in json.loads(manifest.read_text(encoding="utf-8"))["formatted"].values():
+            keys.update(entry.split(":")[0] for entry in record[2].split())
+    return keys
+
+
+def model_keys(folder: Path) -> set[str]:
+    """The keys of the models the manifests of `folder` record (one per model class)."""
+    keys: set[str] = set()
+    for manifest in folder.glob(f"*/{MANIFEST}"):
+        keys.update(json.loads(manifest.read_text(encoding="utf-8"))["models"]["groups"])
+    return keys
+
+
+def add_key(body: Any) -> Any:
+    body["zgen_added_key"] = {"nested": [1, 2]}
+    return body
+
+
+def deep(body: Any, change: Callable[[Any], Any]) -> Any:
+    if isinstance(body, dict):
+        return {key: deep(value, change) for key, value in body.items()}
+    if isinstance(body, list):
+        return [deep(value, change) for value in body]
+    return change(body)
+
+
+def retype_values(body: Any) -> Any:
+    """Every string value in the body becomes a number: the shapes' types change."""
+    return deep(body, lambda value: 7 if isinstance(value, str) else value)
+
+
+def change_values(body: Any) -> Any:
+    """The same shapes with other numbers: no model changes, only what carries the values."""
+    return deep(
+        body,
+        lambda value: value * 3 + 1 if type(value) in (int, float) else value,
+    )
+
+
+EDITS: dict[str, Callable[[Any], Any]] = {
+    "a key added": add_key,
+    "types changed": retype_values,
+    "values changed": change_values,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", [0, -1])
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_one_saved_response_edited_rebuilds_only_what_depends_on_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str, which: int
+) -> None:
+    original = _synth()(24, seed=3)
+    changed = copy.deepcopy(original)
+    target = requests(changed["item"])[which]
+    saved = next(r for r in target["response"] if isinstance(json.loads(r["body"]), dict))
+    saved["body"] = json.dumps(EDITS[edit](json.loads(saved["body"])), indent=2)
+
+    source = tmp_path / "api.json"
+    source.write_text(json.dumps(original), encoding="utf-8")
+    out = tmp_path / "out"
+    first = build([source], out)
+    assert first.model_groups > 3 and first.model_groups_generated == first.model_groups
+    before = tree(out)
+    keys_before = piece_keys(out)
+    models_before = model_keys(out)
+
+    source.write_text(json.dumps(changed), encoding="utf-8")
+    real = zgen.modelgen.ModelsInput.raw
+    generated: list[list[str]] = []
+
+    def counted(self: zgen.modelgen.ModelsInput) -> str:
+        generated.append(sorted(self.document["$defs"]))
+        return real(self)
+
+    monkeypatch.setattr(zgen.modelgen.ModelsInput, "raw", counted)
+    report = build([source], out)
+    after = tree(out)
+    monkeypatch.undo()
+
+    (tmp_path / "elsewhere").mkdir()
+    fresh_source = tmp_path / "elsewhere" / "api.json"
+    fresh_source.write_text(json.dumps(changed), encoding="utf-8")
+    fresh = tmp_path / "fresh"
+    build([fresh_source], fresh)
+    assert after == tree(fresh), "an incremental rebuild must give the bytes of a fresh build"
+    assert not build([source], out, check=True).plan.stale
+
+    # Only the files whose bytes change are written; the runtime and most test modules are not.
+    differ = {name for name in after if before.get(name) != after[name]}
+    written = {p.relative_to(out).as_posix() for p in report.plan.write}
+    assert written == differ and report.files_removed == 0
+    assert any(name.endswith(".json") and "/fixtures/" in name for name in written)
+    assert len(written) <= 8 < len(after)
+    # black ran only over pieces no file of the last build had; the rest was cut from disk.
+    assert report.pieces_formatted == len(piece_keys(out) - keys_before)
+    assert report.pieces_reused > 10 * report.pieces_formatted or report.formatted == 0
+    # datamodel-code-generator ran at most once, over the models whose schema (or that of a model
+    # they refer to) changed, and the models these refer to.
+    new_models = model_keys(out) - models_before
+    assert report.model_groups_generated == len(new_models)
+    if edit == "values changed":
+        assert generated == [] and not new_models
+        assert not any(name.endswith("/models.py") for name in written)
+    else:
+        assert len(generated) == 1 and 0 < len(new_models) <= len(generated[0])
+        models = next(text for name, text in after.items() if name.endswith("/models.py"))
+        assert len(generated[0]) < models.count(b"\nclass ") / 2
+
+
+def small(note: str) -> dict[str, Any]:
+    """Two folders; `note` goes into one saved response of the second."""
+    user = {"id": 1, "name": "Ada", "address": {"city": "X"}, "tags": [{"k": "v"}]}
+    order = {"id": 2, "total": 9.5, "lines": [{"sku": "A", "qty": 1}], "note": note}
+    return collection(
+        {
+            "name": "Users",
+            "item": [
+                request("Get user", "{{base}}/users/:id", responses=[response("ok", 200, user)])
+            ],
+        },
+        {
+            "name": "Orders",
+            "item": [
+                request("Get order", "{{base}}/orders/:id", responses=[response("ok", 200, order)])
+            ],
+        },
+    )
+
+
+def build_into(folder: Path, data: dict[str, Any]) -> Path:
+    """Build `data` (as api.json in `folder`) into folder/out."""
+    folder.mkdir(exist_ok=True)
+    source = folder / "api.json"
+    source.write_text(json.dumps(data), encoding="utf-8")
+    build([source], folder / "out")
+    return folder / "out"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["models record not JSON", "models record of another shape", "hand-edited client and models"],
+)
+def test_a_damaged_record_or_hand_edited_file_still_gives_a_fresh_build(
+    tmp_path: Path, damage: str
+) -> None:
+    """What the last build recorded is used only where it can be trusted: a record that is not
+    one is ignored, and no piece is cut from a file edited since it was written."""
+    out = build_into(tmp_path / "a", small("first"))
+    manifest = out / "test_api" / MANIFEST
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    if damage == "models record not JSON":
+        data["models"] = "garbage"
+    elif damage == "models record of another shape":
+        data["models"]["groups"] = {key: {"Other": ["x", []]} for key in data["models"]["groups"]}
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    if damage == "hand-edited client and models":
+        for name in ("client.py", "models.py"):
+            path = out / "test_api" / name
+            path.write_text(path.read_text(encoding="utf-8").replace("\n\n\n", "\n\n\n# x\n"))
+    rebuilt = build_into(tmp_path / "a", small("second, a number: 1"))
+    fresh = build_into(tmp_path / "b", small("second, a number: 1"))
+    assert tree(rebuilt) == tree(fresh)
