@@ -131,7 +131,9 @@ def test_credentials_are_client_arguments_and_model_fields_optional(
     assert "Credential" in parameters["secret_key"].annotation
     assert "Credential" in parameters["client_id"].annotation
     # The request models need neither credential: the client fills them in.
-    request_model = payments.models.TransactionsGetTransactionsRequest
+    client = payments.Client(base_url="https://x.test")
+    annotation = inspect.signature(client.transactions.get_transactions).parameters["body"]
+    request_model = getattr(payments.models, annotation.annotation.split()[0].split(".")[1])
     request_model(offset=1)  # only the bare variable with no value is left to the call
     fields = request_model.model_fields
     assert fields["count"].annotation is not None and "int" in str(fields["count"].annotation)
@@ -180,7 +182,7 @@ def test_the_client_fills_both_credentials_into_every_body_on_the_wire(
         for _, method in methods(client):
             method(body={})
         client.transactions.get_transactions(
-            body=payments.models.TransactionsGetTransactionsRequest(offset=5)
+            body=payments.models.GetTransactionsRequest(offset=5)
         )
         client.accounts.get_accounts(body={"secret": "per-call"})
     assert len(seen) == 7
