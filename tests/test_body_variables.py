@@ -181,9 +181,7 @@ def test_the_client_fills_both_credentials_into_every_body_on_the_wire(
     with payments.Client(base_url=base, client_id="cid-1", secret_key="s3cr3t") as client:
         for _, method in methods(client):
             method(body={})
-        client.transactions.get_transactions(
-            body=payments.models.GetTransactionsRequest(offset=5)
-        )
+        client.transactions.get_transactions(body=payments.models.GetTransactionsRequest(offset=5))
         client.accounts.get_accounts(body={"secret": "per-call"})
     assert len(seen) == 7
     for body in seen:

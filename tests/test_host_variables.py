@@ -70,8 +70,9 @@ def test_host_variables_build_and_their_tests_pass(build_collection: Builder) ->
     assert 'default_base_url="https://authserver.example.test"' in client
     assert " oauth_server: str | None = None," in client
     assert "_server: _base.Credential" not in client
-    assert "access_token: a credential." in client
-    assert "auth_api: a client-level value (default https://authapi.example.test)." in client
+    assert "access_token: Fills the `Authorization` header (the credential)" in client
+    assert "auth_api: Fills the base URL of `client.token_from_auth_api()`." in client
+    assert "Default: https://authapi.example.test." in client
     result = run_generated_tests(output)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert f"{len(HOSTS) + 1} passed" in result.stdout

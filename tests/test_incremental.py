@@ -60,7 +60,7 @@ def model_keys(folder: Path) -> set[str]:
     """The keys of the models the manifests of `folder` record (one per model class)."""
     keys: set[str] = set()
     for manifest in folder.glob(f"*/{MANIFEST}"):
-        keys.update(json.loads(manifest.read_text(encoding="utf-8"))["models"]["groups"])
+        keys.update(json.loads(manifest.read_text(encoding="utf-8"))["model_cache"]["groups"])
     return keys
 
 
@@ -203,9 +203,11 @@ def test_a_damaged_record_or_hand_edited_file_still_gives_a_fresh_build(
     manifest = out / "test_api" / MANIFEST
     data = json.loads(manifest.read_text(encoding="utf-8"))
     if damage == "models record not JSON":
-        data["models"] = "garbage"
+        data["model_cache"] = "garbage"
     elif damage == "models record of another shape":
-        data["models"]["groups"] = {key: {"Other": ["x", []]} for key in data["models"]["groups"]}
+        data["model_cache"]["groups"] = {
+            key: {"Other": ["x", []]} for key in data["model_cache"]["groups"]
+        }
     manifest.write_text(json.dumps(data), encoding="utf-8")
     if damage == "hand-edited client and models":
         for name in ("client.py", "models.py"):

@@ -425,7 +425,7 @@ def test_pages_are_typed_results(pg: ModuleType, httpserver: HTTPServer, mode: s
     serve(httpserver, "/crm/v8/Leads", zoho_page(1, True, "t2"), zoho_page(2, False, None))
     pages = run(pg, mode, httpserver, lambda c: c.zoho.get_records_pages(module="Leads"))
     assert [page.number for page in pages] == [1, 2]
-    assert isinstance(pages[0].parsed, pg.models.ZohoGetRecords)
+    assert isinstance(pages[0].parsed, pg.models.ZohoGetRecordsResponse)
     assert pages[1].parsed.info.more_records is False
     assert [item.id for item in pages[1].items] == ["20", "21"]
     assert pages[0].http_response.status_code == 200
@@ -744,7 +744,7 @@ def test_iterator_names_yield_to_existing_methods(tmp_path: Path, build_collecti
     _, output = build_collection(data, package="named_api")
     source = (output / "named_api" / "client.py").read_text(encoding="utf-8")
     # the request's own method keeps its name; the iterator yields
-    assert "def iter_get_users(self, **options" in source
+    assert "def iter_get_users(\n        self, **options" in source
     assert "def iter_get_users_(\n" in source
     assert "def get_users_pages(\n" in source
 
