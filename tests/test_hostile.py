@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -325,12 +326,21 @@ def plain_query_values(data: dict[str, Any]) -> list[str]:
                 match.group(1) for segment in segments for match in VAR_RE.finditer(segment)
             }
             seen: set[str] = set(path_keys)
+            # a key sent more than once with literal values is one list parameter, no default
+            repeated = Counter(
+                entry["key"]
+                for entry in item["request"]["url"]["query"]
+                if entry.get("disabled") is not True
+                and not VAR_RE.search(str(entry["value"] or ""))
+                and not looks_secret(str(entry["key"]))
+            )
             for entry in item["request"]["url"]["query"]:
                 key, value = entry["key"], entry["value"]
                 first = key not in seen
                 seen.add(key)
                 if (
                     first
+                    and repeated[key] < 2
                     and key
                     and value
                     and "{{" not in value

@@ -118,6 +118,16 @@ def test_one_saved_response_edited_rebuilds_only_what_depends_on_it(
     keys_before = piece_keys(out)
     models_before = model_keys(out)
 
+    # The model names the first build published: an input of any later build of the package
+    # (kept importable), so the fresh build below starts from them too, and from nothing else.
+    published = {
+        manifest.parent.name: {
+            key: value
+            for key, value in json.loads(manifest.read_text(encoding="utf-8")).items()
+            if key in ("generator", "models", "aliases")
+        }
+        for manifest in out.glob("*/.zgen-manifest.json")
+    }
     source.write_text(json.dumps(changed), encoding="utf-8")
     real = zgen.modelgen.ModelsInput.raw
     generated: list[list[str]] = []
@@ -135,6 +145,9 @@ def test_one_saved_response_edited_rebuilds_only_what_depends_on_it(
     fresh_source = tmp_path / "elsewhere" / "api.json"
     fresh_source.write_text(json.dumps(changed), encoding="utf-8")
     fresh = tmp_path / "fresh"
+    for package, names in published.items():
+        (fresh / package).mkdir(parents=True)
+        (fresh / package / ".zgen-manifest.json").write_text(json.dumps(names), encoding="utf-8")
     build([fresh_source], fresh)
     assert after == tree(fresh), "an incremental rebuild must give the bytes of a fresh build"
     assert not build([source], out, check=True).plan.stale
@@ -147,7 +160,8 @@ def test_one_saved_response_edited_rebuilds_only_what_depends_on_it(
     assert len(written) <= 8 < len(after)
     # black ran only over pieces no file of the last build had; the rest was cut from disk.
     assert report.pieces_formatted == len(piece_keys(out) - keys_before)
-    assert report.pieces_reused > 10 * report.pieces_formatted or report.formatted == 0
+    # (a changed type also changes the pieces that name the model: its aliases, `__all__`)
+    assert report.pieces_reused > 5 * report.pieces_formatted or report.formatted == 0
     # datamodel-code-generator ran at most once, over the models whose schema (or that of a model
     # they refer to) changed, and the models these refer to.
     new_models = model_keys(out) - models_before
@@ -158,7 +172,10 @@ def test_one_saved_response_edited_rebuilds_only_what_depends_on_it(
     else:
         assert len(generated) == 1 and 0 < len(new_models) <= len(generated[0])
         models = next(text for name, text in after.items() if name.endswith("/models.py"))
-        assert len(generated[0]) < models.count(b"\nclass ") / 2
+        # Fewer than all: since the names of issue 15, a changed type can rename the models that
+        # refer to the changed one (their keys change), so "under half" no longer holds for every
+        # edit (64 of 77 in the synthetic "types changed" case); see the closing note of issue 14.
+        assert len(generated[0]) < models.count(b"\nclass ")
 
 
 def small(note: str) -> dict[str, Any]:

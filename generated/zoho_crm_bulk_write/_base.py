@@ -672,6 +672,8 @@ class BaseClient:
         self._on_unauthorized = on_unauthorized
 
     def _value(self, name: str) -> str | None:
+        if name == "base_url" and name not in self._values:
+            return self.base_url  # the base URL variable used elsewhere (a header, a query value)
         value = self._values.get(name)
         return value() if callable(value) else value
 
