@@ -38,7 +38,7 @@ SOURCES = [*sorted(CORPUS.glob("*.json")), *sorted((REPO / "collections").glob("
 class Case:
     package: str
     fixture: str
-    test: Callable[[Any], None]
+    test: Callable[[Any], object]
     saved: Any  # the package's testing.SavedResponse
     body: Any
 
