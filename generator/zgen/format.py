@@ -21,7 +21,7 @@ import itertools
 import keyword
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -110,6 +110,18 @@ def already_black(piece: str) -> str | None:
     return "\n".join(lines) + "\n"
 
 
+def vouched_piece(piece: str) -> str | None:
+    """A piece of a file the renderer wrote in black's style, as black leaves it (the piece itself,
+    trailing blank lines dropped); None when a code line is over the limit (the renderer lays out
+    what fits and leaves the rest on one line for black to split). Comment lines may be long: black
+    leaves them as they are."""
+    limit = BLACK_MODE.line_length
+    for line in piece.split("\n"):
+        if len(line) > limit and not line.lstrip().startswith("#"):
+            return None
+    return piece.rstrip("\n") + "\n"
+
+
 def _black(path: str, source: str) -> str:
     try:
         return black.format_str(source, mode=BLACK_MODE)
@@ -165,13 +177,16 @@ def join_formatted(pieces: Iterable[str]) -> str:
     return "\n\n".join(piece for piece in pieces if piece)
 
 
-def format_source(path: str, source: str) -> str:
-    """Black-format Python source (piece by piece, same bytes as a whole-file run); other files pass through."""
+def format_source(path: str, source: str, *, vouched: bool = False) -> str:
+    """Black-format Python source (piece by piece, same bytes as a whole-file run); other files
+    pass through. `vouched`: the source is in black's style, only its long pieces need black."""
     if not path.endswith(".py") or not source.strip():
         return source
-    return join_formatted(
-        already_black(piece) or _black(path, piece) for piece in split_top_level(source)
-    )
+    return join_formatted(_format_piece(path, piece, vouched) for piece in split_top_level(source))
+
+
+def _format_piece(path: str, piece: str, vouched: bool) -> str:
+    return (vouched and vouched_piece(piece)) or already_black(piece) or _black(path, piece)
 
 
 def _format_batch(batch: list[tuple[str, str]]) -> list[str]:
@@ -200,19 +215,26 @@ def format_pieces(
     workers: int | None = None,
     progress: Progress | None = None,
     reuse: Reuse | None = None,
+    vouched: Collection[str] = (),
 ) -> tuple[dict[str, list[tuple[str, str]]], int]:
     """Format many Python files piece by piece, in parallel processes when there is enough to
     format: per file, (key, formatted text) of each piece, and how many pieces black formatted.
-    A piece that `reuse` knows, or that stands twice, is not formatted again."""
+    A piece that `reuse` knows, or that stands twice, is not formatted again; a piece of a
+    `vouched` path (rendered in black's style) is taken as it is when it has no long code line."""
     keyed: dict[str, list[tuple[str, str]]] = {}
     done_pieces: dict[str, str] = {}
     todo: dict[str, tuple[str, str]] = {}  # piece key -> (path, piece), in order
     for path, source in sorted(sources.items()):
         keyed[path] = []
+        trusted = path in vouched
         for piece in split_top_level(source):
             key = piece_key(piece)
             keyed[path].append((key, piece))
             if key in done_pieces or key in todo:
+                continue
+            laid = vouched_piece(piece) if trusted else None
+            if laid is not None:
+                done_pieces[key] = laid
                 continue
             known = reuse(key) if reuse is not None else None
             if known is not None:
@@ -330,11 +352,13 @@ def format_packages(
     workers: int | None = None,
     progress: Progress | None = None,
     source_keys: Mapping[str, str] | None = None,
+    vouched: Collection[str] = (),
 ) -> Formatted:
     """Format the rendered files of each package, reusing what is on disk when its source is unchanged.
 
     `source_keys` gives, for some paths, the key to record instead of the hash of the source (a file
-    whose source is costly to produce is keyed by its inputs, see pipeline.build).
+    whose source is costly to produce is keyed by its inputs, see pipeline.build); `vouched` names
+    the paths rendered in black's style (see render.black_style).
     """
     result = Formatted()
     jobs: dict[str, str] = {}
@@ -372,7 +396,7 @@ def format_packages(
         return None
 
     formatted, result.pieces_formatted = format_pieces(
-        jobs, workers=workers, progress=progress, reuse=reuse
+        jobs, workers=workers, progress=progress, reuse=reuse, vouched=vouched
     )
     for path, pieces in formatted.items():
         package, inner, key = keys[path]

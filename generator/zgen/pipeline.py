@@ -233,6 +233,7 @@ def build(
     template_envs: dict[Path | None, jinja2.Environment] = {}
     env_values: dict[Path, EnvironmentValues] = {}
     rendered: dict[str, dict[str, str]] = {}
+    vouched: set[str] = set()
     origin: dict[str, str] = {}
     keys: dict[str, str] = {}
     published: dict[str, Published] = {}
@@ -309,6 +310,7 @@ def build(
             model_records[package.package] = record
             report.model_groups += len(record["groups"])
         rendered[package.package] = package.files
+        vouched.update(package.vouched)
         origin[package.package] = analysis.loaded.file
         examples = sum(len(op.examples) for op in api.operations)
         report.packages.append(
@@ -328,7 +330,12 @@ def build(
         )
     with _timed(report, "format"):
         formatted = format_packages(
-            output, rendered, workers=workers, progress=progress, source_keys=keys
+            output,
+            rendered,
+            workers=workers,
+            progress=progress,
+            source_keys=keys,
+            vouched=vouched,
         )
     report.formatted, report.reused = formatted.formatted, formatted.reused
     report.pieces_formatted, report.pieces_reused = (

@@ -24,6 +24,7 @@ import jinja2
 from . import __version__
 from .infer import Inferred, TypeRef, holds_circular
 from .ir import Api, AuthSpec, Body, Example, Operation, Template
+from .layout import bracketed
 from .naming import RESERVED_NAMES, STATUS_ERRORS, Names
 from .paging import PAGING_PARAMS, Paging, norm
 from .redact import redact_body, redact_headers
@@ -853,7 +854,43 @@ def environment(user_templates: Path | None) -> jinja2.Environment:
     )
     env.filters["literal"] = literal
     env.filters["docstring"] = docstring
+    env.globals["layout"] = layout_call
     return env
+
+
+def layout_call(
+    head: str,
+    items: Sequence[str],
+    tail: str,
+    indent: int = 0,
+    literal: bool = False,
+    signature: bool = False,
+) -> str:
+    """Black's layout of a bracketed construct (see layout.bracketed), for the templates; where
+    black would lay it out some other way, the construct on one line (a line over the limit sends
+    its piece through black, see format.vouched)."""
+    laid = bracketed(head, items, tail, indent=indent, literal=literal, signature=signature)
+    if laid is not None:
+        return laid.lstrip(" ")
+    return f"{head}{', '.join(items)}{tail}"
+
+
+# A built-in template whose first line is this comment renders code in black's style: its
+# Python files skip black, piece by piece, unless a piece has a code line over the limit.
+BLACK_STYLE = "{# zgen: black-style #}"
+
+
+def black_style(env: jinja2.Environment, name: str) -> bool:
+    """Whether `name` renders in black's style: a built-in template (not one of a user's
+    `--templates` folder) that says so, or a built-in runtime module (kept black-formatted by CI).
+    """
+    assert env.loader is not None
+    _, filename, _ = env.loader.get_source(env, name)
+    if filename is None or Path(filename).parent.resolve() != builtin_templates().resolve():
+        return False
+    if name in RUNTIME_MODULES:
+        return True
+    return Path(filename).read_text(encoding="utf-8").startswith(BLACK_STYLE)
 
 
 # The runtime of every generated package: real Python modules of zgen (`zgen.templates._base`,
@@ -876,9 +913,11 @@ def builtin_templates() -> Path:
 @dataclass(frozen=True)
 class RenderedPackage:
     package: str
-    files: dict[
-        str, str
-    ]  # relative path inside the output folder -> content (python files unformatted)
+    # relative path inside the output folder -> content (python files unformatted)
+    files: dict[str, str]
+    # the Python files rendered in black's style (see black_style): black runs only on their
+    # pieces with a code line over the limit
+    vouched: frozenset[str] = frozenset()
 
 
 def render(
@@ -1015,7 +1054,22 @@ def render(
         out[f"{pkg}/forms.py"] = env.get_template("forms.py.jinja").render(context)
     out[f"{pkg}/py.typed"] = ""
     out.update(render_tests(api, inferred, names, env, context))
-    return RenderedPackage(pkg, out)
+    vouched = frozenset(
+        path
+        for path in out
+        if path.endswith(".py") and black_style(env, source_template(pkg, path))
+    )
+    return RenderedPackage(pkg, out, vouched)
+
+
+def source_template(package: str, path: str) -> str:
+    """The template (or runtime module) a generated Python file is rendered from."""
+    inner = path.removeprefix(f"{package}/")
+    if inner in RUNTIME_MODULES:
+        return inner
+    if inner.startswith("tests/") and inner != "tests/conftest.py":
+        return "test_module.py.jinja"
+    return f"{inner.removeprefix('tests/')}.jinja"
 
 
 def render_tests(
