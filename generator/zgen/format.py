@@ -64,6 +64,101 @@ _LIST_ITEM_SINGLE = re.compile(r"    '[^\"\\']*',")  # black's quotes are double
 
 
 def already_black(piece: str) -> str | None:
+    """What black makes of a piece of one of the shapes black's rules are simple for (see
+    `alias_piece` and `model_class`), without calling black; None for anything else."""
+    return alias_piece(piece) or model_class(piece)
+
+
+# A model class as datamodel-code-generator writes it (tested against black in
+# tests/test_model_layout.py): the class line, a docstring, then fields such as
+# `name: list[Item] | None = Field(None, alias='Name')`.
+_CLASS_LINE = re.compile(r"class [A-Za-z_][A-Za-z0-9_]*\([A-Za-z_][A-Za-z0-9_.]*\):")
+_ANNOTATION_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|\[|\]|, | \| ")
+_FIELD = re.compile(
+    r"    (?P<name>[A-Za-z_][A-Za-z0-9_]*): (?P<annotation>[A-Za-z0-9_.\[\], |]+?)"
+    r"(?: = (?P<value>None|Field\((?:None|\.\.\.), alias='(?P<alias>[^'\"\\]*)'\)))?"
+)
+_DOC_LINE = re.compile(r"    [^\s\\](?:[^\\]*[^\s\\])?")
+
+
+def _plain_annotation(text: str) -> bool:
+    """Whether an annotation is names, subscripts and unions spaced as black spaces them."""
+    tokens = _ANNOTATION_TOKEN.findall(text)
+    if "".join(tokens) != text:
+        return False
+    depth = 0
+    previous = ""
+    for token in tokens:
+        if token == "[":
+            if not previous or not (previous[-1].isalnum() or previous[-1] == "_"):
+                return False
+            depth += 1
+        elif token == "]":
+            if depth == 0 or previous in ("[", ", ", " | "):
+                return False
+            depth -= 1
+        elif token in (", ", " | "):
+            if previous in ("", "[", ", ", " | ") or (token == ", " and depth == 0):
+                return False
+        elif previous and previous not in ("[", ", ", " | "):
+            return False
+        if keyword.iskeyword(token) and token != "None":
+            return False
+        previous = token
+    return depth == 0 and previous not in (", ", " | ")
+
+
+def model_class(piece: str) -> str | None:
+    """What black makes of a model class of datamodel-code-generator's plain shape: a class line,
+    an optional docstring (its quotes on lines of their own), then one or more fields whose
+    annotations are names, subscripts and unions and whose value is None or `Field(None|...,
+    alias='...')`. Black puts the alias in double quotes and one blank line after the docstring.
+    None for any other shape, or for a line black would split."""
+    lines = piece.rstrip("\n").split("\n")
+    limit = BLACK_MODE.line_length
+    if not _CLASS_LINE.fullmatch(lines[0]) or len(lines[0]) > limit:
+        return None
+    out = [lines[0]]
+    index = 1
+    if index < len(lines) and lines[index] == '    """':
+        end = index + 1
+        while end < len(lines) and lines[end] != '    """':
+            if not _DOC_LINE.fullmatch(lines[end]) or '"""' in lines[end]:
+                return None
+            end += 1
+        if end >= len(lines) or end == index + 1 or lines[end - 1].endswith('"'):
+            return None
+        out.extend(lines[index : end + 1])
+        out.append("")
+        index = end + 1
+        if index < len(lines) and not lines[index]:
+            index += 1
+    fields = lines[index:]
+    if not fields:
+        return None
+    for line in fields:
+        match = _FIELD.fullmatch(line)
+        if match is None or keyword.iskeyword(match["name"]):
+            return None
+        if not _plain_annotation(match["annotation"]):
+            return None
+        if match["alias"] is not None:
+            line = line[: match.start("alias") - 1] + f'"{match["alias"]}")'
+        if len(line) > limit:
+            if match["alias"] is None:
+                return None
+            # black splits at the call's bracket: its arguments on a line of their own
+            head, _, arguments = line.partition(" = Field(")
+            head = f"{head} = Field("
+            arguments = f"        {arguments[:-1]}"
+            if len(head) > limit or len(arguments) > limit:
+                return None
+            line = f"{head}\n{arguments}\n    )"
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def alias_piece(piece: str) -> str | None:
     """What black makes of a piece that is only `name = name` lines and lists of plain strings one
     per line with a trailing comma (at most two blank lines between them): the piece itself, without
     its trailing blank lines, its strings in double quotes, a name too long for its line in
