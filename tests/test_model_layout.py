@@ -36,7 +36,7 @@ ANNOTATIONS = st.one_of(
     st.recursive(ATOMS, _annotations, max_leaves=6),
     st.sampled_from(["list[ str ]", "int|None", "dict[str,Any]", "list[int,]", "Literal['a']"]),
 )
-PLAIN_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+PLAIN_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 ALIASES = st.one_of(st.from_regex(r"[A-Za-z0-9_$ .:/-]{0,60}", fullmatch=True), PLAIN_TEXT)
 VALUES = st.one_of(
     st.just(""),
