@@ -131,39 +131,29 @@ class ModelsInput:
         return sorted_imports(self.raw(), self.package)
 
     def groups(self) -> list[ModelGroup]:
-        """One group per model, in name order: the model and every model it refers to, directly or
-        not (what the generator needs to resolve its references), keyed by all of their schemas and
-        field names. A model's generated class depends on nothing else, so it is generated again
-        only when that key changes."""
+        """One group per model, in name order: the model and a stand-in for each model it refers
+        to (the generator needs them to resolve its references, and writes no more of them into
+        the model's class than their names), keyed by the model's own schema and field names and
+        the kind of each model it refers to. A model's generated class depends on nothing else, so
+        it is generated again only when that key changes: editing one model leaves the classes of
+        the models that refer to it alone."""
         defs: dict[str, Any] = self.document["$defs"]
         own_aliases: dict[str, dict[str, str]] = {name: {} for name in defs}
         for alias, field_name in self.aliases.items():
             owner = alias.partition(".")[0]
             if owner in own_aliases:
                 own_aliases[owner][alias] = field_name
-        own: dict[str, str] = {}  # name -> digest of its schema and field names
-        direct: dict[str, list[str]] = {}
-        for name, definition in defs.items():
-            text = json.dumps([definition, own_aliases[name]], sort_keys=True)
-            own[name] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-            direct[name] = sorted({t for t in _references(definition) if t in defs})
         options = {key: str(value) for key, value in generator_options(self.package).items()}
         context = json.dumps([code_version(), options], sort_keys=True)
         result = []
-        for name in defs:
-            closure = {name}
-            todo = [name]
-            while todo:
-                for target in direct[todo.pop()]:
-                    if target not in closure:
-                        closure.add(target)
-                        todo.append(target)
-            names = sorted(closure)
-            text = context + name + "".join(f" {member} {own[member]}" for member in names)
+        for name, definition in defs.items():
+            refers = sorted({t for t in _references(definition) if t in defs and t != name})
+            stand_ins = {target: stand_in(target, defs[target]) for target in refers}
+            text = json.dumps(
+                [context, name, definition, own_aliases[name], stand_ins], sort_keys=True
+            )
             key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-            group_defs = {member: defs[member] for member in names}
-            aliases = {k: v for member in names for k, v in own_aliases[member].items()}
-            result.append(ModelGroup(key, name, group_defs, aliases))
+            result.append(ModelGroup(key, name, {name: definition, **stand_ins}, own_aliases[name]))
         return result
 
     def generate_cached(self, cache: ModelsCache | None) -> tuple[str, ModelsCache, int]:
@@ -179,7 +169,9 @@ class ModelsInput:
         missing = [g for g in groups if cache is None or not _recorded(cache, g)]
         if cache is None or len(missing) == len(groups):
             return *self._whole(groups), len(groups)
+        # the models to generate, and stand-ins for the models they refer to that are not among them
         defs = {name: schema for g in missing for name, schema in g.document.items()}
+        defs.update({g.name: g.document[g.name] for g in missing})
         aliases = {k: v for g in missing for k, v in g.aliases.items()}
         merged = ModelsCache(dict(cache.imports), {})
         if missing:
@@ -255,7 +247,9 @@ class ModelGroup:
 
     key: str
     name: str
-    document: dict[str, Any]  # class name -> its JSON Schema: the model and those it refers to
+    document: dict[
+        str, Any
+    ]  # class name -> JSON Schema: the model, stand-ins of those it refers to
     aliases: dict[str, str]
 
 
@@ -306,6 +300,13 @@ class ModelsCache:
         except (AssertionError, AttributeError, KeyError, TypeError, ValueError):
             return None
         return cls(imports, groups, uncut)
+
+
+def stand_in(name: str, definition: dict[str, Any]) -> dict[str, Any]:
+    """What a model's schema is to the models that refer to it: an object of that name (with one
+    field when it has fields: the generator may write a model without fields another way)."""
+    fields: dict[str, Any] = {"field": {}} if definition.get("properties") else {}
+    return {"type": "object", "title": name, "properties": fields}
 
 
 def _recorded(cache: ModelsCache, group: ModelGroup) -> bool:
