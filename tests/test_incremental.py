@@ -233,3 +233,31 @@ def test_a_damaged_record_or_hand_edited_file_still_gives_a_fresh_build(
     rebuilt = build_into(tmp_path / "a", small("second, a number: 1"))
     fresh = build_into(tmp_path / "b", small("second, a number: 1"))
     assert tree(rebuilt) == tree(fresh)
+
+
+@pytest.mark.slow
+def test_a_first_build_in_halves_gives_the_bytes_of_one_generator_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many models are generated in two halves (the second in another process): the same bytes
+    as one call over all of them, whatever the number of processes."""
+    source = tmp_path / "api.json"
+    source.write_text(json.dumps(_synth()(24, seed=5)), encoding="utf-8")
+    real = zgen.modelgen.ModelsInput.raw
+    calls: list[int] = []
+
+    def counted(self: zgen.modelgen.ModelsInput) -> str:
+        calls.append(len(self.document["$defs"]))
+        return real(self)
+
+    monkeypatch.setattr(zgen.modelgen.ModelsInput, "raw", counted)
+    whole = build([source], tmp_path / "whole", workers=1)
+    assert len(calls) == 1 and whole.model_groups == calls[0] > 20
+    monkeypatch.setattr(zgen.modelgen, "HALVES_MIN_MODELS", 2)
+    calls.clear()
+    build([source], tmp_path / "halves", workers=1)
+    assert len(calls) == 2 and sum(calls) >= whole.model_groups  # stand-ins come on top
+    build([source], tmp_path / "halves-in-two-processes", workers=2)
+    expected = tree(tmp_path / "whole")
+    assert tree(tmp_path / "halves") == expected
+    assert tree(tmp_path / "halves-in-two-processes") == expected

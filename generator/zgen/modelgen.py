@@ -8,6 +8,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -19,6 +20,9 @@ from datamodel_code_generator.format import PythonVersion
 
 from .infer import Inferred, TypeRef
 from .naming import Names
+
+# From this many models on, a first build generates them in two halves (see generate_cached).
+HALVES_MIN_MODELS = 200
 
 
 @functools.cache
@@ -156,34 +160,41 @@ class ModelsInput:
             result.append(ModelGroup(key, name, {name: definition, **stand_ins}, own_aliases[name]))
         return result
 
-    def generate_cached(self, cache: ModelsCache | None) -> tuple[str, ModelsCache, int]:
+    def generate_cached(
+        self, cache: ModelsCache | None, *, workers: int = 1
+    ) -> tuple[str, ModelsCache, int]:
         """The models source, running datamodel-code-generator (in one call) only over the models
         whose class `cache` (what the last build recorded) does not hold, with the models they
         refer to; and what to record for the next build. The result is the same bytes as
         `generate()`: when the generator's output cannot be cut into self-contained classes, or
         imports clash, the whole source is generated in one call (and nothing is recorded when it
-        cannot be cut). The third value is the number of models generated."""
+        cannot be cut). The third value is the number of models generated.
+
+        A first build of many models generates them in two halves (each with stand-ins for the
+        models of the other half it refers to), the second in another process when `workers` > 1;
+        the halves, and so the bytes, do not depend on `workers`."""
         if not self.document["$defs"]:
             return "", ModelsCache(), 0
         groups = self.groups()
         missing = [g for g in groups if cache is None or not _recorded(cache, g)]
         if cache is None or len(missing) == len(groups):
-            return *self._whole(groups), len(groups)
-        # the models to generate, and stand-ins for the models they refer to that are not among them
-        defs = {name: schema for g in missing for name, schema in g.document.items()}
-        defs.update({g.name: g.document[g.name] for g in missing})
-        aliases = {k: v for g in missing for k, v in g.aliases.items()}
+            if len(groups) < HALVES_MIN_MODELS:
+                return *self._whole(groups), len(groups)
+            cache = ModelsCache()
+            half = len(missing) // 2
+            parts = [missing[:half], missing[half:]]
+        else:
+            parts = [missing] if missing else []
         merged = ModelsCache(dict(cache.imports), {})
-        if missing:
-            part = ModelsInput({"$defs": dict(sorted(defs.items()))}, aliases, self.package)
-            pieces = _cut(part.raw())
-            if pieces is None or set(pieces[1]) != set(defs):
+        for part, pieces in zip(parts, self._generate_parts(parts, workers), strict=True):
+            names = set(self._part_input(part).document["$defs"])
+            if pieces is None or set(pieces[1]) != names:
                 return *self._whole(groups), len(groups)
             imports, classes = pieces
             for binding, entry in imports.items():
                 if merged.imports.setdefault(binding, entry) != entry:
                     return *self._whole(groups), len(groups)
-            for g in missing:
+            for g in part:
                 merged.groups[g.key] = {g.name: classes[g.name]}
         for g in groups:
             if g.key not in merged.groups:
@@ -192,6 +203,25 @@ class ModelsInput:
             # a class named like an import: only the generator, over all models, knows the outcome
             return *self._whole(groups), len(groups)
         return *self._assembled(groups, merged), len(missing)
+
+    def _part_input(self, part: list[ModelGroup]) -> ModelsInput:
+        """The generator's input for some models: theirs, and stand-ins for those they refer to
+        that are not among them."""
+        defs = {name: schema for g in part for name, schema in g.document.items()}
+        defs.update({g.name: g.document[g.name] for g in part})
+        aliases = {k: v for g in part for k, v in g.aliases.items()}
+        return ModelsInput({"$defs": dict(sorted(defs.items()))}, aliases, self.package)
+
+    def _generate_parts(self, parts: list[list[ModelGroup]], workers: int) -> list[Cut | None]:
+        """Each part through the generator, cut into classes: the last part in this process, the
+        others in a worker process when `workers` > 1."""
+        inputs = [self._part_input(part) for part in parts]
+        if workers < 2 or len(inputs) < 2:
+            return [_cut(item.raw()) for item in inputs]
+        with ProcessPoolExecutor(max_workers=min(workers - 1, len(inputs) - 1)) as pool:
+            futures = [pool.submit(_generate_cut, item) for item in inputs[:-1]]
+            last = _cut(inputs[-1].raw())
+            return [future.result() for future in futures] + [last]
 
     def _whole(self, groups: list[ModelGroup]) -> tuple[str, ModelsCache]:
         raw = self.raw()
@@ -254,6 +284,8 @@ class ModelGroup:
 
 
 ClassRecord = tuple[str, tuple[str, ...]]  # (the generated class, the imported names it uses)
+# The generator's output cut up: its imports (bound name -> (module, item)), and each class
+Cut = tuple[dict[str, tuple[str, str]], dict[str, ClassRecord]]
 
 
 @dataclass
@@ -302,6 +334,11 @@ class ModelsCache:
         return cls(imports, groups, uncut)
 
 
+def _generate_cut(item: ModelsInput) -> Cut | None:
+    """Worker: some models through the generator, cut into classes."""
+    return _cut(item.raw())
+
+
 def stand_in(name: str, definition: dict[str, Any]) -> dict[str, Any]:
     """What a model's schema is to the models that refer to it: an object of that name (with one
     field when it has fields: the generator may write a model without fields another way)."""
@@ -327,7 +364,7 @@ def _references(schema: Any) -> Iterator[str]:
             yield from _references(value)
 
 
-def _cut(raw: str) -> tuple[dict[str, tuple[str, str]], dict[str, ClassRecord]] | None:
+def _cut(raw: str) -> Cut | None:
     """datamodel-code-generator's output in parts: its imports (bound name -> (module, item)) and
     each class's source with the imported names it uses; None unless every statement after the
     imports is a class."""

@@ -14,7 +14,7 @@ import jinja2
 
 from .diagnostics import Diagnostics, InternalError, ZgenError
 from .environment import EnvironmentValues, load_environment
-from .format import Progress, format_packages, reusable, source_key
+from .format import Progress, default_workers, format_packages, reusable, source_key
 from .infer import Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
@@ -299,7 +299,9 @@ def build(
             record = last.to_json() if last is not None else None
         else:
             with _timed(report, "models"):
-                models_source, cache, generated = models.generate_cached(last)
+                models_source, cache, generated = models.generate_cached(
+                    last, workers=workers if workers is not None else default_workers()
+                )
             report.model_groups_generated += generated
             record = cache.to_json()
             package.files[models_path] = package.files[models_path].replace(
