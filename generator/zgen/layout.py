@@ -400,6 +400,8 @@ def statement(code: str, indent: int = 0) -> str | None:
                 return None
             if code.startswith("await ", prefix.end()):
                 return None  # black keeps `await` on the first line
+            if any(bracket in tree.head[prefix.end() : -1] for bracket in "([{"):
+                return None  # black would first try splitting at the callee's brackets
             value = _parse(code, prefix.end(), len(code), pairs, False)
             pad = " " * indent
             if width(f"{pad}{prefix.group()}(") > LINE_LENGTH:

@@ -31,6 +31,7 @@ from .layout import (
     signature,
     statement,
     string_literal,
+    width,
 )
 from .naming import RESERVED_NAMES, STATUS_ERRORS, Names
 from .paging import PAGING_PARAMS, Paging, norm
@@ -910,7 +911,13 @@ def environment(user_templates: Path | None) -> jinja2.Environment:
     env.globals["code"] = code_call
     env.globals["signature"] = signature_call
     env.globals["doc"] = docstring_literal
+    env.globals["fits"] = fits
     return env
+
+
+def fits(text: str, indent: int = 0) -> bool:
+    """Whether `text` at `indent` spaces fits black's line length."""
+    return width(text) + indent <= LINE_LENGTH
 
 
 def code_call(code: str, indent: int = 0) -> str:
