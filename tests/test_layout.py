@@ -267,16 +267,14 @@ def test_signature(
 @SETTINGS
 @given(st.text(max_size=30))
 def test_string_literals_are_blacks(text: str) -> None:
-    source = f"x = {repr(text)}\n"
+    source = f"x = {text!r}\n"
     assert black.format_str(source, mode=BLACK_MODE) == f"x = {string_literal(text)}\n"
 
 
 @SETTINGS
-@given(
-    st.floats(allow_nan=False, allow_infinity=False)
-)
+@given(st.floats(allow_nan=False, allow_infinity=False))
 def test_float_literals_are_blacks(value: float) -> None:
-    source = f"x = {repr(value)}\n"
+    source = f"x = {value!r}\n"
     assert black.format_str(source, mode=BLACK_MODE) == f"x = {float_literal(value)}\n"
 
 
