@@ -7,7 +7,16 @@ from black.parsing import InvalidInput
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zgen.format import BLACK_MODE, already_black
-from zgen.layout import LINE_LENGTH, bracketed
+from zgen.layout import (
+    LINE_LENGTH,
+    bracketed,
+    docstring_literal,
+    float_literal,
+    signature,
+    statement,
+    string_literal,
+)
+from zgen.render import docstring
 
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,24}", fullmatch=True).filter(
     lambda name: name not in {"if", "in", "is", "or", "as", "def", "for", "and", "not", "del"}
@@ -137,3 +146,165 @@ def test_pieces_taken_as_already_black_are_what_black_gives(statements: list[str
         assert laid is None
         return
     assert laid is None or laid == expected
+
+
+# --- statement, signature, string_literal, docstring_literal ------------------------------------
+
+LONG_NAMES = st.from_regex(r"[a-z][a-z0-9_]{30,90}", fullmatch=True)
+SUMS = st.lists(
+    st.one_of(STRINGS, NAMES.map(lambda name: f"quote({name})")), min_size=2, max_size=8
+).map(" + ".join)
+ATOMS = st.one_of(
+    NAMES,
+    SUMS,
+    STRINGS,
+    st.integers(0, 10**12).map(str),
+    st.sampled_from(["None", "options", "models.Thing | None", '"/a/" + quote(x)', "b[0]"]),
+    st.tuples(NAMES, NAMES).map(lambda pair: f"{pair[0]}.{pair[1]}"),
+    st.text(alphabet="ab 漢字", min_size=1, max_size=30).map(lambda text: f'"{text}"'),
+)
+
+
+def _expression(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    args = st.lists(
+        st.one_of(children, st.tuples(NAMES, children).map(lambda p: f"{p[0]}={p[1]}")),
+        max_size=6,
+    )
+    return st.one_of(
+        st.tuples(NAMES, NAMES, args).map(lambda t: f"{t[0]}.{t[1]}({', '.join(t[2])})"),
+        st.tuples(LONG_NAMES, args).map(lambda t: f"{t[0]}({', '.join(t[1])})"),
+        st.tuples(NAMES, st.lists(children, min_size=1, max_size=3), args).map(
+            lambda t: f"{t[0]}[{', '.join(t[1])}]({', '.join(t[2])})"
+        ),
+        st.lists(children, max_size=5).map(
+            lambda items: f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+        ),
+        st.lists(children, max_size=5).map(lambda items: f"[{', '.join(items)}]"),
+        st.tuples(NAMES, children).map(lambda p: f"await {p[0]}({p[1]})"),
+    )
+
+
+EXPRESSIONS = st.recursive(ATOMS, _expression, max_leaves=16)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    prefix=st.one_of(
+        st.sampled_from(["", "X_CONSTANT = ", "self.name = ", "return ", "return await "]),
+        LONG_NAMES.map(lambda name: f"self.{name} = "),
+    ),
+    expression=EXPRESSIONS,
+    trailer=st.sampled_from(["", ".items()"]),
+    depth=st.integers(0, 4),
+)
+def test_statements(prefix: str, expression: str, trailer: str, depth: int) -> None:
+    if trailer and not expression.endswith(")"):
+        trailer = ""
+    code = f"{prefix}{expression}{trailer}"
+    if code.startswith('"'):
+        return  # a docstring, not a statement
+    depth = max(depth, 1) if prefix.startswith("return") or "await" in code else depth
+    lines = [f"{'    ' * level}async def f{level}():" for level in range(depth)]
+    naive = "\n".join([*lines, "    " * depth + code, ""])
+    try:
+        expected = black.format_str(naive, mode=BLACK_MODE)
+    except InvalidInput:
+        return
+    laid = statement(code, indent=4 * depth)
+    if laid is None:
+        return
+    ours = "\n".join([*lines, "    " * depth + laid, ""])
+    assert ours == expected, f"layout differs from black:\n{ours}\n---\n{expected}"
+
+
+def test_statement_lays_out_nested_calls() -> None:
+    code = (
+        '_NAME = _base.Operation("POST", _base.ResponseSpec(json=models.CreateBulkWriteJobResponse, '
+        'request="Bulk Write / Create Bulk Write Job"), error_type=models.CreateBulkWriteJobError, '
+        'headers=(("feature", ("bulk-write",)), ("X-CRM-ORG", (_base.Value("org_id"),))))'
+    )
+    assert statement(code) == black.format_str(code, mode=BLACK_MODE).rstrip("\n")
+    assert statement("x = f(a, b,)") is None  # a magic trailing comma
+    assert statement("x = " + "a" * 100) is None
+
+
+@SETTINGS
+@given(
+    name=NAMES,
+    parameters=st.lists(PARAMETERS, min_size=1, max_size=8),
+    returns=st.sampled_from(
+        [
+            "",
+            " -> None",
+            " -> list[Model]",
+            " -> SyncPages[models.Page, models.Item]",
+            " -> _base.SyncPages[models.ListSubscriptionWarehousesResponse, models.ListWarehouses]",
+            " -> _base.AsyncPages[models.ListSubscriptionWarehousesResponse, models.ListSubscriptionWarehousesData]",
+            " -> Pages[models.ListSubscriptionWarehousesResponseXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX, models.ListSubscriptionData]",
+        ]
+    ),
+    asynchronous=st.booleans(),
+    depth=st.integers(0, 2),
+)
+def test_signature(
+    name: str, parameters: list[str], returns: str, asynchronous: bool, depth: int
+) -> None:
+    keyword = "async def" if asynchronous else "def"
+    head, tail = f"{keyword} {name}(", f"){returns}:"
+    lines = [f"{'    ' * level}class C{level}:" for level in range(depth)]
+    naive_line = f"{head}{', '.join(parameters)}{tail}"
+    source = "\n".join([*lines, "    " * depth + "@", "    " * (depth + 1) + "return None", ""])
+    try:
+        expected = black.format_str(source.replace("@", naive_line), mode=BLACK_MODE)
+    except InvalidInput:
+        return
+    laid = signature(head, parameters, tail, indent=4 * depth)
+    if laid is None:
+        return
+    assert source.replace("@", laid) == expected
+
+
+@SETTINGS
+@given(st.text(max_size=30))
+def test_string_literals_are_blacks(text: str) -> None:
+    source = f"x = {text!r}\n"
+    assert black.format_str(source, mode=BLACK_MODE) == f"x = {string_literal(text)}\n"
+
+
+@SETTINGS
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_float_literals_are_blacks(value: float) -> None:
+    source = f"x = {value!r}\n"
+    assert black.format_str(source, mode=BLACK_MODE) == f"x = {float_literal(value)}\n"
+
+
+DOC_LINES = st.lists(
+    st.one_of(
+        st.just(""),
+        st.text(alphabet='ab "\\ 漢', max_size=12),
+        st.text(alphabet="ab ", min_size=90, max_size=99),
+        st.from_regex(r" {1,6}[a-z]{1,8}", fullmatch=True),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@SETTINGS
+@given(lines=DOC_LINES, depth=st.integers(0, 2), own_line=st.booleans())
+def test_docstrings_are_blacks(lines: list[str], depth: int, own_line: bool) -> None:
+    body = docstring("\n".join(lines))
+    heads = [f"{'    ' * level}class C{level}:" for level in range(depth)]
+    pad = "    " * depth
+    text = body.split("\n")
+    naive = text[0] + "".join(f"\n{pad}{line}" if line else "\n" for line in text[1:])
+    naive = f'{pad}"""{naive}' + (f"\n{pad}" if own_line else "") + '"""'
+    source = "\n".join([*heads, naive, ""]) if depth else naive + "\n"
+    if depth == 0:
+        source = naive + "\n"
+    try:
+        expected = black.format_str(source, mode=BLACK_MODE)
+    except InvalidInput:
+        return
+    ours = "\n".join([*heads, pad + docstring_literal(body, 4 * depth, own_line), ""])
+    assert ours == expected

@@ -42,10 +42,7 @@ _BULK_WRITE__UPLOAD_FILE = _base.Operation(
     auth=_base.AuthScheme(
         "oauth2", "header", "Authorization", "Zoho-oauthtoken", ("access_token",)
     ),
-    headers=(
-        ("feature", ("bulk-write",)),
-        ("X-CRM-ORG", (_base.Value("org_id"),)),
-    ),
+    headers=(("feature", ("bulk-write",)), ("X-CRM-ORG", (_base.Value("org_id"),))),
     files=("file",),
 )
 

@@ -24,7 +24,15 @@ import jinja2
 from . import __version__
 from .infer import Inferred, TypeRef, holds_circular
 from .ir import Api, AuthSpec, Body, Example, Operation, Template
-from .layout import bracketed
+from .layout import (
+    bracketed,
+    docstring_literal,
+    float_literal,
+    signature,
+    statement,
+    string_literal,
+    width,
+)
 from .naming import RESERVED_NAMES, STATUS_ERRORS, Names
 from .paging import PAGING_PARAMS, Paging, norm
 from .redact import redact_body, redact_headers
@@ -36,12 +44,14 @@ DROPPED_FIXTURE_HEADERS = {"content-encoding", "transfer-encoding", "content-len
 def literal(value: Any) -> str:
     """A Python literal for a value from the collection: str, int, float, bool, None, tuples."""
     if isinstance(value, str):
-        return repr(value)
+        return string_literal(value)  # repr, with black's quotes
     if isinstance(value, bool) or value is None or isinstance(value, int):
         return repr(value)
     if isinstance(value, float):
         return (
-            repr(value) if value == value and value not in (float("inf"), float("-inf")) else "None"
+            float_literal(value)
+            if value == value and value not in (float("inf"), float("-inf"))
+            else "None"
         )
     if isinstance(value, tuple):
         inner = ", ".join(literal(item) for item in value)
@@ -174,6 +184,18 @@ class PagingView:
     args: list[Arg]  # the method's arguments, paging parameters defaulting to None
     doc: str
 
+    @property
+    def params(self) -> list[str]:
+        """The parameters of both iterator methods, as written in their signatures."""
+        limits = ["max_pages: int | None = None", "max_items: int | None = None"]
+        return method_params(self.args, limits)
+
+    @property
+    def forward(self) -> str:
+        """The arguments the items method passes on to the pages method."""
+        names = [f"{arg.name}={arg.name}" for arg in self.args]
+        return ", ".join([*names, "max_pages=max_pages", "max_items=max_items", "**options"])
+
 
 @dataclass
 class OpView:
@@ -189,6 +211,32 @@ class OpView:
     route: str = ""
     error: str = "None"
     raises: list[tuple[str, list[int]]] = field(default_factory=list)
+
+    @property
+    def params(self) -> list[str]:
+        """The method's parameters, as written in its signature."""
+        return method_params(self.args)
+
+    @property
+    def call_text(self) -> str:
+        """The arguments of its runtime `_call`, as written."""
+        return ", ".join(f"{key}={value}" if key else value for key, value in self.call)
+
+    @property
+    def operation_text(self) -> str:
+        """The arguments of its `_base.Operation(...)`, as written."""
+        return ", ".join(f"{key}={value}" if key else value for key, value in self.operation)
+
+
+def method_params(args: list[Arg], extra: Sequence[str] = ()) -> list[str]:
+    """`self`, the keyword-only arguments (`name: annotation = default`), `extra` and the
+    request options, as a signature lists them."""
+    written = [
+        f"{arg.name}: {arg.annotation}" + (f" = {arg.default}" if arg.default is not None else "")
+        for arg in args
+    ]
+    star = ["*"] if args else []
+    return ["self", *star, *written, *extra, "**options: Unpack[_base.RequestOptions]"]
 
 
 @dataclass
@@ -284,6 +332,11 @@ def template_expr(template: Template, var_names: dict[str, str]) -> str:
         literal(text) if kind == "text" else f"_base.Value({literal(var_names[text])})"
         for kind, text in template
     ]
+    return tuple_expr(parts)
+
+
+def tuple_expr(parts: Sequence[str]) -> str:
+    """A tuple display of Python expressions: `(a,)`, `(a, b)` (no magic trailing comma)."""
     return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
 
 
@@ -418,11 +471,11 @@ def operation_view(
     if auth is not None:
         constant.append(("auth", auth))
     if op.headers:
-        items = ", ".join(f"({literal(k)}, {template_expr(v, var_names)})" for k, v in op.headers)
-        constant.append(("headers", f"({items},)"))
+        items = [f"({literal(k)}, {template_expr(v, var_names)})" for k, v in op.headers]
+        constant.append(("headers", tuple_expr(items)))
     if op.query:
-        items = ", ".join(f"({literal(k)}, {template_expr(v, var_names)})" for k, v in op.query)
-        constant.append(("query", f"({items},)"))
+        items = [f"({literal(k)}, {template_expr(v, var_names)})" for k, v in op.query]
+        constant.append(("query", tuple_expr(items)))
     query = [(literal(p.key), params[p.key]) for p in op.params if p.location == "query"]
     if query:
         call.append(("query", "{" + ", ".join(f"{k}: {v}" for k, v in query) + "}"))
@@ -469,8 +522,8 @@ def operation_view(
             (path, literal(value)) for path, value in body.defaults
         ]
         if fills:
-            items = ", ".join(f"({literal(path)}, {value})" for path, value in fills)
-            constant.append(("body_fills", f"({items},)"))
+            items = [f"({literal(path)}, {value})" for path, value in fills]
+            constant.append(("body_fills", tuple_expr(items)))
         if body.content_type and body.mode in ("json", "text", "file", "urlencoded"):
             constant.append(("content_type", literal(body.content_type)))
     required = [a for a in args if a.default is None]
@@ -855,7 +908,29 @@ def environment(user_templates: Path | None) -> jinja2.Environment:
     env.filters["literal"] = literal
     env.filters["docstring"] = docstring
     env.globals["layout"] = layout_call
+    env.globals["code"] = code_call
+    env.globals["signature"] = signature_call
+    env.globals["doc"] = docstring_literal
+    env.globals["fits"] = fits
     return env
+
+
+def fits(text: str, indent: int = 0) -> bool:
+    """Whether `text` at `indent` spaces fits black's line length."""
+    return width(text) + indent <= LINE_LENGTH
+
+
+def code_call(code: str, indent: int = 0) -> str:
+    """Black's layout of one simple statement (see layout.statement), for the templates; where
+    black might lay it out some other way, the statement on one line (black then formats it)."""
+    laid = statement(code, indent)
+    return code if laid is None else laid
+
+
+def signature_call(head: str, params: Sequence[str], tail: str, indent: int = 0) -> str:
+    """Black's layout of a `def` line (see layout.signature), else the line as it is."""
+    laid = signature(head, params, tail, indent)
+    return f"{head}{', '.join(params)}{tail}" if laid is None else laid
 
 
 def layout_call(
