@@ -64,6 +64,7 @@ DOCS = st.one_of(
     st.from_regex(r"[A-Za-z0-9 `().,_-]{1,150}", fullmatch=True).map(docstring),
     st.text(max_size=300).map(docstring),
     st.sampled_from(["Part of the 200 response of `client.a.b()`.", 'ends in a quote"', "a\\b"]),
+    st.text(max_size=80),  # not through the docstring filter: control characters, quotes
 )
 
 
@@ -118,3 +119,13 @@ def test_shapes_black_would_treat_otherwise_are_left_to_black() -> None:
     assert model_class("class A(ApiModel):\n    pass\n") is None
     assert model_class("class A(ApiModel):\n    x: int  # comment\n") is None
     assert model_class("def f() -> None:\n    x: int\n") is None
+
+
+def test_lines_are_measured_as_black_measures_them() -> None:
+    """Wide characters count twice: a line of 70 characters can be over black's limit."""
+    alias = "日本" * 15
+    piece = f"class A(ApiModel):\n    name: str | None = Field(None, alias='{alias}')\n"
+    assert len(piece.split("\n")[1]) <= 100
+    laid = model_class(piece)
+    assert laid == black.format_str(piece, mode=BLACK_MODE)
+    assert laid is not None and "= Field(\n" in laid

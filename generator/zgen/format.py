@@ -30,6 +30,7 @@ import black
 from black.mode import Mode, TargetVersion
 from black.parsing import InvalidInput
 
+from .layout import width
 from .write import FormatRecord, read_manifest, read_text, safe_relative
 
 BLACK_MODE = Mode(target_versions={TargetVersion.PY311}, line_length=100)
@@ -116,14 +117,15 @@ def model_class(piece: str) -> str | None:
     None for any other shape, or for a line black would split."""
     lines = piece.rstrip("\n").split("\n")
     limit = BLACK_MODE.line_length
-    if not _CLASS_LINE.fullmatch(lines[0]) or len(lines[0]) > limit:
+    if not _CLASS_LINE.fullmatch(lines[0]) or width(lines[0]) > limit:
         return None
     out = [lines[0]]
     index = 1
     if index < len(lines) and lines[index] == '    """':
         end = index + 1
         while end < len(lines) and lines[end] != '    """':
-            if not _DOC_LINE.fullmatch(lines[end]) or '"""' in lines[end]:
+            line = lines[end]
+            if not _DOC_LINE.fullmatch(line) or '"""' in line or not line.isprintable():
                 return None
             end += 1
         if end >= len(lines) or end == index + 1 or lines[end - 1].endswith('"'):
@@ -140,18 +142,20 @@ def model_class(piece: str) -> str | None:
         match = _FIELD.fullmatch(line)
         if match is None or keyword.iskeyword(match["name"]):
             return None
+        if match["alias"] is not None and not match["alias"].isprintable():
+            return None
         if not _plain_annotation(match["annotation"]):
             return None
         if match["alias"] is not None:
             line = line[: match.start("alias") - 1] + f'"{match["alias"]}")'
-        if len(line) > limit:
+        if width(line) > limit:
             if match["alias"] is None:
                 return None
             # black splits at the call's bracket: its arguments on a line of their own
             head, _, arguments = line.partition(" = Field(")
             head = f"{head} = Field("
             arguments = f"        {arguments[:-1]}"
-            if len(head) > limit or len(arguments) > limit:
+            if width(head) > limit or width(arguments) > limit:
                 return None
             line = f"{head}\n{arguments}\n    )"
         out.append(line)
@@ -169,7 +173,7 @@ def alias_piece(piece: str) -> str | None:
     items = 0
     limit = BLACK_MODE.line_length
     for index, line in enumerate(lines):
-        if len(line) > limit and (in_list or not _ALIAS.fullmatch(line)):
+        if width(line) > limit and (in_list or not _ALIAS.fullmatch(line)):
             return None
         if in_list:
             if _LIST_ITEM.fullmatch(line):
@@ -192,7 +196,7 @@ def alias_piece(piece: str) -> str | None:
             in_list, items = True, 0
         elif not _ALIAS.fullmatch(line):
             return None
-        elif len(line) > limit:  # black wraps the name in parentheses when that makes it fit
+        elif width(line) > limit:  # black wraps the name in parentheses when that makes it fit
             name, value = line.split(" = ")
             if len(name) + 4 > limit:
                 return None
@@ -212,7 +216,7 @@ def vouched_piece(piece: str) -> str | None:
     leaves them as they are."""
     limit = BLACK_MODE.line_length
     for line in piece.split("\n"):
-        if len(line) > limit and not line.lstrip().startswith("#"):
+        if width(line) > limit and not line.lstrip().startswith("#"):
             return None
     return piece.rstrip("\n") + "\n"
 
