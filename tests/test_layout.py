@@ -115,6 +115,15 @@ def test_long_items_are_left_to_black() -> None:
     assert bracketed("f(", ["a,"], ")") is None
     assert bracketed("f(", ["a"], "]") is None
     assert bracketed("def f(", ["a"], ")") == "def f(a)"
+    for head, item, tail in (("X = [", "x" * 95, "]"), ("X = {", '"k": ' + "v" * 90, "}")):
+        source = f"{head}{item}{tail}\n"
+        laid = bracketed(head, [item], tail, literal=True)
+        assert laid is not None and laid + "\n" == black.format_str(source, mode=BLACK_MODE)
+    wide = '"' + "日" * 45 + '"'  # 47 characters, 92 columns
+    laid = bracketed("call(", [wide, wide], ")")
+    assert laid is not None and laid + "\n" == black.format_str(
+        f"call({wide}, {wide})\n", mode=BLACK_MODE
+    )
 
 
 STATEMENTS = st.one_of(

@@ -58,17 +58,20 @@ def bracketed(
         return None
     pad = " " * indent
     one = f"{pad}{head}{', '.join(items)}{tail}"
-    if len(one) <= LINE_LENGTH:
+    if width(one) <= LINE_LENGTH:
         return one
-    if not items or len(pad + head) > LINE_LENGTH or len(pad + tail) > LINE_LENGTH:
+    if not items or width(pad + head) > LINE_LENGTH or width(pad + tail) > LINE_LENGTH:
         return None
     inner = pad + INDENT
-    if not literal and not (signature and len(items) == 1):
+    # one item of a literal has no comma for black to split at: it keeps it without one
+    if (not literal or len(items) == 1) and not (signature and len(items) == 1):
         body = inner + ", ".join(items)
-        if len(body) <= LINE_LENGTH:
+        if width(body) <= LINE_LENGTH:
             return f"{pad}{head}\n{body}\n{pad}{tail}"
+        if literal:
+            return None
     lines = [f"{inner}{item}," for item in items]
-    if any(len(line) > LINE_LENGTH for line in lines):
+    if any(width(line) > LINE_LENGTH for line in lines):
         return None
     return "\n".join([pad + head, *lines, pad + tail])
 
