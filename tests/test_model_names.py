@@ -55,6 +55,12 @@ def test_repeated_word_runs_collapse() -> None:
     assert collapse_runs(["backup", "history", "history"]) == ["backup", "history"]
     assert collapse_runs(["get", "shift", "hour", "shift", "hour"]) == ["get", "shift", "hour"]
     assert collapse_runs(["shift", "hours", "shift", "hour"]) == ["shift", "hour"]
+    assert collapse_runs(["document", "2", "document", "2", "pricing"]) == [
+        "document",
+        "2",
+        "pricing",
+    ]
+    assert collapse_runs(["version", "1", "1"]) == ["version", "1", "1"]  # numbers only: kept
     assert collapse_runs(["rq", "1", "0", "0"]) == ["rq", "1", "0", "0"]  # digits are no words
     assert repeated_run("BackupHistoryHistory") and not repeated_run("BackupHistory")
 

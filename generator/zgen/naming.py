@@ -228,7 +228,8 @@ def name_words(text: str) -> list[str]:
 
 def collapse_runs(parts: list[str]) -> list[str]:
     """Drop a run of words that repeats the run just before it (`backup history history` ->
-    `backup history`; `shift hours shift hour` -> `shift hour`), comparing singular forms."""
+    `backup history`; `shift hours shift hour` -> `shift hour`; `document 2 document 2` ->
+    `document 2`), comparing singular forms; a run of numbers only stays (`version 1 1`)."""
     result = list(parts)
     changed = True
     while changed:
@@ -237,7 +238,7 @@ def collapse_runs(parts: list[str]) -> list[str]:
             for start in range(len(result) - 2 * size + 1):
                 first = [singular(w) for w in result[start : start + size]]
                 second = [singular(w) for w in result[start + size : start + 2 * size]]
-                if first == second and not any(w.isdigit() for w in first):
+                if first == second and not all(w.isdigit() for w in first):
                     del result[start : start + size]
                     changed = True
                     break
