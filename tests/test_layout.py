@@ -2,12 +2,80 @@
 
 from __future__ import annotations
 
+import ast
+
 import black
 from black.parsing import InvalidInput
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zgen.format import BLACK_MODE, already_black
-from zgen.layout import LINE_LENGTH, bracketed
+from zgen.layout import LINE_LENGTH, bracketed, nested_call, string_literal
+
+SAME = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SAME
+@given(st.text(max_size=40) | st.text(alphabet="'\"\\ab\n", max_size=12))
+def test_string_literals_are_spelled_as_black_spells_them(text: str) -> None:
+    spelled = string_literal(text)
+    assert ast.literal_eval(spelled) == text
+    source = f"x = {spelled}\n"
+    assert black.format_str(source, mode=black.Mode(line_length=1000)) == source
+
+
+WORDS = st.from_regex(r"[a-z][a-z0-9_]{0,14}", fullmatch=True).filter(
+    lambda name: name not in {"if", "in", "is", "or", "as", "def", "for", "and", "not", "del"}
+)
+DOTTED = st.lists(WORDS, min_size=1, max_size=4).map(".".join)
+WIDE_STRINGS = st.text(alphabet="abc XYZ/_-:#,()日本", max_size=30).map(string_literal)
+INNER_ARGS = st.one_of(
+    WORDS,
+    WIDE_STRINGS,
+    st.tuples(WORDS, WIDE_STRINGS).map(lambda pair: f"{pair[0]}={pair[1]}"),
+    st.tuples(WORDS, WORDS).map(lambda pair: f'{pair[0]}={{"{pair[1]}": b""}}'),
+    st.tuples(WORDS, WORDS).map(lambda pair: f"{pair[0]}=saved.{pair[1]}"),
+)
+
+
+@SAME
+@given(
+    heads=st.lists(DOTTED.map(lambda name: f"{name}("), max_size=3),
+    call=DOTTED,
+    arguments=st.lists(INNER_ARGS, max_size=5),
+    lambda_=st.booleans(),
+    depth=st.integers(0, 3),
+)
+def test_nested_calls(
+    heads: list[str], call: str, arguments: list[str], lambda_: bool, depth: int
+) -> None:
+    inner = f"{call}({', '.join(arguments)})"
+    if lambda_:
+        inner = f"lambda client: client.{inner}"
+    lines = [f"{'    ' * level}def f{level}():" for level in range(depth)]
+    indent = 4 * depth
+    naive = "\n".join([*lines, " " * indent + "".join(heads) + inner + ")" * len(heads), ""])
+    try:
+        expected = black.format_str(naive, mode=BLACK_MODE)
+    except InvalidInput:
+        return  # the drawn arguments are not valid here
+    laid = nested_call(heads, inner, indent=indent)
+    if laid is None:
+        return
+    assert "\n".join([*lines, laid, ""]) == expected
+
+
+def test_nested_calls_leave_to_black_what_they_cannot_vouch_for() -> None:
+    long = "lambda client: client." + "x" * 90 + "()"
+    assert nested_call(["f("], long, indent=4) is None
+    assert nested_call(["f(", "g("], "a, b") is None  # two arguments
+    assert nested_call(["f("], "g(a,)") is None  # a magic trailing comma
+    assert nested_call(["f[0]("], "a") is None  # not a plain name
+    assert nested_call(["saved.assert_result(", "saved.call("], "lambda client: x()", indent=4) == (
+        "    saved.assert_result(saved.call(lambda client: x()))"
+    )
+    wide = 'lambda client: client.method("' + "日" * 30 + '")'  # 90 wide, 60 long
+    assert nested_call(["saved.call("], wide, indent=4) == f"    saved.call(\n        {wide}\n    )"
+
 
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,24}", fullmatch=True).filter(
     lambda name: name not in {"if", "in", "is", "or", "as", "def", "for", "and", "not", "del"}

@@ -18,11 +18,88 @@ keeps the code for black to format.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+
+from black.strings import str_width
 
 LINE_LENGTH = 100
 INDENT = "    "
 BRACKETS = {"(": ")", "[": "]", "{": "}"}
+
+
+def string_literal(text: str) -> str:
+    """A str literal of `text` as black spells it: repr's escapes, in double quotes unless that
+    takes more backslashes than single quotes (black's rule: never add escapes, prefer `"`)."""
+    spelled = repr(text)
+    if spelled[0] == '"' or text.count('"') > text.count("'"):
+        return spelled  # repr chose double quotes already, or they would add escapes
+    return '"' + re.sub(r'\\.|"', _requote, spelled[1:-1]) + '"'
+
+
+def _requote(match: re.Match[str]) -> str:
+    """One escape sequence or double quote of a single-quoted repr, as it reads in double quotes."""
+    token = match.group()
+    return {"\\'": "'", '"': '\\"'}.get(token, token)
+
+
+# A head of a call that takes one argument: a dotted name and its opening bracket.
+_CALL_HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\(")
+
+
+def nested_call(heads: Sequence[str], inner: str, *, indent: int = 0) -> str | None:
+    """Black's layout of the expression statement `heads[0]heads[1]...inner)...)`: calls nested in
+    one another, each with one argument, the innermost with `inner` (at `indent` spaces, no newline
+    at the end): on one line when it fits, else the outermost call opened on its line, the rest
+    one level deeper laid out the same way, and its closing bracket on a line of its own.
+
+    None when `inner` does not fit on its own line (black would split it), or when a head is not a
+    dotted name with its bracket or `inner` is not one plain argument (black's layout differs).
+    """
+    if not all(_CALL_HEAD.fullmatch(head) for head in heads) or not _plain_argument(inner):
+        return None
+    pad = " " * indent
+    one = f"{pad}{''.join(heads)}{inner}{')' * len(heads)}"
+    if str_width(one) <= LINE_LENGTH:
+        return one
+    if not heads:
+        return None
+    rest = nested_call(heads[1:], inner, indent=indent + len(INDENT))
+    if rest is None:
+        return None
+    return f"{pad}{heads[0]}\n{rest}\n{pad})"
+
+
+def _plain_argument(text: str) -> bool:
+    """Whether black keeps `text` on one line when it fits, as the only argument of a call: no
+    newline, comment or outer whitespace, brackets balanced, no comma outside them and none
+    before a closing bracket (a magic trailing comma)."""
+    if not text or text != text.strip() or "\n" in text:
+        return False
+    if re.search(r",\s*[)\]}]", text):
+        return False
+    depth = 0
+    quote = ""
+    escaped = False
+    for char in text:
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif (char == "," and depth == 0) or char == "#":
+            return False
+    return depth == 0 and not quote
 
 
 def bracketed(
