@@ -41,40 +41,41 @@ INNER_ARGS = st.one_of(
 @given(
     heads=st.lists(DOTTED.map(lambda name: f"{name}("), max_size=3),
     call=DOTTED,
-    arguments=st.lists(INNER_ARGS, max_size=5),
+    arguments=st.lists(INNER_ARGS, max_size=6),
     lambda_=st.booleans(),
     depth=st.integers(0, 3),
 )
 def test_nested_calls(
     heads: list[str], call: str, arguments: list[str], lambda_: bool, depth: int
 ) -> None:
-    inner = f"{call}({', '.join(arguments)})"
-    if lambda_:
-        inner = f"lambda client: client.{inner}"
+    call = f"lambda client: client.{call}(" if lambda_ else f"{call}("
     lines = [f"{'    ' * level}def f{level}():" for level in range(depth)]
     indent = 4 * depth
+    inner = call + ", ".join(arguments) + ")"
     naive = "\n".join([*lines, " " * indent + "".join(heads) + inner + ")" * len(heads), ""])
     try:
         expected = black.format_str(naive, mode=BLACK_MODE)
     except InvalidInput:
         return  # the drawn arguments are not valid here
-    laid = nested_call(heads, inner, indent=indent)
+    laid = nested_call(heads, call, arguments, indent=indent)
     if laid is None:
         return
     assert "\n".join([*lines, laid, ""]) == expected
 
 
 def test_nested_calls_leave_to_black_what_they_cannot_vouch_for() -> None:
-    long = "lambda client: client." + "x" * 90 + "()"
-    assert nested_call(["f("], long, indent=4) is None
-    assert nested_call(["f(", "g("], "a, b") is None  # two arguments
-    assert nested_call(["f("], "g(a,)") is None  # a magic trailing comma
-    assert nested_call(["f[0]("], "a") is None  # not a plain name
-    assert nested_call(["saved.assert_result(", "saved.call("], "lambda client: x()", indent=4) == (
-        "    saved.assert_result(saved.call(lambda client: x()))"
+    assert nested_call(["f("], "lambda client: client." + "x" * 90 + "(", [], indent=4) is None
+    assert nested_call(["f("], "g(", ["a, b"]) is None  # not one argument
+    assert nested_call(["f("], "g(", ["a", "b,"]) is None  # a magic trailing comma
+    assert nested_call(["f[0]("], "g(", ["a"]) is None  # not a plain name
+    assert nested_call(["f("], "g(", ["x" * 100]) is None  # an argument too long for any line
+    heads = ["saved.assert_result(", "saved.call("]
+    assert nested_call(heads, "lambda client: x(", ["a=1"], indent=4) == (
+        "    saved.assert_result(saved.call(lambda client: x(a=1)))"
     )
-    wide = 'lambda client: client.method("' + "日" * 30 + '")'  # 90 wide, 60 long
-    assert nested_call(["saved.call("], wide, indent=4) == f"    saved.call(\n        {wide}\n    )"
+    wide = '"' + "日" * 30 + '"'  # 32 characters, 62 columns
+    laid = nested_call(["saved.call("], "lambda client: client.method(", [wide], indent=4)
+    assert laid == f"    saved.call(\n        lambda client: client.method({wide})\n    )"
 
 
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,24}", fullmatch=True).filter(

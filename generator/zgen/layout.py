@@ -47,24 +47,32 @@ def _requote(match: re.Match[str]) -> str:
 _CALL_HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\(")
 
 
-def nested_call(heads: Sequence[str], inner: str, *, indent: int = 0) -> str | None:
-    """Black's layout of the expression statement `heads[0]heads[1]...inner)...)`: calls nested in
-    one another, each with one argument, the innermost with `inner` (at `indent` spaces, no newline
-    at the end): on one line when it fits, else the outermost call opened on its line, the rest
-    one level deeper laid out the same way, and its closing bracket on a line of its own.
+def nested_call(
+    heads: Sequence[str], call: str, arguments: Sequence[str], *, indent: int = 0
+) -> str | None:
+    """Black's layout of the expression statement `heads[0]heads[1]...call(arguments))...)`: calls
+    nested in one another, each with one argument, the innermost `call` (which ends with its
+    opening bracket, e.g. `lambda client: client.jobs.get(`) with `arguments`; at `indent` spaces,
+    no newline at the end. On one line when it fits, else the outermost call opened on its line,
+    the rest one level deeper laid out the same way and its closing bracket on a line of its own;
+    the innermost call split as `bracketed` splits a call.
 
-    None when `inner` does not fit on its own line (black would split it), or when a head is not a
-    dotted name with its bracket or `inner` is not one plain argument (black's layout differs).
+    None when black would lay it out otherwise: a head that is not a dotted name with its
+    bracket, an argument that is not one plain expression, a line that cannot be made to fit.
     """
-    if not all(_CALL_HEAD.fullmatch(head) for head in heads) or not _plain_argument(inner):
+    if not all(_CALL_HEAD.fullmatch(head) for head in heads) or not call.endswith("("):
+        return None
+    if not _plain_argument(call + ")") or not all(_plain_argument(item) for item in arguments):
         return None
     pad = " " * indent
-    one = f"{pad}{''.join(heads)}{inner}{')' * len(heads)}"
+    one = f"{pad}{''.join(heads)}{call}{', '.join(arguments)}{')' * (len(heads) + 1)}"
     if str_width(one) <= LINE_LENGTH:
         return one
     if not heads:
-        return None
-    rest = nested_call(heads[1:], inner, indent=indent + len(INDENT))
+        if any(not item.isascii() for item in (call, *arguments)):
+            return None  # bracketed measures in characters, black in columns
+        return bracketed(call, arguments, ")", indent=indent)
+    rest = nested_call(heads[1:], call, arguments, indent=indent + len(INDENT))
     if rest is None:
         return None
     return f"{pad}{heads[0]}\n{rest}\n{pad})"
