@@ -9,7 +9,7 @@ from black.parsing import InvalidInput
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zgen.format import BLACK_MODE, already_black
-from zgen.layout import LINE_LENGTH, bracketed, nested_call, string_literal
+from zgen.layout import LINE_LENGTH, bare_def, bracketed, nested_call, string_literal
 
 SAME = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -76,6 +76,24 @@ def test_nested_calls_leave_to_black_what_they_cannot_vouch_for() -> None:
     wide = '"' + "日" * 30 + '"'  # 32 characters, 62 columns
     laid = nested_call(["saved.call("], "lambda client: client.method(", [wide], indent=4)
     assert laid == f"    saved.call(\n        lambda client: client.method({wide})\n    )"
+
+
+@SAME
+@given(
+    name=st.from_regex(r"[a-z][a-z0-9_]{55,105}", fullmatch=True),
+    returns=st.sampled_from(["None", "SavedResponse", "models.Something", "x" * 90]),
+    method=st.booleans(),
+)
+def test_bare_defs(name: str, returns: str, method: bool) -> None:
+    indent = 4 if method else 0
+    body = " " * (indent + 4) + '"""Doc."""\n' + " " * (indent + 4) + "return load()\n"
+    head = "class A:\n" if method else ""
+    naive = f"{head}{' ' * indent}@pytest.fixture\n{' ' * indent}def {name}() -> {returns}:\n{body}"
+    laid = bare_def(name, returns, indent=indent)
+    if laid is None:
+        return
+    ours = f"{head}{' ' * indent}@pytest.fixture\n{laid}\n{body}"
+    assert ours == black.format_str(naive, mode=BLACK_MODE)
 
 
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,24}", fullmatch=True).filter(

@@ -110,6 +110,21 @@ def _plain_argument(text: str) -> bool:
     return depth == 0 and not quote
 
 
+def bare_def(name: str, returns: str, *, indent: int = 0) -> str | None:
+    """Black's layout of `def name() -> returns:` (no parameters, a plain return annotation), at
+    `indent` spaces: one line when it fits, else the annotation alone in parentheses on the next
+    line; None when neither fits (black formats it)."""
+    if not name.isidentifier() or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", returns):
+        return None
+    pad = " " * indent
+    one = f"{pad}def {name}() -> {returns}:"
+    if len(one) <= LINE_LENGTH:
+        return one
+    if len(f"{pad}def {name}() -> (") > LINE_LENGTH or len(pad + INDENT + returns) > LINE_LENGTH:
+        return None
+    return f"{pad}def {name}() -> (\n{pad}{INDENT}{returns}\n{pad}):"
+
+
 def bracketed(
     head: str,
     items: Sequence[str],

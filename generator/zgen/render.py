@@ -25,7 +25,7 @@ import jinja2
 from . import __version__
 from .infer import Inferred, TypeRef, holds_circular
 from .ir import Api, AuthSpec, Body, Example, Operation, Template
-from .layout import bracketed, nested_call, string_literal
+from .layout import bare_def, bracketed, nested_call, string_literal
 from .naming import RESERVED_NAMES, STATUS_ERRORS, Names
 from .paging import PAGING_PARAMS, Paging, norm
 from .redact import redact_body, redact_headers
@@ -1142,14 +1142,24 @@ def render_tests(
             out[f"{pkg}/fixtures/{fixture}.json"] = fixture_data(
                 example, op.method, path, expected_wire(op, wire_values), saved_body
             )
-            # One line: black re-indents the lines of a docstring, and spaces mean nothing here.
-            doc = " ".join(f"{example.place} ({example.status})".split())
+            # Wrapped to the line length, each line at the function body's indentation (as black
+            # re-indents the lines of a docstring); spaces mean nothing here.
+            doc = "\n    ".join(
+                textwrap.wrap(
+                    f"{example.place} ({example.status})",
+                    width=LINE_LENGTH - 10,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
             load = bracketed(
                 "return SavedResponse.load(", [literal(fixture)], ")", indent=4
             )
+            signature = bare_def(fixture, "SavedResponse")
             fixtures.append(
                 {
                     "name": fixture,
+                    "signature": signature or f"def {fixture}() -> SavedResponse:",
                     "doc": docstring(doc),
                     "load": (load or f"return SavedResponse.load({literal(fixture)})").lstrip(" "),
                 }
