@@ -1152,9 +1152,7 @@ def render_tests(
                     break_on_hyphens=False,
                 )
             )
-            load = bracketed(
-                "return SavedResponse.load(", [literal(fixture)], ")", indent=4
-            )
+            load = bracketed("return SavedResponse.load(", [literal(fixture)], ")", indent=4)
             signature = bare_def(fixture, "SavedResponse")
             fixtures.append(
                 {
