@@ -802,15 +802,16 @@ def sample_path(op: Operation, values: dict[str, str]) -> str:
     )
 
 
-# How a generated test passes a body kept in its fixture file (see body_sample).
-SAVED_BODY = "saved.request_body"
+# How a generated test passes a body kept in its fixture file (see body_sample): a local it
+# reads first (`body = saved.request_body`).
+SAVED_BODY = "body"
 
 
 def body_sample(body: Body) -> tuple[str, Any]:
     """The body argument a generated test passes, and the body its fixture file keeps for it (None
     for none): the collection's example where there is one (credentials redacted), so the request
     is sent as the collection shows it. A JSON or text example is data in the fixture file (read
-    back as `saved.request_body`), not a literal in the test's code."""
+    back as `saved.request_body` into the test's `body`), not a literal in the test's code."""
     if body.mode == "json":
         if isinstance(body.example, (dict, list)):
             _, redacted = redact_body("", body.example, True)
@@ -838,6 +839,7 @@ class TestCase:
     arguments: list[str]  # e.g. `job_id="1"`
     error_class: str | None
     lenient: bool = False  # the saved body holds a converter's placeholder: replayed tolerantly
+    reads_body: bool = False  # the call sends `body`, the request body kept in the fixture file
 
     @property
     def signature(self) -> str:
@@ -1165,7 +1167,15 @@ def render_tests(
             error = status_error_class(example.status) if example.status >= 400 else None
             lenient = error is None and example.kind == "json" and holds_circular(example.parsed)
             modules.setdefault(names.test_modules[index], []).append(
-                TestCase(f"test_{fixture}", fixture, accessor, args, error, lenient)
+                TestCase(
+                    f"test_{fixture}",
+                    fixture,
+                    accessor,
+                    args,
+                    error,
+                    lenient,
+                    saved_body is not None,
+                )
             )
     test_context = {
         **context,
