@@ -69,13 +69,28 @@ def nested_call(
     if str_width(one) <= LINE_LENGTH:
         return one
     if not heads:
-        if any(not item.isascii() for item in (call, *arguments)):
-            return None  # bracketed measures in characters, black in columns
-        return bracketed(call, arguments, ")", indent=indent)
+        return _split_call(call, arguments, indent)
     rest = nested_call(heads[1:], call, arguments, indent=indent + len(INDENT))
     if rest is None:
         return None
     return f"{pad}{heads[0]}\n{rest}\n{pad})"
+
+
+def _split_call(call: str, arguments: Sequence[str], indent: int) -> str | None:
+    """A call too long for its line split as black splits it (as `bracketed` does, measured in
+    columns as black measures them): the arguments on one line of their own, else one per line
+    with a trailing comma."""
+    pad = " " * indent
+    inner = pad + INDENT
+    if not arguments or str_width(pad + call) > LINE_LENGTH:
+        return None
+    body = inner + ", ".join(arguments)
+    if str_width(body) <= LINE_LENGTH:
+        return f"{pad}{call}\n{body}\n{pad})"
+    lines = [f"{inner}{item}," for item in arguments]
+    if any(str_width(line) > LINE_LENGTH for line in lines):
+        return None
+    return "\n".join([pad + call, *lines, pad + ")"])
 
 
 def _plain_argument(text: str) -> bool:
