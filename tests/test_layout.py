@@ -96,6 +96,21 @@ def test_bare_defs(name: str, returns: str, method: bool) -> None:
     assert ours == black.format_str(naive, mode=BLACK_MODE)
 
 
+@SAME
+@given(
+    name=WORDS,
+    form=st.from_regex(r"[A-Z][A-Za-z0-9]{0,60}", fullmatch=True),
+    keys=st.lists(st.text(alphabet="abcXYZ_-' ", max_size=25), max_size=9),
+    files=st.lists(st.booleans(), min_size=9, max_size=9),
+)
+def test_annotated_dicts(name: str, form: str, keys: list[str], files: list[bool]) -> None:
+    items = [
+        f"{string_literal(key)}: {'b' if file else ''}\"{'' if file else '1'}\""
+        for key, file in zip(keys, files, strict=False)
+    ]
+    check("def f():\n    @\n", f"{name}: forms.{form} = {{", items, "}", literal=True)
+
+
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,24}", fullmatch=True).filter(
     lambda name: name not in {"if", "in", "is", "or", "as", "def", "for", "and", "not", "del"}
 )

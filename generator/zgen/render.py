@@ -823,12 +823,22 @@ def body_sample(body: Body) -> tuple[str, Any]:
     if body.mode == "file":
         return 'b""', None
     if body.mode in ("urlencoded", "formdata"):
-        empty_file, text_value = 'b""', literal("1")
-        items = ", ".join(
-            f"{literal(f.key)}: {empty_file if f.is_file else text_value}" for f in body.fields
-        )
-        return "{" + items + "}", None
+        return SAVED_FORM, None
     return "", None
+
+
+# How a generated test passes a form body: a local it builds first (see form_setup).
+SAVED_FORM = "form"
+
+
+def form_setup(body: Body, form_class: str) -> str:
+    """The statement that builds a test's form body (`form: forms.<Name> = {...}`, a text field
+    "1" and a file field empty), as black lays it out at the test body's indentation."""
+    empty_file, text_value = 'b""', literal("1")
+    items = [f"{literal(f.key)}: {empty_file if f.is_file else text_value}" for f in body.fields]
+    head = f"{SAVED_FORM}: forms.{form_class} = {{"
+    laid = bracketed(head, items, "}", indent=4, literal=True)
+    return (laid or head + ", ".join(items) + "}").lstrip(" ")
 
 
 @dataclass
@@ -839,7 +849,9 @@ class TestCase:
     arguments: list[str]  # e.g. `job_id="1"`
     error_class: str | None
     lenient: bool = False  # the saved body holds a converter's placeholder: replayed tolerantly
-    reads_body: bool = False  # the call sends `body`, the request body kept in the fixture file
+    # statements before the call (black's layout, first line unindented): reading the request
+    # body kept in the fixture file into `body`, or building the form body `form`
+    setup: list[str] = field(default_factory=list)
 
     @property
     def signature(self) -> str:
@@ -1133,11 +1145,16 @@ def render_tests(
             if p.location == "path" and p.default is None
         ]
         saved_body = None
+        setup: list[str] = []
         if op.body is not None:
             body_arg = names.body_arg[index]
             sample, saved_body = body_sample(op.body)
             if sample:
                 args.append(f"{body_arg}={sample}")
+            if sample == SAVED_BODY:
+                setup.append(f"{SAVED_BODY} = saved.request_body")
+            elif sample == SAVED_FORM:
+                setup.append(form_setup(op.body, names.forms[index]))
         accessor = ".".join(("client", *names.op_namespace[index], names.methods[index]))
         for position, example in enumerate(op.examples):
             fixture = names.fixtures[index][position]
@@ -1167,15 +1184,7 @@ def render_tests(
             error = status_error_class(example.status) if example.status >= 400 else None
             lenient = error is None and example.kind == "json" and holds_circular(example.parsed)
             modules.setdefault(names.test_modules[index], []).append(
-                TestCase(
-                    f"test_{fixture}",
-                    fixture,
-                    accessor,
-                    args,
-                    error,
-                    lenient,
-                    saved_body is not None,
-                )
+                TestCase(f"test_{fixture}", fixture, accessor, args, error, lenient, setup)
             )
     test_context = {
         **context,
@@ -1198,6 +1207,21 @@ def render_tests(
                 **test_context,
                 "cases": cases,
                 "errors_used": errors_used,
+                "package_imports": [
+                    module
+                    for module, used in (
+                        ("errors", bool(errors_used)),
+                        (
+                            "forms",
+                            any(
+                                line.startswith(f"{SAVED_FORM}: ")
+                                for c in cases
+                                for line in c.setup
+                            ),
+                        ),
+                    )
+                    if used
+                ],
             }
         )
     return out
