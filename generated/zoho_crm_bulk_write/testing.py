@@ -62,10 +62,9 @@ def _plain(value: Any) -> Any:
 
 
 def _instant(value: str) -> datetime.datetime | None:
+    text = value.replace("Z", "+00:00").replace("z", "+00:00")
     try:
-        parsed = datetime.datetime.fromisoformat(
-            value.replace("Z", "+00:00").replace("z", "+00:00")
-        )
+        parsed = datetime.datetime.fromisoformat(text)
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None
@@ -108,6 +107,7 @@ class SavedResponse:
     path: str
     query: list[tuple[str, str]] = field(default_factory=list)
     request_headers: list[tuple[str, str]] = field(default_factory=list)
+    request_body: Any = None  # the body the test sends, when the fixture keeps it
     requests: list[httpx.Request] = field(default_factory=list)
     strict: bool = True  # every saved body must match its model exactly
 
@@ -126,6 +126,7 @@ class SavedResponse:
             path=data["request"]["path"],
             query=[(key, value) for key, value in data["request"]["query"]],
             request_headers=[(key, value) for key, value in data["request"]["headers"]],
+            request_body=data["request"].get("body"),
         )
 
     @property
@@ -152,7 +153,8 @@ class SavedResponse:
         return httpx.MockTransport(respond)
 
     def client(self) -> Client:
-        """A Client whose every request gets this saved response (strict, unless `strict` is False)."""
+        """A Client whose every request gets this saved response (strict, unless `strict` is
+        False)."""
         return Client(
             base_url=TEST_BASE_URL,
             content_domain=TEST_BASE_URL,
@@ -197,21 +199,18 @@ class SavedResponse:
         assert request.method == self.method
         expected = unquote((TEST_BASE_URL_PATH + self.path) or "/")
         assert unquote(request.url.raw_path.decode("ascii").split("?", 1)[0]) == expected
-        assert sorted(request.url.params.multi_items()) == sorted(
-            self.query
-        ), f"{self.place}: the query differs"
+        query = sorted(request.url.params.multi_items())
+        assert query == sorted(self.query), f"{self.place}: the query differs"
         for key, value in self.request_headers:
-            assert (
-                request.headers.get(key) == value
-            ), f"{self.place}: header {key!r} is {request.headers.get(key)!r}, not {value!r}"
+            sent = request.headers.get(key)
+            assert sent == value, f"{self.place}: header {key!r} is {sent!r}, not {value!r}"
 
     def assert_result(self, result: Any) -> None:
         """The parsed result holds exactly the saved body."""
         self.assert_request()
         if self.kind == "json":
-            assert same_json(
-                _plain(result), self.json
-            ), f"{self.place}: the parsed result differs from the saved body"
+            differs = f"{self.place}: the parsed result differs from the saved body"
+            assert same_json(_plain(result), self.json), differs
         elif self.kind == "text":
             assert result == self.body
         elif self.kind == "binary":
@@ -225,18 +224,14 @@ class SavedResponse:
         assert error.status_code == self.status
         assert error.body == self.body
         if self.kind == "json" and self.json is not None:
-            assert (
-                error.parsed is not None
-            ), f"{self.place}: the error body was not parsed into its model"
-            assert same_json(
-                _plain(error.parsed), self.json
-            ), f"{self.place}: the parsed error differs from the saved body"
-        if (
-            self.kind == "json"
-            and isinstance(self.json, dict)
-            and isinstance(self.json.get("code"), str)
-        ):
-            assert error.code == self.json["code"]
+            unparsed = f"{self.place}: the error body was not parsed into its model"
+            assert error.parsed is not None, unparsed
+            differs = f"{self.place}: the parsed error differs from the saved body"
+            assert same_json(_plain(error.parsed), self.json), differs
+        fields = self.json if self.kind == "json" and isinstance(self.json, dict) else {}
+        code = fields.get("code")
+        if isinstance(code, str):
+            assert error.code == code
 
 
 TEST_BASE_URL_PATH = httpx.URL(TEST_BASE_URL).raw_path.decode("ascii").rstrip("/")

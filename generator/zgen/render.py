@@ -1,8 +1,9 @@
 """Stage 6: build the view of each generated file from the IR and names, and render the templates.
 
 Decisions are made here, in Python; the templates only place what they are given. Text from the
-collection enters source code only through `literal` (a Python string literal built with repr)
-and `docstring` (an escaped docstring body); identifiers come only from the naming pass.
+collection enters source code only through `literal` (a Python string literal built with repr, in
+black's quotes) and `docstring` (an escaped docstring body); identifiers come only from the naming
+pass.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from . import __version__
 from .infer import Inferred, TypeRef, holds_circular
 from .ir import Api, AuthSpec, Body, Example, Operation, Template
 from .layout import (
+    bare_def,
     bracketed,
     docstring_literal,
     float_literal,
+    nested_call,
     signature,
     statement,
     string_literal,
@@ -42,7 +45,8 @@ DROPPED_FIXTURE_HEADERS = {"content-encoding", "transfer-encoding", "content-len
 
 
 def literal(value: Any) -> str:
-    """A Python literal for a value from the collection: str, int, float, bool, None, tuples."""
+    """A Python literal for a value from the collection: str, int, float, bool, None, tuples
+    (strings spelled as black spells them)."""
     if isinstance(value, str):
         return string_literal(value)  # repr, with black's quotes
     if isinstance(value, bool) or value is None or isinstance(value, int):
@@ -807,13 +811,19 @@ def fixture_data(
     method: str,
     path: str,
     wire: tuple[list[list[str]], list[list[str]]] = ([], []),
+    body: Any = None,
 ) -> str:
+    """The fixture file of a saved response: the response, and the request it answers (with the
+    body the test sends, when that is saved data rather than code: `body`, None for none)."""
     headers = [
         list(pair)
         for pair in redact_headers(example.headers)
         if pair[0].lower() not in DROPPED_FIXTURE_HEADERS
     ]
-    body, _ = redact_body(example.body, example.parsed, example.kind == "json")
+    saved, _ = redact_body(example.body, example.parsed, example.kind == "json")
+    request: dict[str, Any] = {"method": method, "path": path, "query": wire[0], "headers": wire[1]}
+    if body is not None:
+        request["body"] = body
     data = {
         "name": example.name,
         "place": example.place,
@@ -821,8 +831,8 @@ def fixture_data(
         "kind": example.kind,
         "content_type": example.content_type,
         "headers": headers,
-        "body": body,
-        "request": {"method": method, "path": path, "query": wire[0], "headers": wire[1]},
+        "body": saved,
+        "request": request,
     }
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
@@ -847,37 +857,75 @@ def sample_path(op: Operation, values: dict[str, str]) -> str:
     )
 
 
-def body_sample(body: Body) -> str:
-    """The body argument a generated test passes: the collection's example where there is one
-    (credentials redacted), so the request is sent as the collection shows it."""
+# How a generated test passes a body kept in its fixture file (see body_sample): a local it
+# reads first (`body = saved.request_body`).
+SAVED_BODY = "body"
+
+
+def body_sample(body: Body) -> tuple[str, Any]:
+    """The body argument a generated test passes, and the body its fixture file keeps for it (None
+    for none): the collection's example where there is one (credentials redacted), so the request
+    is sent as the collection shows it. A JSON or text example is data in the fixture file (read
+    back as `saved.request_body` into the test's `body`), not a literal in the test's code."""
     if body.mode == "json":
         if isinstance(body.example, (dict, list)):
             _, redacted = redact_body("", body.example, True)
-            text = json.dumps(redacted, ensure_ascii=False, sort_keys=True)
-            return f"json.loads({literal(text)})"
-        return "{}"
+            return SAVED_BODY, redacted
+        return "{}", None
     if body.mode == "text":
-        return literal(
-            redact_body(body.example, None, False)[0] if isinstance(body.example, str) else ""
-        )
+        text = redact_body(body.example, None, False)[0] if isinstance(body.example, str) else ""
+        return SAVED_BODY, text
     if body.mode == "file":
-        return 'b""'
+        return 'b""', None
     if body.mode in ("urlencoded", "formdata"):
-        empty_file, text_value = 'b""', literal("1")
-        items = ", ".join(
-            f"{literal(f.key)}: {empty_file if f.is_file else text_value}" for f in body.fields
-        )
-        return "{" + items + "}"
-    return ""
+        return SAVED_FORM, None
+    return "", None
+
+
+# How a generated test passes a form body: a local it builds first (see form_setup).
+SAVED_FORM = "form"
+
+
+def form_setup(body: Body, form_class: str) -> str:
+    """The statement that builds a test's form body (`form: forms.<Name> = {...}`, a text field
+    "1" and a file field empty), as black lays it out at the test body's indentation."""
+    empty_file, text_value = 'b""', literal("1")
+    items = [f"{literal(f.key)}: {empty_file if f.is_file else text_value}" for f in body.fields]
+    head = f"{SAVED_FORM}: forms.{form_class} = {{"
+    laid = bracketed(head, items, "}", indent=4, literal=True)
+    return (laid or head + ", ".join(items) + "}").lstrip(" ")
 
 
 @dataclass
 class TestCase:
     name: str
     fixture: str
-    call: str
+    method: str  # the method on `client`, e.g. `client.jobs.get`
+    arguments: list[str]  # e.g. `job_id="1"`
     error_class: str | None
     lenient: bool = False  # the saved body holds a converter's placeholder: replayed tolerantly
+    # statements before the call (black's layout, first line unindented): reading the request
+    # body kept in the fixture file into `body`, or building the form body `form`
+    setup: list[str] = field(default_factory=list)
+
+    @property
+    def signature(self) -> str:
+        """The test function's `def` line(s), as black lays them out."""
+        head, items, tail = f"def {self.name}(", [f"{self.fixture}: SavedResponse"], ") -> None:"
+        laid = bracketed(head, items, tail, signature=True)
+        return laid if laid is not None else f"{head}{items[0]}{tail}"
+
+    def replay(self, run: str, indent: int) -> str:
+        """The statement that replays the call through `saved.call` or `saved.run` (`run`), with
+        its check when the response is a success, as black lays it out at `indent` (without the
+        indentation of its first line). A statement black would split further stays on one line:
+        its piece goes through black."""
+        heads = [f"saved.{run}("] if self.error_class else ["saved.assert_result(", f"saved.{run}("]
+        call = f"lambda client: {self.method}("
+        laid = nested_call(heads, call, self.arguments, indent=indent)
+        if laid is None:
+            laid = "".join(heads) + call + ", ".join(self.arguments) + ")" * (len(heads) + 1)
+        return laid.lstrip(" ")
 
 
 def status_error_class(status: int) -> str:
@@ -1173,25 +1221,47 @@ def render_tests(
             for p in op.params
             if p.location == "path" and p.default is None
         ]
+        saved_body = None
+        setup: list[str] = []
         if op.body is not None:
             body_arg = names.body_arg[index]
-            sample = body_sample(op.body)
+            sample, saved_body = body_sample(op.body)
             if sample:
                 args.append(f"{body_arg}={sample}")
+            if sample == SAVED_BODY:
+                setup.append(f"{SAVED_BODY} = saved.request_body")
+            elif sample == SAVED_FORM:
+                setup.append(form_setup(op.body, names.forms[index]))
         accessor = ".".join(("client", *names.op_namespace[index], names.methods[index]))
-        call = f"{accessor}({', '.join(args)})"
         for position, example in enumerate(op.examples):
             fixture = names.fixtures[index][position]
             out[f"{pkg}/fixtures/{fixture}.json"] = fixture_data(
-                example, op.method, path, expected_wire(op, wire_values)
+                example, op.method, path, expected_wire(op, wire_values), saved_body
             )
+            # Wrapped to the line length, each line at the function body's indentation (as black
+            # re-indents the lines of a docstring); spaces mean nothing here.
+            doc = "\n    ".join(
+                textwrap.wrap(
+                    f"{example.place} ({example.status})",
+                    width=LINE_LENGTH - 10,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
+            load = bracketed("return SavedResponse.load(", [literal(fixture)], ")", indent=4)
+            signature = bare_def(fixture, "SavedResponse")
             fixtures.append(
-                {"name": fixture, "doc": docstring(f"{example.place} ({example.status})")}
+                {
+                    "name": fixture,
+                    "signature": signature or f"def {fixture}() -> SavedResponse:",
+                    "doc": docstring(doc),
+                    "load": (load or f"return SavedResponse.load({literal(fixture)})").lstrip(" "),
+                }
             )
             error = status_error_class(example.status) if example.status >= 400 else None
             lenient = error is None and example.kind == "json" and holds_circular(example.parsed)
             modules.setdefault(names.test_modules[index], []).append(
-                TestCase(f"test_{fixture}", fixture, call, error, lenient)
+                TestCase(f"test_{fixture}", fixture, accessor, args, error, lenient, setup)
             )
     test_context = {
         **context,
@@ -1214,7 +1284,21 @@ def render_tests(
                 **test_context,
                 "cases": cases,
                 "errors_used": errors_used,
-                "uses_json": any("json.loads(" in case.call for case in cases),
+                "package_imports": [
+                    module
+                    for module, used in (
+                        ("errors", bool(errors_used)),
+                        (
+                            "forms",
+                            any(
+                                line.startswith(f"{SAVED_FORM}: ")
+                                for c in cases
+                                for line in c.setup
+                            ),
+                        ),
+                    )
+                    if used
+                ],
             }
         )
     return out

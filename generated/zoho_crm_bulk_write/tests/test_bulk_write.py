@@ -3,31 +3,29 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from zoho_crm_bulk_write import errors
+from zoho_crm_bulk_write import errors, forms
 from zoho_crm_bulk_write.testing import SavedResponse
 
 
 def test_bulk_write__upload_file__success(bulk_write__upload_file__success: SavedResponse) -> None:
     saved = bulk_write__upload_file__success
-    saved.assert_result(
-        saved.call(lambda client: client.bulk_write.upload_file(form={"file": b""}))
-    )
-    saved.assert_result(saved.run(lambda client: client.bulk_write.upload_file(form={"file": b""})))
+    form: forms.BulkWriteUploadFileForm = {"file": b""}
+    saved.assert_result(saved.call(lambda client: client.bulk_write.upload_file(form=form)))
+    saved.assert_result(saved.run(lambda client: client.bulk_write.upload_file(form=form)))
 
 
 def test_bulk_write__upload_file__invalid_file_format(
     bulk_write__upload_file__invalid_file_format: SavedResponse,
 ) -> None:
     saved = bulk_write__upload_file__invalid_file_format
+    form: forms.BulkWriteUploadFileForm = {"file": b""}
     with pytest.raises(errors.BadRequestError) as caught:
-        saved.call(lambda client: client.bulk_write.upload_file(form={"file": b""}))
+        saved.call(lambda client: client.bulk_write.upload_file(form=form))
     saved.assert_error(caught.value)
     with pytest.raises(errors.BadRequestError) as caught_async:
-        saved.run(lambda client: client.bulk_write.upload_file(form={"file": b""}))
+        saved.run(lambda client: client.bulk_write.upload_file(form=form))
     saved.assert_error(caught_async.value)
 
 
@@ -35,11 +33,12 @@ def test_bulk_write__upload_file__authentication_failure(
     bulk_write__upload_file__authentication_failure: SavedResponse,
 ) -> None:
     saved = bulk_write__upload_file__authentication_failure
+    form: forms.BulkWriteUploadFileForm = {"file": b""}
     with pytest.raises(errors.AuthenticationError) as caught:
-        saved.call(lambda client: client.bulk_write.upload_file(form={"file": b""}))
+        saved.call(lambda client: client.bulk_write.upload_file(form=form))
     saved.assert_error(caught.value)
     with pytest.raises(errors.AuthenticationError) as caught_async:
-        saved.run(lambda client: client.bulk_write.upload_file(form={"file": b""}))
+        saved.run(lambda client: client.bulk_write.upload_file(form=form))
     saved.assert_error(caught_async.value)
 
 
@@ -47,23 +46,12 @@ def test_bulk_write__create_bulk_write_job__success(
     bulk_write__create_bulk_write_job__success: SavedResponse,
 ) -> None:
     saved = bulk_write__create_bulk_write_job__success
+    body = saved.request_body
     saved.assert_result(
-        saved.call(
-            lambda client: client.bulk_write.create_bulk_write_job(
-                body=json.loads(
-                    '{"callback": {"method": "post", "url": "https://www.example.com/callback"}, "ignore_empty": true, "operation": "insert", "resource": [{"field_mappings": [{"api_name": "Last_Name", "index": 0}, {"api_name": "Mobile", "index": 1}, {"api_name": "Owner", "find_by": "id", "index": 2}], "file_id": "111111000000541958", "module": {"api_name": "Leads"}, "type": "data"}]}'
-                )
-            )
-        )
+        saved.call(lambda client: client.bulk_write.create_bulk_write_job(body=body))
     )
     saved.assert_result(
-        saved.run(
-            lambda client: client.bulk_write.create_bulk_write_job(
-                body=json.loads(
-                    '{"callback": {"method": "post", "url": "https://www.example.com/callback"}, "ignore_empty": true, "operation": "insert", "resource": [{"field_mappings": [{"api_name": "Last_Name", "index": 0}, {"api_name": "Mobile", "index": 1}, {"api_name": "Owner", "find_by": "id", "index": 2}], "file_id": "111111000000541958", "module": {"api_name": "Leads"}, "type": "data"}]}'
-                )
-            )
-        )
+        saved.run(lambda client: client.bulk_write.create_bulk_write_job(body=body))
     )
 
 
@@ -71,23 +59,12 @@ def test_bulk_write__create_bulk_write_job__invalid_data(
     bulk_write__create_bulk_write_job__invalid_data: SavedResponse,
 ) -> None:
     saved = bulk_write__create_bulk_write_job__invalid_data
+    body = saved.request_body
     with pytest.raises(errors.BadRequestError) as caught:
-        saved.call(
-            lambda client: client.bulk_write.create_bulk_write_job(
-                body=json.loads(
-                    '{"callback": {"method": "post", "url": "https://www.example.com/callback"}, "ignore_empty": true, "operation": "insert", "resource": [{"field_mappings": [{"api_name": "Last_Name", "index": 0}, {"api_name": "Mobile", "index": 1}, {"api_name": "Owner", "find_by": "id", "index": 2}], "file_id": "111111000000541958", "module": {"api_name": "Leads"}, "type": "data"}]}'
-                )
-            )
-        )
+        saved.call(lambda client: client.bulk_write.create_bulk_write_job(body=body))
     saved.assert_error(caught.value)
     with pytest.raises(errors.BadRequestError) as caught_async:
-        saved.run(
-            lambda client: client.bulk_write.create_bulk_write_job(
-                body=json.loads(
-                    '{"callback": {"method": "post", "url": "https://www.example.com/callback"}, "ignore_empty": true, "operation": "insert", "resource": [{"field_mappings": [{"api_name": "Last_Name", "index": 0}, {"api_name": "Mobile", "index": 1}, {"api_name": "Owner", "find_by": "id", "index": 2}], "file_id": "111111000000541958", "module": {"api_name": "Leads"}, "type": "data"}]}'
-                )
-            )
-        )
+        saved.run(lambda client: client.bulk_write.create_bulk_write_job(body=body))
     saved.assert_error(caught_async.value)
 
 
@@ -95,23 +72,12 @@ def test_bulk_write__create_bulk_write_job__authentication_failure(
     bulk_write__create_bulk_write_job__authentication_failure: SavedResponse,
 ) -> None:
     saved = bulk_write__create_bulk_write_job__authentication_failure
+    body = saved.request_body
     with pytest.raises(errors.AuthenticationError) as caught:
-        saved.call(
-            lambda client: client.bulk_write.create_bulk_write_job(
-                body=json.loads(
-                    '{"callback": {"method": "post", "url": "https://www.example.com/callback"}, "ignore_empty": true, "operation": "insert", "resource": [{"field_mappings": [{"api_name": "Last_Name", "index": 0}, {"api_name": "Mobile", "index": 1}, {"api_name": "Owner", "find_by": "id", "index": 2}], "file_id": "111111000000541958", "module": {"api_name": "Leads"}, "type": "data"}]}'
-                )
-            )
-        )
+        saved.call(lambda client: client.bulk_write.create_bulk_write_job(body=body))
     saved.assert_error(caught.value)
     with pytest.raises(errors.AuthenticationError) as caught_async:
-        saved.run(
-            lambda client: client.bulk_write.create_bulk_write_job(
-                body=json.loads(
-                    '{"callback": {"method": "post", "url": "https://www.example.com/callback"}, "ignore_empty": true, "operation": "insert", "resource": [{"field_mappings": [{"api_name": "Last_Name", "index": 0}, {"api_name": "Mobile", "index": 1}, {"api_name": "Owner", "find_by": "id", "index": 2}], "file_id": "111111000000541958", "module": {"api_name": "Leads"}, "type": "data"}]}'
-                )
-            )
-        )
+        saved.run(lambda client: client.bulk_write.create_bulk_write_job(body=body))
     saved.assert_error(caught_async.value)
 
 
