@@ -495,3 +495,17 @@ def test_bare_build_check_in_a_copy_of_the_repository_reproduces_generated(tmp_p
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "up to date" in done.stdout
+
+
+def test_files_in_black_style_are_cut_without_a_parse_and_joined_back_unchanged() -> None:
+    from zgen.format import join_formatted, vouched_pieces
+
+    source = (
+        '"""Module.\n\n\nText at the margin inside the docstring."""\n\nimport x\n\n\n'
+        "class A:\n    x: int\n\n\n@decorator\ndef f() -> None:\n    pass\n\n\n# a comment\nY = 1\n"
+    )
+    pieces = vouched_pieces(source)
+    assert pieces is not None and len(pieces) == 4  # the docstring's blank lines cut too
+    assert join_formatted(laid for _, laid in pieces) == source
+    assert vouched_pieces(source.replace("x: int", "x: int = " + "1 + " * 30 + "1")) is None
+    assert vouched_pieces(source.replace("\n\n\nclass", "\n\n\n\nclass")) is None

@@ -221,6 +221,29 @@ def vouched_piece(piece: str) -> str | None:
     return piece.rstrip("\n") + "\n"
 
 
+# Where a file in black's style has two blank lines before a line at the top level: black's cuts.
+_BLACK_STYLE_CUT = re.compile(r"(?<=[^\n])\n\n\n(?=[^\s#])")
+_MORE_BLANK_LINES = re.compile(r"\n\n\n\n+(?=[^\s#])")
+
+
+def vouched_pieces(source: str) -> list[tuple[str, str]] | None:
+    """A file rendered in black's style cut at its top-level double blank lines, without parsing
+    it, with each piece as black leaves it; None when a piece has a long code line (the file is
+    then cut by `split_top_level`, so that such pieces are whole statements for black). Joined
+    again, the pieces give back the source (a cut inside a string would change nothing)."""
+    if _MORE_BLANK_LINES.search(source):
+        return None  # more than black's two blank lines: only a parse tells whether in a string
+    bounds = [0, *(match.end() for match in _BLACK_STYLE_CUT.finditer(source)), len(source)]
+    result = []
+    for start, stop in itertools.pairwise(bounds):
+        piece = source[start:stop]
+        laid = vouched_piece(piece)
+        if laid is None:
+            return None
+        result.append((piece, laid))
+    return result
+
+
 def _black(path: str, source: str) -> str:
     try:
         return black.format_str(source, mode=BLACK_MODE)
@@ -326,6 +349,13 @@ def format_pieces(
     for path, source in sorted(sources.items()):
         keyed[path] = []
         trusted = path in vouched
+        laid_out = vouched_pieces(source) if trusted else None
+        if laid_out is not None:
+            for piece, as_is in laid_out:
+                key = piece_key(piece)
+                keyed[path].append((key, piece))
+                done_pieces.setdefault(key, as_is)
+            continue
         for piece in split_top_level(source):
             key = piece_key(piece)
             keyed[path].append((key, piece))

@@ -474,6 +474,9 @@ def _lay(item: _Split | _Sum | str, indent: int, suffix: str) -> list[str]:
     return [head, *(line for part in items for line in _lay(part, inner, ",")), tail]
 
 
+_MAGIC_COMMA = re.compile(r",\s*[)\]}]")
+
+
 def statement(code: str, indent: int = 0) -> str | None:
     """Black's layout of one simple statement at `indent` spaces (code on one line, in black's
     spacing and quotes, without the indentation), lines joined, the first one unindented; None
@@ -487,6 +490,8 @@ def statement(code: str, indent: int = 0) -> str | None:
     """
     if "\n" in code or code != code.strip():
         return None
+    if width(" " * indent + code) <= LINE_LENGTH and not _MAGIC_COMMA.search(code):
+        return code  # black leaves a line that fits as it is (no trailing comma to keep it split)
     try:
         pairs = _pairs(code)
         tree = _parse(code, 0, len(code), pairs, True)
