@@ -12,6 +12,7 @@ from typing import Any
 
 import black
 import pytest
+import zgen.format
 import zgen.pipeline
 import zgen.render
 import zgen.write
@@ -151,16 +152,35 @@ def test_failure_while_rendering(
     assert snapshot(out) == before
 
 
-@pytest.mark.parametrize("n", [1, 3, 6])
+@pytest.mark.parametrize(
+    ("module", "name", "n"),
+    [
+        (zgen.format, "vouched_piece", 1),
+        (zgen.format, "vouched_piece", 6),
+        (black, "format_str", 1),
+    ],
+)
 def test_failure_while_formatting(
-    previous: tuple[Path, Path, Snapshot], monkeypatch: pytest.MonkeyPatch, n: int
+    previous: tuple[Path, Path, Snapshot],
+    monkeypatch: pytest.MonkeyPatch,
+    module: Any,
+    name: str,
+    n: int,
 ) -> None:
-    """black raises on its n-th call: nothing is written."""
+    """black, or the check of a piece rendered in black's style, raises on its n-th call: nothing
+    is written."""
     source, out, before = previous
-    wrapper, calls = fail_on_call(black.format_str, n, RuntimeError("black exploded"))
-    monkeypatch.setattr(black, "format_str", wrapper)
-    with pytest.raises(RuntimeError, match="black exploded"):
-        build([source], out, workers=1)
+    templates = None
+    if module is black:  # the built-in templates render in black's style: black runs on the
+        # output of a user's template
+        templates = out.parent / "templates"
+        templates.mkdir()
+        text = (zgen.render.builtin_templates() / "conftest.py.jinja").read_text(encoding="utf-8")
+        (templates / "conftest.py.jinja").write_text(text + "X = 1\n", encoding="utf-8")
+    wrapper, calls = fail_on_call(getattr(module, name), n, RuntimeError("format exploded"))
+    monkeypatch.setattr(module, name, wrapper)
+    with pytest.raises(RuntimeError, match="format exploded"):
+        build([source], out, workers=1, templates=templates)
     assert calls[0] == n
     assert snapshot(out) == before
 
