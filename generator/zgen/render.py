@@ -981,18 +981,11 @@ def signature_call(head: str, params: Sequence[str], tail: str, indent: int = 0)
     return f"{head}{', '.join(params)}{tail}" if laid is None else laid
 
 
-def layout_call(
-    head: str,
-    items: Sequence[str],
-    tail: str,
-    indent: int = 0,
-    literal: bool = False,
-    signature: bool = False,
-) -> str:
-    """Black's layout of a bracketed construct (see layout.bracketed), for the templates; where
-    black would lay it out some other way, the construct on one line (a line over the limit sends
-    its piece through black, see format.vouched)."""
-    laid = bracketed(head, items, tail, indent=indent, literal=literal, signature=signature)
+def layout_call(head: str, items: Sequence[str], tail: str, indent: int = 0, **kinds: bool) -> str:
+    """Black's layout of a bracketed construct (see layout.bracketed: `literal`, `signature`), for
+    the templates; where black would lay it out some other way, the construct on one line (a line
+    over the limit sends its piece through black, see format.vouched_piece)."""
+    laid = bracketed(head, items, tail, indent=indent, **kinds)
     if laid is not None:
         return laid.lstrip(" ")
     return f"{head}{', '.join(items)}{tail}"
