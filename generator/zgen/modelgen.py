@@ -186,9 +186,11 @@ class ModelsInput:
         else:
             parts = [missing] if missing else []
         merged = ModelsCache(dict(cache.imports), {})
-        for part, pieces in zip(parts, self._generate_parts(parts, workers), strict=True):
-            names = set(self._part_input(part).document["$defs"])
-            if pieces is None or set(pieces[1]) != names:
+        inputs = [self._part_input(part) for part in parts]
+        for part, given, pieces in zip(
+            parts, inputs, _generate_parts(inputs, workers), strict=True
+        ):
+            if pieces is None or set(pieces[1]) != set(given.document["$defs"]):
                 return *self._whole(groups), len(groups)
             imports, classes = pieces
             for binding, entry in imports.items():
@@ -211,17 +213,6 @@ class ModelsInput:
         defs.update({g.name: g.document[g.name] for g in part})
         aliases = {k: v for g in part for k, v in g.aliases.items()}
         return ModelsInput({"$defs": dict(sorted(defs.items()))}, aliases, self.package)
-
-    def _generate_parts(self, parts: list[list[ModelGroup]], workers: int) -> list[Cut | None]:
-        """Each part through the generator, cut into classes: the last part in this process, the
-        others in a worker process when `workers` > 1."""
-        inputs = [self._part_input(part) for part in parts]
-        if workers < 2 or len(inputs) < 2:
-            return [_cut(item.raw()) for item in inputs]
-        with ProcessPoolExecutor(max_workers=min(workers - 1, len(inputs) - 1)) as pool:
-            futures = [pool.submit(_generate_cut, item) for item in inputs[:-1]]
-            last = _cut(inputs[-1].raw())
-            return [future.result() for future in futures] + [last]
 
     def _whole(self, groups: list[ModelGroup]) -> tuple[str, ModelsCache]:
         raw = self.raw()
@@ -332,6 +323,17 @@ class ModelsCache:
         except (AssertionError, AttributeError, KeyError, TypeError, ValueError):
             return None
         return cls(imports, groups, uncut)
+
+
+def _generate_parts(inputs: list[ModelsInput], workers: int) -> list[Cut | None]:
+    """Each input through the generator, cut into classes: the last in this process, the others
+    in a worker process when `workers` > 1."""
+    if workers < 2 or len(inputs) < 2:
+        return [_cut(item.raw()) for item in inputs]
+    with ProcessPoolExecutor(max_workers=min(workers - 1, len(inputs) - 1)) as pool:
+        futures = [pool.submit(_generate_cut, item) for item in inputs[:-1]]
+        last = _cut(inputs[-1].raw())
+        return [future.result() for future in futures] + [last]
 
 
 def _generate_cut(item: ModelsInput) -> Cut | None:
