@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
+from zgen.buildcache import CACHE_DIR
 from zgen.pipeline import BuildReport, build
 
 # In CI the property tests draw the same examples on every run (a failure there is reproducible
@@ -23,6 +24,15 @@ if os.environ.get("CI"):
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "corpus"
 V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+
+
+def output_files(folder: Path) -> dict[str, bytes]:
+    """The files builds wrote into `folder`, by relative path (zgen's build cache is not output)."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and CACHE_DIR not in p.relative_to(folder).parts
+    }
 
 
 def collection(*items: dict[str, Any], name: str = "Test API", **extra: Any) -> dict[str, Any]:

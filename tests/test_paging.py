@@ -772,7 +772,7 @@ def test_hostile_keys_reach_the_code_only_as_literals(
     overrides = {"paging": [{"request": "List items", "scheme": "page", "param": key}]}
     settings = SourceSettings(package="hostile_paged", overrides=overrides)
     report = build([source], output, settings={source: settings})
-    assert [place for place, _ in report.packages[0].paged] == ["List items"]
+    assert [place for place, _, _ in report.packages[0].paged] == ["List items"]
     handler = serve(
         httpserver, "/list", {listed: [ITEM], "has_more": True}, {listed: [], "has_more": False}
     )

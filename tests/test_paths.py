@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import collection, request, response
+from zgen.buildcache import CACHE_DIR
 from zgen.naming import package_name
 from zgen.pipeline import build
 
@@ -111,7 +112,8 @@ def test_nothing_written_outside_the_output_folder(
     assert {target: target.exists() for target in escape_targets} == existed
     (package,) = [summary.package for summary in report.packages]
     assert SAFE_NAME.match(package) and len(package) <= 64
-    assert [p.name for p in out.iterdir()] == [package]
+    assert sorted(p.name for p in out.iterdir()) == sorted([package, CACHE_DIR])
+    assert sorted(p.name for p in (out / CACHE_DIR).iterdir()) == [".gitignore", f"{package}.json"]
     for path in (out / package).rglob("*"):
         rel = path.relative_to(out / package)
         assert all(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from zgen.buildcache import CACHE_DIR
 from zgen.cli import read_config
 from zgen.pipeline import build
 
@@ -36,7 +37,8 @@ def test_fresh_build_is_byte_for_byte_the_committed_folder(tmp_path: Path) -> No
         return {
             p.relative_to(root).as_posix(): p.read_bytes()
             for p in root.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and ".mypy_cache" not in p.parts
+            if p.is_file()
+            and not {"__pycache__", ".mypy_cache", CACHE_DIR} & set(p.relative_to(root).parts)
         }
 
     assert tree(tmp_path) == tree(REPO / "generated")

@@ -14,7 +14,8 @@ import black
 import pytest
 import zgen.format
 import zgen.modelgen
-from conftest import CORPUS, REPO, collection, request, response
+from conftest import CORPUS, REPO, collection, output_files, request, response
+from zgen.buildcache import CACHE_DIR
 from zgen.format import BLACK_MODE, format_many, format_source, split_top_level
 from zgen.pipeline import build
 from zgen.write import MANIFEST, apply
@@ -23,19 +24,11 @@ ZGEN = [sys.executable, "-c", "from zgen.cli import main; main()"]
 Tree = dict[str, bytes]
 
 
-def tree(folder: Path) -> Tree:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
 def mtimes(folder: Path) -> dict[str, int]:
     return {
         p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
         for p in folder.rglob("*")
-        if p.is_file()
+        if p.is_file() and CACHE_DIR not in p.relative_to(folder).parts
     }
 
 
@@ -139,7 +132,7 @@ def test_same_bytes_under_three_hash_seeds_and_two_working_directories(tmp_path:
             timeout=300,
         )
         assert done.returncode == 0, done.stderr
-        outputs.append(tree(out))
+        outputs.append(output_files(out))
     assert outputs[0] == outputs[1] == outputs[2]
     assert len(outputs[0]) > 10
     for name, content in outputs[0].items():
@@ -165,7 +158,7 @@ def test_corpus_collection_is_the_same_under_another_hash_seed(tmp_path: Path) -
             timeout=300,
         )
         assert done.returncode == 0, done.stderr
-        outputs.append(tree(out))
+        outputs.append(output_files(out))
     assert outputs[0] == outputs[1]
 
 
@@ -185,9 +178,15 @@ def test_second_build_writes_nothing_and_calls_no_formatter(
         raise AssertionError("black called on a build with nothing changed")
 
     monkeypatch.setattr(black, "format_str", no_black)
-    second = build([source], out)
+    second = build([source], out)  # the inputs are unchanged: no stage runs (see buildcache)
     assert second.files_written == 0 and second.files_removed == 0
-    assert second.formatted == 0 and second.reused == first.formatted
+    assert second.formatted == 0 and second.files_unchanged == first.files_written
+    assert mtimes(out) == before
+    # Without the build cache, every stage runs, and every file is reused as it is on disk.
+    shutil.rmtree(out / CACHE_DIR)
+    third = build([source], out)
+    assert third.files_written == 0 and third.files_removed == 0
+    assert third.formatted == 0 and third.reused == first.formatted
     assert mtimes(out) == before
 
 
@@ -204,7 +203,7 @@ def test_unchanged_models_skip_datamodel_code_generator(
     source = write_source(tmp_path / "shop.json", shop())
     out = tmp_path / "out"
     build([source], out)
-    pristine = tree(out)
+    pristine = output_files(out)
     real = zgen.modelgen.ModelsInput.raw
     calls: list[list[str]] = []
 
@@ -217,14 +216,14 @@ def test_unchanged_models_skip_datamodel_code_generator(
     models = out / "shop_api" / "models.py"
     models.write_text(models.read_text(encoding="utf-8") + "\nHACK = 1\n", encoding="utf-8")
     assert build([source], out).files_written == 1 and calls == []
-    assert tree(out) == pristine
+    assert output_files(out) == pristine
     monkeypatch.setattr(zgen.modelgen, "code_version", lambda: "another version of the generator")
-    report = build([source], out)
+    report = build([source], out, workers=1)  # the generator's calls are counted in this process
     assert len(calls) == 1, "a new version of the model generator must run again"
     assert report.model_groups_generated == report.model_groups > 1
     assert [path.name for path in report.plan.write] == [MANIFEST]  # same models, new keys recorded
     write_source(source, shop(extra_field=True))
-    report = build([source], out)
+    report = build([source], out, workers=1)
     assert len(calls) == 2 and models.read_bytes() != pristine["shop_api/models.py"]
     assert 0 < report.model_groups_generated < report.model_groups
     assert "ListUser" in calls[1] and len(calls[1]) < len(calls[0])  # the user shape changed
@@ -235,10 +234,10 @@ def test_changed_source_formats_only_the_changed_files(tmp_path: Path) -> None:
     source = write_source(tmp_path / "shop.json", shop())
     out = tmp_path / "out"
     build([source], out)
-    before = tree(out)
+    before = output_files(out)
     write_source(source, shop(extra_field=True))
-    report = build([source], out)
-    changed = {name for name, content in tree(out).items() if before.get(name) != content}
+    report = build([source], out, workers=1)
+    changed = {name for name, content in output_files(out).items() if before.get(name) != content}
     assert "shop_api/models.py" in changed and MANIFEST in "".join(changed)
     assert "shop_api/_base.py" not in changed and "shop_api/errors.py" not in changed
     assert 0 < report.formatted < report.formatted + report.reused
@@ -249,19 +248,19 @@ def test_a_hand_edited_file_is_formatted_again_not_reused(tmp_path: Path) -> Non
     source = write_source(tmp_path / "shop.json", shop())
     out = tmp_path / "out"
     build([source], out)
-    pristine = tree(out)
+    pristine = output_files(out)
     target = out / "shop_api" / "errors.py"
     target.write_text(target.read_text() + "\nHACK = 1\n", encoding="utf-8")
     report = build([source], out)
     assert report.files_written == 1 and report.formatted == 1
-    assert tree(out) == pristine
+    assert output_files(out) == pristine
 
 
 def test_removing_a_request_gives_what_a_fresh_build_gives(tmp_path: Path) -> None:
     source = write_source(tmp_path / "shop.json", shop())
     out = tmp_path / "out"
     build([source], out)
-    assert any("orders" in name for name in tree(out))
+    assert any("orders" in name for name in output_files(out))
     write_source(source, shop(with_orders=False))
     # A fresh build that sees only the first build's manifest (the model names it published,
     # which stay importable) writes the same files: nothing of the removed request is left.
@@ -271,8 +270,8 @@ def test_removing_a_request_gives_what_a_fresh_build_gives(tmp_path: Path) -> No
     report = build([source], out)
     assert report.files_removed >= 2  # the orders fixtures and their test module
     build([source], fresh)
-    assert tree(out) == tree(fresh)
-    assert not any("orders" in name for name in tree(out))
+    assert output_files(out) == output_files(fresh)
+    assert not any("orders" in name for name in output_files(out))
     assert not (out / "shop_api" / "tests" / "test_orders.py").exists()
 
 
@@ -346,7 +345,7 @@ def test_check_passes_on_a_fresh_build_and_names_the_stale_file(tmp_path: Path) 
     assert "up to date" in check.stdout
 
     write_source(source, shop(extra_field=True))
-    before, stamps = tree(out), mtimes(out)
+    before, stamps = output_files(out), mtimes(out)
     stale = subprocess.run(
         [*ZGEN, "build", "--check", str(source), "-o", str(out)],
         capture_output=True,
@@ -357,7 +356,7 @@ def test_check_passes_on_a_fresh_build_and_names_the_stale_file(tmp_path: Path) 
     assert "shop_api/models.py" in stale.stdout  # the unified diff names the file
     assert "+    nickname: str" in stale.stdout
     assert f"stale: {out / 'shop_api' / 'models.py'}" in stale.stderr
-    assert tree(out) == before and mtimes(out) == stamps  # nothing written
+    assert output_files(out) == before and mtimes(out) == stamps  # nothing written
 
 
 def test_check_reports_a_file_that_would_be_removed(tmp_path: Path) -> None:
@@ -381,7 +380,7 @@ def test_a_failed_move_puts_every_file_back(
     source = write_source(tmp_path / "shop.json", shop())
     out = tmp_path / "out"
     build([source], out)
-    before = tree(out)
+    before = output_files(out)
     write_source(source, shop(with_orders=False, extra_field=True))
     plan = build([source], out, check=True).plan
     assert plan.write and plan.remove
@@ -398,7 +397,7 @@ def test_a_failed_move_puts_every_file_back(
     with pytest.raises(OSError, match="I/O error"):
         apply(plan)
     monkeypatch.undo()
-    assert tree(out) == before  # no backup or temporary file left either
+    assert output_files(out) == before  # no backup or temporary file left either
     assert not [p.name for p in out.rglob("*") if p.name.endswith((".zgen-tmp", ".zgen-backup"))]
 
 

@@ -333,15 +333,15 @@ def print_check_diff(report: BuildReport) -> None:
 def print_paged(report: BuildReport) -> None:
     """Every request found paged, with the evidence (or the override)."""
     for pkg in report.packages:
-        for place, paging in pkg.paged:
-            click.echo(f"paged: {pkg.package}: {place}: {paging.scheme}: {paging.evidence}")
+        for place, scheme, evidence in pkg.paged:
+            click.echo(f"paged: {pkg.package}: {place}: {scheme}: {evidence}")
 
 
 def print_summary(report: BuildReport, elapsed: float) -> None:
     from .stats import by_scheme
 
     for pkg in report.packages:
-        paged = [(place, paging.scheme, "") for place, paging in pkg.paged]
+        paged = [(place, scheme, "") for place, scheme, _ in pkg.paged]
         click.echo(
             f"zgen: {pkg.package} from {pkg.source}: {pkg.requests} requests"
             f"{f' ({len(paged)} paged: {by_scheme(paged)})' if paged else ''}, {pkg.models} models, "

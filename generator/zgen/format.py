@@ -22,7 +22,8 @@ import keyword
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -338,6 +339,7 @@ def format_pieces(
     progress: Progress | None = None,
     reuse: Reuse | None = None,
     vouched: Collection[str] = (),
+    pool: Executor | None = None,
 ) -> tuple[dict[str, list[tuple[str, str]]], int]:
     """Format many Python files piece by piece, in parallel processes when there is enough to
     format: per file, (key, formatted text) of each piece, and how many pieces black formatted.
@@ -386,7 +388,9 @@ def format_pieces(
     if progress is not None:
         progress(0, len(pieces))
     if count > 1 and len(batches) > 1 and total >= PARALLEL_MIN_BYTES:
-        with ProcessPoolExecutor(max_workers=min(count, len(batches))) as pool:
+        with ExitStack() as stack:
+            if pool is None:
+                pool = stack.enter_context(ProcessPoolExecutor(min(count, len(batches))))
             for result in pool.map(_format_batch, batches):
                 results.append(result)
                 done += len(result)
@@ -482,12 +486,14 @@ def format_packages(
     progress: Progress | None = None,
     source_keys: Mapping[str, str] | None = None,
     vouched: Collection[str] = (),
+    pool: Executor | None = None,
 ) -> Formatted:
     """Format the rendered files of each package, reusing what is on disk when its source is unchanged.
 
     `source_keys` gives, for some paths, the key to record instead of the hash of the source (a file
     whose source is costly to produce is keyed by its inputs, see pipeline.build); `vouched` names
-    the paths rendered in black's style (see render.black_style).
+    the paths rendered in black's style (see render.black_style); `pool`, worker processes to use
+    (otherwise they are started when there is enough to format).
     """
     result = Formatted()
     jobs: dict[str, str] = {}
@@ -525,7 +531,7 @@ def format_packages(
         return None
 
     formatted, result.pieces_formatted = format_pieces(
-        jobs, workers=workers, progress=progress, reuse=reuse, vouched=vouched
+        jobs, workers=workers, progress=progress, reuse=reuse, vouched=vouched, pool=pool
     )
     for path, pieces in formatted.items():
         package, inner, key = keys[path]

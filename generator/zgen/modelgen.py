@@ -8,7 +8,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -163,48 +163,45 @@ class ModelsInput:
     def generate_cached(
         self, cache: ModelsCache | None, *, workers: int = 1
     ) -> tuple[str, ModelsCache, int]:
-        """The models source, running datamodel-code-generator (in one call) only over the models
-        whose class `cache` (what the last build recorded) does not hold, with the models they
-        refer to; and what to record for the next build. The result is the same bytes as
-        `generate()`: when the generator's output cannot be cut into self-contained classes, or
-        imports clash, the whole source is generated in one call (and nothing is recorded when it
-        cannot be cut). The third value is the number of models generated.
+        """The models source, running datamodel-code-generator only over the models whose class
+        `cache` (what the last build recorded) does not hold; and what to record for the next
+        build; and the number of models generated. See `start`: this is it run to the end, with a
+        pool of `workers` - 1 processes beside this one."""
+        if workers < 2:
+            return self.start(cache).finish()
+        with ProcessPoolExecutor(max_workers=workers - 1) as pool:
+            return self.start(cache, pool, keep_last=True).finish()
 
-        A first build of many models generates them in two halves (each with stand-ins for the
-        models of the other half it refers to), the second in another process when `workers` > 1;
-        the halves, and so the bytes, do not depend on `workers`."""
+    def start(
+        self, cache: ModelsCache | None, pool: Executor | None = None, *, keep_last: bool = False
+    ) -> Generation:
+        """Begin generating the models whose class `cache` does not hold (with the models they
+        refer to, as stand-ins), in one datamodel-code-generator call, or in two halves for a
+        first build of many models. With a `pool`, the calls run there while the caller goes on
+        (with `keep_last`, the last call is left to `finish`, in this process); `finish` gives
+        the result. The result is the same bytes as `generate()` however the work was split:
+        when the generator's output cannot be cut into self-contained classes, or imports clash,
+        the whole source is generated in one call (and nothing is recorded when it cannot be cut).
+        """
         if not self.document["$defs"]:
-            return "", ModelsCache(), 0
+            return Generation(self, [], cache, None, [], [])
         groups = self.groups()
         missing = [g for g in groups if cache is None or not _recorded(cache, g)]
+        parts: list[list[ModelGroup]] | None
         if cache is None or len(missing) == len(groups):
+            cache = None
             if len(groups) < HALVES_MIN_MODELS:
-                return *self._whole(groups), len(groups)
-            cache = ModelsCache()
-            half = len(missing) // 2
-            parts = [missing[:half], missing[half:]]
+                parts = None  # the whole document, as one call
+            else:
+                half = len(missing) // 2
+                parts = [missing[:half], missing[half:]]
         else:
             parts = [missing] if missing else []
-        merged = ModelsCache(dict(cache.imports), {})
-        inputs = [self._part_input(part) for part in parts]
-        for part, given, pieces in zip(
-            parts, inputs, _generate_parts(inputs, workers), strict=True
-        ):
-            if pieces is None or set(pieces[1]) != set(given.document["$defs"]):
-                return *self._whole(groups), len(groups)
-            imports, classes = pieces
-            for binding, entry in imports.items():
-                if merged.imports.setdefault(binding, entry) != entry:
-                    return *self._whole(groups), len(groups)
-            for g in part:
-                merged.groups[g.key] = {g.name: classes[g.name]}
-        for g in groups:
-            if g.key not in merged.groups:
-                merged.groups[g.key] = cache.groups[g.key]
-        if set(merged.imports) & set(self.document["$defs"]):
-            # a class named like an import: only the generator, over all models, knows the outcome
-            return *self._whole(groups), len(groups)
-        return *self._assembled(groups, merged), len(missing)
+        inputs = [self] if parts is None else [self._part_input(part) for part in parts]
+        sent = inputs[:-1] if keep_last else inputs
+        whole = parts is None
+        futures = [pool.submit(_generate, item, whole) for item in sent] if pool else []
+        return Generation(self, groups, cache, parts, inputs, futures)
 
     def _part_input(self, part: list[ModelGroup]) -> ModelsInput:
         """The generator's input for some models: theirs, and stand-ins for those they refer to
@@ -214,10 +211,12 @@ class ModelsInput:
         aliases = {k: v for g in part for k, v in g.aliases.items()}
         return ModelsInput({"$defs": dict(sorted(defs.items()))}, aliases, self.package)
 
-    def _whole(self, groups: list[ModelGroup]) -> tuple[str, ModelsCache]:
-        raw = self.raw()
+    def _whole(
+        self, groups: list[ModelGroup], done: Output | None = None
+    ) -> tuple[str, ModelsCache]:
+        """All models in one call (or that call's output, `done`)."""
+        raw, pieces = done if done is not None else _generate(self, whole=True)
         source = sorted_imports(raw, self.package)
-        pieces = _cut(raw)
         if pieces is None:
             return source, ModelsCache(uncut=self.key())
         imports, classes = pieces
@@ -262,6 +261,49 @@ class ModelsInput:
         )
 
 
+@dataclass
+class Generation:
+    """A generation of models begun by `ModelsInput.start`."""
+
+    models: ModelsInput
+    groups: list[ModelGroup]
+    cache: ModelsCache | None  # the last build's record (None on a first build)
+    parts: list[list[ModelGroup]] | None  # the models of each call; None: the whole, in one call
+    inputs: list[ModelsInput]  # the input of each call
+    futures: list[Future[Output]]  # the calls sent to a pool, in order
+
+    def finish(self) -> tuple[str, ModelsCache, int]:
+        """The models source, what to record for the next build, and how many models were
+        generated: the calls not sent to a pool are made here."""
+        models, groups = self.models, self.groups
+        if not groups:
+            return "", ModelsCache(), 0
+        whole = self.parts is None
+        results = [future.result() for future in self.futures]
+        results += [_generate(item, whole) for item in self.inputs[len(results) :]]
+        if self.parts is None:
+            return *models._whole(groups, results[0]), len(groups)
+        cache = self.cache or ModelsCache()
+        merged = ModelsCache(dict(cache.imports), {})
+        for part, given, (_, pieces) in zip(self.parts, self.inputs, results, strict=True):
+            if pieces is None or set(pieces[1]) != set(given.document["$defs"]):
+                return *models._whole(groups), len(groups)
+            imports, classes = pieces
+            for binding, entry in imports.items():
+                if merged.imports.setdefault(binding, entry) != entry:
+                    return *models._whole(groups), len(groups)
+            for g in part:
+                merged.groups[g.key] = {g.name: classes[g.name]}
+        for g in groups:
+            if g.key not in merged.groups:
+                merged.groups[g.key] = cache.groups[g.key]
+        if set(merged.imports) & set(models.document["$defs"]):
+            # a class named like an import: only the generator, over all models, knows the outcome
+            return *models._whole(groups), len(groups)
+        generated = sum(len(part) for part in self.parts)
+        return *models._assembled(groups, merged), generated
+
+
 @dataclass(frozen=True)
 class ModelGroup:
     """A model, with the part of the schema and field names its generation needs."""
@@ -277,6 +319,7 @@ class ModelGroup:
 ClassRecord = tuple[str, tuple[str, ...]]  # (the generated class, the imported names it uses)
 # The generator's output cut up: its imports (bound name -> (module, item)), and each class
 Cut = tuple[dict[str, tuple[str, str]], dict[str, ClassRecord]]
+Output = tuple[str, Cut | None]  # a generator call's output ("" unless needed) and its cut
 
 
 @dataclass
@@ -325,20 +368,17 @@ class ModelsCache:
         return cls(imports, groups, uncut)
 
 
-def _generate_parts(inputs: list[ModelsInput], workers: int) -> list[Cut | None]:
-    """Each input through the generator, cut into classes: the last in this process, the others
-    in a worker process when `workers` > 1."""
-    if workers < 2 or len(inputs) < 2:
-        return [_cut(item.raw()) for item in inputs]
-    with ProcessPoolExecutor(max_workers=min(workers - 1, len(inputs) - 1)) as pool:
-        futures = [pool.submit(_generate_cut, item) for item in inputs[:-1]]
-        last = _cut(inputs[-1].raw())
-        return [future.result() for future in futures] + [last]
+def _generate(item: ModelsInput, whole: bool) -> Output:
+    """One generator call (in a worker process, or here): its output cut into classes, and the
+    output itself when it is of the `whole` document (it is not needed otherwise)."""
+    raw = item.raw()
+    return (raw if whole else ""), _cut(raw)
 
 
-def _generate_cut(item: ModelsInput) -> Cut | None:
-    """Worker: some models through the generator, cut into classes."""
-    return _cut(item.raw())
+def warm_up() -> None:
+    """Load what datamodel-code-generator loads on its first call (about half a second), so that
+    a worker process started early is ready when the models are."""
+    ModelsInput({"$defs": {"Warm": {"type": "object", "title": "Warm"}}}, {}, "warm").raw()
 
 
 def stand_in(name: str, definition: dict[str, Any]) -> dict[str, Any]:

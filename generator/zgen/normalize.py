@@ -197,15 +197,20 @@ class _State:
         return self.credential(key)
 
 
+def collection_title(loaded: LoadedCollection) -> str:
+    """The collection's name (`info.name`), or its file's stem when it has none."""
+    info = loaded.data.get("info")
+    name = info.get("name") if isinstance(info, dict) else None
+    return name if isinstance(name, str) and name else loaded.stem
+
+
 def normalize(
     loaded: LoadedCollection, diagnostics: Diagnostics, environment: EnvironmentValues | None = None
 ) -> Api:
     data = loaded.data
     info = data.get("info") if isinstance(data.get("info"), dict) else {}
     assert isinstance(info, dict)
-    title = (
-        info.get("name") if isinstance(info.get("name"), str) and info.get("name") else loaded.stem
-    )
+    title = collection_title(loaded)
     variables = merge_environment(collection_variables(data.get("variable")), environment)
     state = _State(loaded.file, diagnostics, variables)
     operations: list[Operation] = []

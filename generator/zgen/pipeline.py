@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,15 +13,16 @@ from typing import Any
 
 import jinja2
 
-from .diagnostics import Diagnostics, InternalError, ZgenError
+from . import buildcache
+from .diagnostics import Diagnostics, InternalError, Warning, ZgenError
 from .environment import EnvironmentValues, load_environment
 from .format import Progress, default_workers, format_packages, reusable, source_key
 from .infer import Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
-from .modelgen import ModelsCache, models_input
-from .naming import Names, Published, assign, legacy_models, published_models
-from .normalize import normalize
+from .modelgen import ModelsCache, models_input, warm_up
+from .naming import Names, Published, assign, legacy_models, package_name, published_models
+from .normalize import collection_title, normalize
 from .paging import Paging
 from .paging import detect as detect_paging
 from .paging import parse_overrides as parse_paging_overrides
@@ -61,7 +63,30 @@ class PackageSummary:
     models: int
     responses: int
     tests: int
-    paged: tuple[tuple[str, Paging], ...] = ()  # (request place, how it pages)
+    paged: tuple[tuple[str, str, str], ...] = ()  # (request place, paging scheme, its evidence)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "package": self.package,
+            "source": self.source,
+            "requests": self.requests,
+            "models": self.models,
+            "responses": self.responses,
+            "tests": self.tests,
+            "paged": [list(entry) for entry in self.paged],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PackageSummary:
+        return cls(
+            str(data["package"]),
+            str(data["source"]),
+            int(data["requests"]),
+            int(data["models"]),
+            int(data["responses"]),
+            int(data["tests"]),
+            tuple((str(p), str(s), str(e)) for p, s, e in data["paged"]),
+        )
 
 
 @dataclass
@@ -120,8 +145,9 @@ def analyze(
     max_bytes: int = DEFAULT_MAX_BYTES,
     report: BuildReport | None = None,
     environments: dict[Path, EnvironmentValues] | None = None,
+    loaded: LoadedCollection | None = None,
 ) -> Analysis:
-    """Load, normalize, infer and name one collection."""
+    """Load (unless `loaded` is given), normalize, infer and name one collection."""
     settings = settings or SourceSettings()
     overrides = (
         parse_overrides(settings.overrides, settings.config_file) if settings.overrides else None
@@ -130,7 +156,8 @@ def analyze(
         settings.overrides.get("paging"), settings.config_file
     )
     with _timed(report, "load"):
-        loaded = load(source, diagnostics, max_bytes=max_bytes)
+        if loaded is None:
+            loaded = load(source, diagnostics, max_bytes=max_bytes)
         values: EnvironmentValues = {}
         if settings.environment is not None:
             cache = environments if environments is not None else {}
@@ -238,107 +265,146 @@ def build(
     keys: dict[str, str] = {}
     published: dict[str, Published] = {}
     model_records: dict[str, dict[str, Any]] = {}
-    for source in sources:
-        given = (settings or {}).get(source)
-        chosen = SourceSettings(
-            package=(given.package if given else None) or (packages or {}).get(source),
-            environment=(given.environment if given else None) or environment,
-            templates=(given.templates if given else None) or templates,
-            overrides=given.overrides if given else {},
-            config_file=given.config_file if given else "pyproject.toml",
-            optional=given.optional if given else "seen",
-        )
-        analysis = analyze(
-            source, diagnostics, chosen, max_bytes=max_bytes, report=report, environments=env_values
-        )
-        api, inferred, names = analysis.api, analysis.inferred, analysis.names
-        # Model names an earlier build published stay importable (as aliases) while their shape does.
-        previous = previous_models(output / names.package, inferred, names)
-        if previous.classes or previous.aliases:
-            with _timed(report, "names"):
-                names = assign(
-                    api,
-                    inferred,
-                    chosen.package,
-                    (
-                        parse_overrides(chosen.overrides, chosen.config_file)
-                        if chosen.overrides
-                        else None
-                    ),
-                    paged=[i for i, found in enumerate(analysis.paging) if found is not None],
-                    published=previous,
+    kept_files: dict[str, list[str]] = {}  # packages whose inputs did not change: their files
+    records: dict[str, tuple[str | None, PackageSummary, list[Warning]]] = {}
+    count = workers if workers is not None else default_workers()
+    pool: ProcessPoolExecutor | None = None  # started when a collection is to be built
+    try:
+        for source in sources:
+            given = (settings or {}).get(source)
+            chosen = SourceSettings(
+                package=(given.package if given else None) or (packages or {}).get(source),
+                environment=(given.environment if given else None) or environment,
+                templates=(given.templates if given else None) or templates,
+                overrides=given.overrides if given else {},
+                config_file=given.config_file if given else "pyproject.toml",
+                optional=given.optional if given else "seen",
+            )
+            mark = len(diagnostics.warnings)
+            with _timed(report, "load"):
+                loaded = load(source, diagnostics, max_bytes=max_bytes)
+                inputs = _inputs_key(source, chosen)
+                guess = chosen.package or package_name(collection_title(loaded))
+                kept = buildcache.unchanged(output, guess, inputs) if inputs else None
+            if kept is not None:
+                # Same inputs as the last build, its files as it wrote them: nothing to do.
+                if guess in rendered or guess in kept_files:
+                    raise ZgenError(
+                        loaded.file,
+                        "",
+                        f"package name {guess!r} is also built from {origin[guess]}; name one of them in [tool.zgen]",
+                    )
+                del diagnostics.warnings[mark:]
+                diagnostics.warnings.extend(kept.warnings)
+                report.packages.append(PackageSummary.from_json(kept.summary))
+                kept_files[guess] = list(kept.files)
+                origin[guess] = loaded.file
+                continue
+            if pool is None and count > 1:
+                pool = _worker_pool(count)
+            analysis = analyze(
+                source,
+                diagnostics,
+                chosen,
+                max_bytes=max_bytes,
+                report=report,
+                environments=env_values,
+                loaded=loaded,
+            )
+            api, inferred, names = analysis.api, analysis.inferred, analysis.names
+            # Model names an earlier build published stay importable (as aliases) while their shape does.
+            previous = previous_models(output / names.package, inferred, names)
+            if previous.classes or previous.aliases:
+                with _timed(report, "names"):
+                    names = assign(
+                        api,
+                        inferred,
+                        chosen.package,
+                        (
+                            parse_overrides(chosen.overrides, chosen.config_file)
+                            if chosen.overrides
+                            else None
+                        ),
+                        paged=[i for i, found in enumerate(analysis.paging) if found is not None],
+                        published=previous,
+                    )
+            published[names.package] = published_models(inferred, names)
+            if names.package in rendered or names.package in kept_files:
+                raise ZgenError(
+                    analysis.loaded.file,
+                    "",
+                    f"package name {names.package!r} is also built from {origin[names.package]}; name one of them in [tool.zgen]",
                 )
-        published[names.package] = published_models(inferred, names)
-        if names.package in rendered:
-            raise ZgenError(
-                analysis.loaded.file,
-                "",
-                f"package name {names.package!r} is also built from {origin[names.package]}; name one of them in [tool.zgen]",
-            )
-        with _timed(report, "render"):
-            # models.py is rendered around a marker first: keyed by everything it depends on, it
-            # is taken from disk when unchanged, and datamodel-code-generator runs only otherwise.
-            models = models_input(inferred, names, model_docs(api, inferred, names))
-            marker = f"# zgen:models {models.key()}\n"
-            if chosen.templates not in template_envs:
-                if chosen.templates is not None and not chosen.templates.is_dir():
-                    raise ZgenError(str(chosen.templates), "", "no such templates folder")
-                template_envs[chosen.templates] = template_environment(chosen.templates)
-            package = render(
-                api, inferred, names, marker, template_envs[chosen.templates], analysis.paging
-            )
-            models_path = f"{package.package}/models.py"
-            keys[models_path] = source_key(package.files[models_path])
-        # The last build's generated classes, one per model: only the models whose schema (or that
-        # of a model they refer to) changed go through datamodel-code-generator again (see
-        # modelgen.ModelsInput.groups).
-        recorded = read_manifest(output / package.package).model_cache
-        last = ModelsCache.from_json(recorded) if recorded is not None else None
-        record: dict[str, Any] | None
-        if reusable(output, models_path, keys[models_path]) and models.holds(last):
-            record = last.to_json() if last is not None else None
-        else:
+            # The last build's generated classes, one per model: only the models whose schema (or that
+            # of a model they refer to) changed go through datamodel-code-generator again (see
+            # modelgen.ModelsInput.groups). That work starts now, in the worker processes, while
+            # this one renders the package.
             with _timed(report, "models"):
-                models_source, cache, generated = models.generate_cached(
-                    last, workers=workers if workers is not None else default_workers()
+                models = models_input(inferred, names, model_docs(api, inferred, names))
+                recorded = read_manifest(output / names.package).model_cache
+                last = ModelsCache.from_json(recorded) if recorded is not None else None
+                holds = models.holds(last)
+                pending = models.start(last, pool) if pool is not None and not holds else None
+            with _timed(report, "render"):
+                # models.py is rendered around a marker first: keyed by everything it depends on, it
+                # is taken from disk when unchanged, and datamodel-code-generator runs only otherwise.
+                marker = f"# zgen:models {models.key()}\n"
+                if chosen.templates not in template_envs:
+                    if chosen.templates is not None and not chosen.templates.is_dir():
+                        raise ZgenError(str(chosen.templates), "", "no such templates folder")
+                    template_envs[chosen.templates] = template_environment(chosen.templates)
+                package = render(
+                    api, inferred, names, marker, template_envs[chosen.templates], analysis.paging
                 )
-            report.model_groups_generated += generated
-            record = cache.to_json()
-            package.files[models_path] = package.files[models_path].replace(
-                marker, models_source, 1
+                models_path = f"{package.package}/models.py"
+                keys[models_path] = source_key(package.files[models_path])
+            record: dict[str, Any] | None
+            if holds and reusable(output, models_path, keys[models_path]):
+                record = last.to_json() if last is not None else None
+            else:
+                with _timed(report, "models"):
+                    models_source, cache, generated = (pending or models.start(last)).finish()
+                report.model_groups_generated += generated
+                record = cache.to_json()
+                package.files[models_path] = package.files[models_path].replace(
+                    marker, models_source, 1
+                )
+            check_compiles(analysis, package.files)
+            if record is not None:
+                model_records[package.package] = record
+                report.model_groups += len(record["groups"])
+            rendered[package.package] = package.files
+            vouched.update(package.vouched)
+            origin[package.package] = analysis.loaded.file
+            examples = sum(len(op.examples) for op in api.operations)
+            report.packages.append(
+                PackageSummary(
+                    package=package.package,
+                    source=analysis.loaded.file,
+                    requests=len(api.operations),
+                    models=len(inferred.shapes),
+                    responses=examples,
+                    tests=examples,
+                    paged=tuple(
+                        (op.place, found.scheme, found.evidence)
+                        for op, found in zip(api.operations, analysis.paging, strict=True)
+                        if found is not None
+                    ),
+                )
             )
-        check_compiles(analysis, package.files)
-        if record is not None:
-            model_records[package.package] = record
-            report.model_groups += len(record["groups"])
-        rendered[package.package] = package.files
-        vouched.update(package.vouched)
-        origin[package.package] = analysis.loaded.file
-        examples = sum(len(op.examples) for op in api.operations)
-        report.packages.append(
-            PackageSummary(
-                package=package.package,
-                source=analysis.loaded.file,
-                requests=len(api.operations),
-                models=len(inferred.shapes),
-                responses=examples,
-                tests=examples,
-                paged=tuple(
-                    (op.place, found)
-                    for op, found in zip(api.operations, analysis.paging, strict=True)
-                    if found is not None
-                ),
+            records[package.package] = (inputs, report.packages[-1], diagnostics.warnings[mark:])
+        with _timed(report, "format"):
+            formatted = format_packages(
+                output,
+                rendered,
+                workers=workers,
+                progress=progress,
+                source_keys=keys,
+                vouched=vouched,
             )
-        )
-    with _timed(report, "format"):
-        formatted = format_packages(
-            output,
-            rendered,
-            workers=workers,
-            progress=progress,
-            source_keys=keys,
-            vouched=vouched,
-        )
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     report.formatted, report.reused = formatted.formatted, formatted.reused
     report.pieces_formatted, report.pieces_reused = (
         formatted.pieces_formatted,
@@ -352,7 +418,57 @@ def build(
             records=formatted.records,
             models=published,
             model_cache=model_records,
+            kept=kept_files,
         )
         if not check:
             apply(report.plan)
+            _record(output, report.plan, records)
     return report
+
+
+def _worker_pool(count: int) -> ProcessPoolExecutor:
+    """The worker processes of a build (datamodel-code-generator, black), started before the
+    collection is analysed so that they load the generator's modules meanwhile."""
+    pool = ProcessPoolExecutor(max_workers=count, initializer=warm_up)
+    pool.submit(int)  # with fork, the first task starts every worker
+    return pool
+
+
+def _inputs_key(source: Path, settings: SourceSettings) -> str | None:
+    """The digest of what one collection's package depends on (see buildcache); None when an
+    input cannot be read (the build then runs in full, and reports the problem)."""
+    if settings.templates is not None and not settings.templates.is_dir():
+        return None
+    plain = {
+        "package": settings.package,
+        "overrides": settings.overrides,
+        "optional": settings.optional,
+    }
+    try:
+        return buildcache.inputs_key(
+            source.read_bytes(), plain, settings.environment, settings.templates
+        )
+    except OSError:
+        return None
+
+
+def _record(
+    output: Path,
+    result: Plan,
+    records: Mapping[str, tuple[str | None, PackageSummary, list[Warning]]],
+) -> None:
+    """After writing: what the next build needs to find each package unchanged."""
+    written: dict[str, buildcache.BuildRecord] = {}
+    for package, (inputs, summary, warnings) in records.items():
+        contents = result.contents.get(package)
+        if inputs is None or contents is None:
+            continue
+        written[package] = buildcache.BuildRecord(
+            inputs,
+            buildcache.tree_digest((rel, text.encode("utf-8")) for rel, text in contents.items()),
+            tuple(sorted(contents)),
+            summary.to_json(),
+            tuple(warnings),
+        )
+    buildcache.forget(output, [package for package in records if package not in written])
+    buildcache.write_records(output, written)

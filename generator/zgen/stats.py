@@ -95,7 +95,7 @@ def row_for(
         warnings=len(own),
         warning_lines=len(warning_lines(own)),
         seconds=seconds,
-        paged=tuple((place, paging.scheme, paging.evidence) for place, paging in summary.paged),
+        paged=summary.paged,
         names=name_figures(output / summary.package),
     )
 

@@ -46,6 +46,8 @@ class Plan:
     roots: list[Path] = field(
         default_factory=list
     )  # the package folders: nothing above them is touched
+    # per package built, every file it should hold (the manifest among them), by path within it
+    contents: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def stale(self) -> list[Path]:
@@ -137,9 +139,13 @@ def plan(
     records: dict[str, dict[str, FormatRecord]] | None = None,
     models: Mapping[str, Published] | None = None,
     model_cache: Mapping[str, dict[str, Any]] | None = None,
+    kept: Mapping[str, Iterable[str]] | None = None,
 ) -> Plan:
-    """Compare the formatted files of each package with the output folder."""
+    """Compare the formatted files of each package with the output folder. `kept` are packages
+    known to be unchanged (see buildcache), with their files: counted as unchanged, not read."""
     result = Plan()
+    for package, listing in sorted((kept or {}).items()):
+        result.unchanged.extend(output / package / rel for rel in listing)
     for package, files in sorted(packages.items()):
         package_dir = output / package
         result.roots.append(package_dir)
@@ -161,6 +167,10 @@ def plan(
             (models or {}).get(package),
             (model_cache or {}).get(package),
         )
+        result.contents[package] = {
+            PurePosixPath(rel).relative_to(package).as_posix(): content
+            for rel, content in wanted.items()
+        }
         for rel, content in sorted(wanted.items()):
             target = output / safe_relative(rel)
             current = read_text(target)
