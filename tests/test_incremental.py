@@ -254,3 +254,34 @@ def test_a_first_build_in_halves_gives_the_bytes_of_one_generator_call(
     expected = tree(tmp_path / "whole")
     assert tree(tmp_path / "halves") == expected
     assert tree(tmp_path / "halves-in-two-processes") == expected
+
+
+@pytest.mark.parametrize("halves", [False, True])
+def test_models_generated_in_worker_processes_during_the_render_give_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, halves: bool
+) -> None:
+    """A big collection's models are generated in worker processes (started before the analysis,
+    working while the package renders): the bytes of a build in this process alone."""
+    import zgen.pipeline
+
+    source = tmp_path / "api.json"
+    source.write_text(json.dumps(_synth()(12, seed=3)), encoding="utf-8")
+    build([source], tmp_path / "here", workers=1)
+    if halves:
+        monkeypatch.setattr(zgen.modelgen, "HALVES_MIN_MODELS", 2)
+    monkeypatch.setattr(zgen.pipeline, "POOL_MIN_REQUESTS", 1)
+    started: list[int] = []
+    real = zgen.modelgen.ModelsInput.start
+
+    def spy(self: zgen.modelgen.ModelsInput, *args: Any, **kwargs: Any) -> Any:
+        generation = real(self, *args, **kwargs)
+        started.append(len(generation.futures))
+        return generation
+
+    monkeypatch.setattr(zgen.modelgen.ModelsInput, "start", spy)
+    report = build([source], tmp_path / "workers", workers=2)
+    assert started == [2 if halves else 1], "the calls must have gone to the worker processes"
+    assert report.model_groups_generated == report.model_groups > 5
+    assert tree(tmp_path / "workers") == tree(tmp_path / "here")
+    # and a second build finds nothing to do
+    assert not build([source], tmp_path / "workers", workers=2).plan.write

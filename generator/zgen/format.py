@@ -468,6 +468,33 @@ class Formatted:
     pieces_reused: int = 0  # pieces of formatted files cut from the last build's files
 
 
+def unchanged_files(
+    output: Path,
+    package: str,
+    files: Mapping[str, str],
+    previous: Mapping[str, FormatRecord] | None = None,
+    source_keys: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The Python files of a package that the last build formatted from the same source, as they
+    are on disk (path -> text), when the disk still holds what it wrote: they need no formatting,
+    and no other check, again. `previous` are the manifest's format records, when read already."""
+    if previous is None:
+        previous = read_manifest(output / package).formatted
+    found: dict[str, str] = {}
+    for path, source in files.items():
+        if not path.endswith(".py"):
+            continue
+        record = previous.get(PurePosixPath(path).relative_to(package).as_posix())
+        if record is None or not record[2]:
+            continue  # not recorded, or by a zgen that kept no pieces
+        if record[0] != ((source_keys or {}).get(path) or source_key(source)):
+            continue
+        current = read_text(output / safe_relative(path))
+        if current is not None and digest(current) == record[1]:
+            found[path] = current
+    return found
+
+
 def reusable(output: Path, path: str, key: str) -> bool:
     """Whether the file on disk is what the last build formatted from a source with this key."""
     package, _, inner = path.partition("/")
@@ -487,13 +514,15 @@ def format_packages(
     source_keys: Mapping[str, str] | None = None,
     vouched: Collection[str] = (),
     pool: Executor | None = None,
+    known: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Formatted:
     """Format the rendered files of each package, reusing what is on disk when its source is unchanged.
 
     `source_keys` gives, for some paths, the key to record instead of the hash of the source (a file
     whose source is costly to produce is keyed by its inputs, see pipeline.build); `vouched` names
     the paths rendered in black's style (see render.black_style); `pool`, worker processes to use
-    (otherwise they are started when there is enough to format).
+    (otherwise they are started when there is enough to format); `known`, per package, what
+    `unchanged_files` found (when the caller asked already).
     """
     result = Formatted()
     jobs: dict[str, str] = {}
@@ -504,20 +533,22 @@ def format_packages(
         out: dict[str, str] = {}
         result.packages[package] = out
         result.records[package] = {}
+        unchanged = (
+            known[package]
+            if known is not None and package in known
+            else unchanged_files(output, package, files, previous, source_keys)
+        )
         for path, source in files.items():
             if not path.endswith(".py") or not source.strip():
                 out[path] = source
                 continue
             inner = PurePosixPath(path).relative_to(package).as_posix()
             key = (source_keys or {}).get(path) or source_key(source)
-            record = previous.get(inner)
-            if record is not None and record[0] == key and record[2]:
-                current = read_text(output / safe_relative(path))
-                if current is not None and digest(current) == record[1]:
-                    out[path] = current
-                    result.records[package][inner] = record
-                    result.reused += 1
-                    continue
+            if path in unchanged:
+                out[path] = unchanged[path]
+                result.records[package][inner] = previous[inner]
+                result.reused += 1
+                continue
             jobs[path] = source
             keys[path] = (package, inner, key)
             out[path] = ""  # filled below, keeping the order of the files

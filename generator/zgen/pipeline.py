@@ -16,7 +16,14 @@ import jinja2
 from . import buildcache
 from .diagnostics import Diagnostics, InternalError, Warning, ZgenError
 from .environment import EnvironmentValues, load_environment
-from .format import Progress, default_workers, format_packages, reusable, source_key
+from .format import (
+    Progress,
+    default_workers,
+    format_packages,
+    reusable,
+    source_key,
+    unchanged_files,
+)
 from .infer import Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
@@ -266,6 +273,7 @@ def build(
     published: dict[str, Published] = {}
     model_records: dict[str, dict[str, Any]] = {}
     kept_files: dict[str, list[str]] = {}  # packages whose inputs did not change: their files
+    known: dict[str, dict[str, str]] = {}  # per package, its files unchanged on disk (their text)
     records: dict[str, tuple[str | None, PackageSummary, list[Warning]]] = {}
     count = workers if workers is not None else default_workers()
     pool: ProcessPoolExecutor | None = None  # started when a collection is to be built
@@ -300,7 +308,7 @@ def build(
                 kept_files[guess] = list(kept.files)
                 origin[guess] = loaded.file
                 continue
-            if pool is None and count > 1:
+            if pool is None and count > 1 and _requests(loaded.data) >= POOL_MIN_REQUESTS:
                 pool = _worker_pool(count)
             analysis = analyze(
                 source,
@@ -369,7 +377,15 @@ def build(
                 package.files[models_path] = package.files[models_path].replace(
                     marker, models_source, 1
                 )
-            check_compiles(analysis, package.files)
+            # Files the last build formatted from the same source, still on disk as it wrote
+            # them, were checked then: only the others are compiled (and formatted) now.
+            known[package.package] = unchanged_files(
+                output, package.package, package.files, source_keys=keys
+            )
+            check_compiles(
+                analysis,
+                {p: t for p, t in package.files.items() if p not in known[package.package]},
+            )
             if record is not None:
                 model_records[package.package] = record
                 report.model_groups += len(record["groups"])
@@ -424,6 +440,25 @@ def build(
             apply(report.plan)
             _record(output, report.plan, records)
     return report
+
+
+# From this many requests on, a build starts its worker processes before analysing the collection
+# (datamodel-code-generator then runs there, beside the render); a smaller collection's models
+# are generated in this process (loading the generator in each worker would cost more than it saves).
+POOL_MIN_REQUESTS = 50
+
+
+def _requests(data: Any) -> int:
+    """How many requests a collection's items hold (folders looked into)."""
+    count = 0
+    stack = [data.get("item")] if isinstance(data, dict) else []
+    while stack:
+        items = stack.pop()
+        for item in items if isinstance(items, list) else ():
+            if isinstance(item, dict):
+                count += "request" in item
+                stack.append(item.get("item"))
+    return count
 
 
 def _worker_pool(count: int) -> ProcessPoolExecutor:
