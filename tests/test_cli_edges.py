@@ -167,9 +167,13 @@ def test_repeated_query_keys_are_one_list_sent_as_repeated_keys(tmp_path: Path) 
     assert httpx.URL(f"{URL}/search?tag=a&tag=b").params.get_list("tag") == ["a", "b"]
 
 
+@pytest.mark.parametrize("in_workers", [False, True])
 def test_generated_code_that_does_not_compile_is_never_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_workers: bool
 ) -> None:
+    """The compile check runs here, or in the worker processes (beside the format stage)."""
+    if in_workers:
+        monkeypatch.setattr(pipeline, "POOL_MIN_REQUESTS", 1)
     data = collection(
         {
             "name": "Users",
@@ -199,7 +203,7 @@ def test_generated_code_that_does_not_compile_is_never_written(
     monkeypatch.setattr(pipeline, "render", broken)
     data["item"][0]["item"].append(request("Delete user", f"{URL}/users/:id", method="DELETE"))
     write(tmp_path, data)
-    result = invoke(str(source), "-o", str(output))
+    result = invoke(str(source), "-o", str(output), "-j", "2" if in_workers else "1")
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, result.output

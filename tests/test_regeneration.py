@@ -509,3 +509,19 @@ def test_files_in_black_style_are_cut_without_a_parse_and_joined_back_unchanged(
     assert join_formatted(laid for _, laid in pieces) == source
     assert vouched_pieces(source.replace("x: int", "x: int = " + "1 + " * 30 + "1")) is None
     assert vouched_pieces(source.replace("\n\n\nclass", "\n\n\n\nclass")) is None
+
+
+def test_models_files_are_cut_without_a_parse_where_a_parse_cuts_them(tmp_path: Path) -> None:
+    """models.py (the built-in template around datamodel-code-generator's classes) is cut at its
+    top-level double blank lines without a parse: the same pieces as the parse's, over models
+    with docstrings of several paragraphs, aliases and odd field names."""
+    from zgen.format import black_style_cut
+
+    source = write_source(tmp_path / "shop.json", shop(extra_field=True))
+    build([source], tmp_path / "out")
+    files = [*(tmp_path / "out").glob("*/models.py"), *(REPO / "generated").glob("*/models.py")]
+    assert len(files) >= 2
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert text.count("\nclass ") > 3
+        assert black_style_cut(text) == split_top_level(text), path

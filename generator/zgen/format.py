@@ -227,17 +227,27 @@ _BLACK_STYLE_CUT = re.compile(r"(?<=[^\n])\n\n\n(?=[^\s#])")
 _MORE_BLANK_LINES = re.compile(r"\n\n\n\n+(?=[^\s#])")
 
 
+def black_style_cut(source: str) -> list[str] | None:
+    """A file cut at its top-level double blank lines (before a line at the margin that is not a
+    comment), without parsing it; None when a run of more blank lines makes a parse necessary.
+    Joined, the pieces give back the source. Where no line inside a string starts at the margin
+    after two blank lines, these are the cuts of `split_top_level`."""
+    if _MORE_BLANK_LINES.search(source):
+        return None  # more than black's two blank lines: only a parse tells whether in a string
+    bounds = [0, *(match.end() for match in _BLACK_STYLE_CUT.finditer(source)), len(source)]
+    return [source[start:stop] for start, stop in itertools.pairwise(bounds)]
+
+
 def vouched_pieces(source: str) -> list[tuple[str, str]] | None:
     """A file rendered in black's style cut at its top-level double blank lines, without parsing
     it, with each piece as black leaves it; None when a piece has a long code line (the file is
     then cut by `split_top_level`, so that such pieces are whole statements for black). Joined
     again, the pieces give back the source (a cut inside a string would change nothing)."""
-    if _MORE_BLANK_LINES.search(source):
-        return None  # more than black's two blank lines: only a parse tells whether in a string
-    bounds = [0, *(match.end() for match in _BLACK_STYLE_CUT.finditer(source)), len(source)]
+    cut = black_style_cut(source)
+    if cut is None:
+        return None
     result = []
-    for start, stop in itertools.pairwise(bounds):
-        piece = source[start:stop]
+    for piece in cut:
         laid = vouched_piece(piece)
         if laid is None:
             return None
@@ -340,11 +350,15 @@ def format_pieces(
     reuse: Reuse | None = None,
     vouched: Collection[str] = (),
     pool: Executor | None = None,
+    cut: Collection[str] = (),
 ) -> tuple[dict[str, list[tuple[str, str]]], int]:
     """Format many Python files piece by piece, in parallel processes when there is enough to
     format: per file, (key, formatted text) of each piece, and how many pieces black formatted.
     A piece that `reuse` knows, or that stands twice, is not formatted again; a piece of a
-    `vouched` path (rendered in black's style) is taken as it is when it has no long code line."""
+    `vouched` path (rendered in black's style) is taken as it is when it has no long code line.
+    The paths in `cut` have no line at the margin inside a string after two blank lines (models.py
+    as the built-in template and datamodel-code-generator write it): they are cut without a parse.
+    """
     keyed: dict[str, list[tuple[str, str]]] = {}
     done_pieces: dict[str, str] = {}
     todo: dict[str, tuple[str, str]] = {}  # piece key -> (path, piece), in order
@@ -358,7 +372,8 @@ def format_pieces(
                 keyed[path].append((key, piece))
                 done_pieces.setdefault(key, as_is)
             continue
-        for piece in split_top_level(source):
+        quick = black_style_cut(source) if path in cut else None
+        for piece in quick if quick is not None else split_top_level(source):
             key = piece_key(piece)
             keyed[path].append((key, piece))
             if key in done_pieces or key in todo:
@@ -515,6 +530,7 @@ def format_packages(
     vouched: Collection[str] = (),
     pool: Executor | None = None,
     known: Mapping[str, Mapping[str, str]] | None = None,
+    cut: Collection[str] = (),
 ) -> Formatted:
     """Format the rendered files of each package, reusing what is on disk when its source is unchanged.
 
@@ -522,7 +538,7 @@ def format_packages(
     whose source is costly to produce is keyed by its inputs, see pipeline.build); `vouched` names
     the paths rendered in black's style (see render.black_style); `pool`, worker processes to use
     (otherwise they are started when there is enough to format); `known`, per package, what
-    `unchanged_files` found (when the caller asked already).
+    `unchanged_files` found (when the caller asked already); `cut`, see format_pieces.
     """
     result = Formatted()
     jobs: dict[str, str] = {}
@@ -562,7 +578,13 @@ def format_packages(
         return None
 
     formatted, result.pieces_formatted = format_pieces(
-        jobs, workers=workers, progress=progress, reuse=reuse, vouched=vouched, pool=pool
+        jobs,
+        workers=workers,
+        progress=progress,
+        reuse=reuse,
+        vouched=vouched,
+        pool=pool,
+        cut=cut,
     )
     for path, pieces in formatted.items():
         package, inner, key = keys[path]

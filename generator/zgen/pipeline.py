@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +33,8 @@ from .normalize import collection_title, normalize
 from .paging import Paging
 from .paging import detect as detect_paging
 from .paging import parse_overrides as parse_paging_overrides
+from .render import builtin_template, model_docs, operation_constant, render
 from .render import environment as template_environment
-from .render import model_docs, operation_constant, render
 from .write import Plan, apply, plan, read_manifest
 
 STAGES = (
@@ -207,21 +207,60 @@ def request_at(analysis: Analysis, source: str, line: int) -> str:
 
 def check_compiles(analysis: Analysis, files: Mapping[str, str]) -> None:
     """Every generated module compiles, or the build stops before anything is written."""
-    for path, source in sorted(files.items()):
-        if not path.endswith(".py"):
-            continue
+    Checks(analysis, files).finish()
+
+
+def compile_errors(batch: list[tuple[str, str]]) -> list[tuple[str, int, str]]:
+    """(path, line, message) of each (path, source) that does not compile (in a worker or here)."""
+    errors = []
+    for path, source in batch:
         try:
             compile(source, path, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
-            line = getattr(exc, "lineno", None) or 0
-            place = request_at(analysis, source, line)
-            where = f"request {place!r}, " if place else ""
-            raise InternalError(
-                analysis.loaded.file,
-                "",
-                f"generated code does not compile: {where}{path} line {line}: "
-                f"{getattr(exc, 'msg', exc)}; nothing was written",
-            ) from None
+            errors.append((path, getattr(exc, "lineno", None) or 0, str(getattr(exc, "msg", exc))))
+    return errors
+
+
+class Checks:
+    """The compile check of one package's modules: in the worker processes when there are some
+    (the build goes on meanwhile), else here; `finish` raises for the first module that does not
+    compile (by path)."""
+
+    def __init__(
+        self, analysis: Analysis, files: Mapping[str, str], pool: Executor | None = None
+    ) -> None:
+        self.analysis = analysis
+        self.files = files
+        batches: list[list[tuple[str, str]]] = [[]]
+        size = 0
+        for path, source in sorted(files.items()):
+            if not path.endswith(".py"):
+                continue
+            if pool is not None and size >= CHECK_BATCH_BYTES:
+                batches.append([])
+                size = 0
+            batches[-1].append((path, source))
+            size += len(source)
+        self.futures = [pool.submit(compile_errors, b) for b in batches] if pool is not None else []
+        self.batches = batches if pool is None else []
+
+    def finish(self) -> None:
+        errors = [error for future in self.futures for error in future.result()]
+        errors += [error for batch in self.batches for error in compile_errors(batch)]
+        if not errors:
+            return
+        path, line, message = min(errors)
+        place = request_at(self.analysis, self.files[path], line)
+        where = f"request {place!r}, " if place else ""
+        raise InternalError(
+            self.analysis.loaded.file,
+            "",
+            f"generated code does not compile: {where}{path} line {line}: {message}; "
+            "nothing was written",
+        )
+
+
+CHECK_BATCH_BYTES = 2_000_000  # source text per compile task sent to a worker process
 
 
 ALL_RE = re.compile(r"^    \"(\w+)\",$", re.MULTILINE)
@@ -274,6 +313,8 @@ def build(
     model_records: dict[str, dict[str, Any]] = {}
     kept_files: dict[str, list[str]] = {}  # packages whose inputs did not change: their files
     known: dict[str, dict[str, str]] = {}  # per package, its files unchanged on disk (their text)
+    models_files: set[str] = set()  # models.py files as the built-in template writes them
+    checks: list[Checks] = []  # the compile check of each package, under way
     records: dict[str, tuple[str | None, PackageSummary, list[Warning]]] = {}
     count = workers if workers is not None else default_workers()
     pool: ProcessPoolExecutor | None = None  # started when a collection is to be built
@@ -366,6 +407,10 @@ def build(
                 )
                 models_path = f"{package.package}/models.py"
                 keys[models_path] = source_key(package.files[models_path])
+                if builtin_template(template_envs[chosen.templates], "models.py.jinja"):
+                    # datamodel-code-generator indents every line of its docstrings and writes
+                    # its other strings on one line: no line in a string starts at the margin
+                    models_files.add(models_path)
             record: dict[str, Any] | None
             if holds and reusable(output, models_path, keys[models_path]):
                 record = last.to_json() if last is not None else None
@@ -382,9 +427,12 @@ def build(
             known[package.package] = unchanged_files(
                 output, package.package, package.files, source_keys=keys
             )
-            check_compiles(
-                analysis,
-                {p: t for p, t in package.files.items() if p not in known[package.package]},
+            checks.append(
+                Checks(
+                    analysis,
+                    {p: t for p, t in package.files.items() if p not in known[package.package]},
+                    pool,
+                )
             )
             if record is not None:
                 model_records[package.package] = record
@@ -410,14 +458,21 @@ def build(
             )
             records[package.package] = (inputs, report.packages[-1], diagnostics.warnings[mark:])
         with _timed(report, "format"):
-            formatted = format_packages(
-                output,
-                rendered,
-                workers=workers,
-                progress=progress,
-                source_keys=keys,
-                vouched=vouched,
-            )
+            try:
+                formatted = format_packages(
+                    output,
+                    rendered,
+                    workers=count,
+                    progress=progress,
+                    source_keys=keys,
+                    vouched=vouched,
+                    pool=pool,
+                    known=known,
+                    cut=models_files,
+                )
+            finally:  # code that does not compile is reported as such, before black's complaint
+                for started in checks:
+                    started.finish()
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

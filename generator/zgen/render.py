@@ -1000,13 +1000,21 @@ def black_style(env: jinja2.Environment, name: str) -> bool:
     """Whether `name` renders in black's style: a built-in template (not one of a user's
     `--templates` folder) that says so, or a built-in runtime module (kept black-formatted by CI).
     """
-    assert env.loader is not None
-    _, filename, _ = env.loader.get_source(env, name)
-    if filename is None or Path(filename).parent.resolve() != builtin_templates().resolve():
+    filename = builtin_template(env, name)
+    if filename is None:
         return False
     if name in RUNTIME_MODULES:
         return True
-    return Path(filename).read_text(encoding="utf-8").startswith(BLACK_STYLE)
+    return filename.read_text(encoding="utf-8").startswith(BLACK_STYLE)
+
+
+def builtin_template(env: jinja2.Environment, name: str) -> Path | None:
+    """The file of template `name` when it is a built-in one (not one of a user's `--templates`)."""
+    assert env.loader is not None
+    _, filename, _ = env.loader.get_source(env, name)
+    if filename is None or Path(filename).parent.resolve() != builtin_templates().resolve():
+        return None
+    return Path(filename)
 
 
 # The runtime of every generated package: real Python modules of zgen (`zgen.templates._base`,
