@@ -17,6 +17,7 @@ from . import buildcache
 from .diagnostics import Diagnostics, InternalError, Warning, ZgenError
 from .environment import EnvironmentValues, load_environment
 from .format import (
+    Formatted,
     Progress,
     default_workers,
     format_packages,
@@ -300,22 +301,9 @@ def build(
     failure leaves the output folder as it was.
     """
     report = BuildReport(checked=check)
-    diagnostics = report.diagnostics
     if output.exists() and not output.is_dir():
         raise ZgenError(str(output), "", "is a file, not an output folder: name a folder with -o")
-    template_envs: dict[Path | None, jinja2.Environment] = {}
-    env_values: dict[Path, EnvironmentValues] = {}
-    rendered: dict[str, dict[str, str]] = {}
-    vouched: set[str] = set()
-    origin: dict[str, str] = {}
-    keys: dict[str, str] = {}
-    published: dict[str, Published] = {}
-    model_records: dict[str, dict[str, Any]] = {}
-    kept_files: dict[str, list[str]] = {}  # packages whose inputs did not change: their files
-    known: dict[str, dict[str, str]] = {}  # per package, its files unchanged on disk (their text)
-    models_files: set[str] = set()  # models.py files as the built-in template writes them
-    checks: list[Checks] = []  # the compile check of each package, under way
-    records: dict[str, tuple[str | None, PackageSummary, list[Warning]]] = {}
+    state = _Build(output, report)
     count = workers if workers is not None else default_workers()
     pool: ProcessPoolExecutor | None = None  # started when a collection is to be built
     try:
@@ -329,172 +317,208 @@ def build(
                 config_file=given.config_file if given else "pyproject.toml",
                 optional=given.optional if given else "seen",
             )
-            mark = len(diagnostics.warnings)
+            mark = len(report.diagnostics.warnings)
             with _timed(report, "load"):
-                loaded = load(source, diagnostics, max_bytes=max_bytes)
+                loaded = load(source, report.diagnostics, max_bytes=max_bytes)
                 inputs = _inputs_key(source, chosen)
                 guess = chosen.package or package_name(collection_title(loaded))
                 kept = buildcache.unchanged(output, guess, inputs) if inputs else None
             if kept is not None:
-                # Same inputs as the last build, its files as it wrote them: nothing to do.
-                if guess in rendered or guess in kept_files:
-                    raise ZgenError(
-                        loaded.file,
-                        "",
-                        f"package name {guess!r} is also built from {origin[guess]}; name one of them in [tool.zgen]",
-                    )
-                del diagnostics.warnings[mark:]
-                diagnostics.warnings.extend(kept.warnings)
-                report.packages.append(PackageSummary.from_json(kept.summary))
-                kept_files[guess] = list(kept.files)
-                origin[guess] = loaded.file
+                state.keep(loaded.file, guess, kept, mark)
                 continue
             if pool is None and count > 1 and _requests(loaded.data) >= POOL_MIN_REQUESTS:
                 pool = _worker_pool(count)
-            analysis = analyze(
-                source,
-                diagnostics,
-                chosen,
-                max_bytes=max_bytes,
-                report=report,
-                environments=env_values,
-                loaded=loaded,
-            )
-            api, inferred, names = analysis.api, analysis.inferred, analysis.names
-            # Model names an earlier build published stay importable (as aliases) while their shape does.
-            previous = previous_models(output / names.package, inferred, names)
-            if previous.classes or previous.aliases:
-                with _timed(report, "names"):
-                    names = assign(
-                        api,
-                        inferred,
-                        chosen.package,
-                        (
-                            parse_overrides(chosen.overrides, chosen.config_file)
-                            if chosen.overrides
-                            else None
-                        ),
-                        paged=[i for i, found in enumerate(analysis.paging) if found is not None],
-                        published=previous,
-                    )
-            published[names.package] = published_models(inferred, names)
-            if names.package in rendered or names.package in kept_files:
-                raise ZgenError(
-                    analysis.loaded.file,
-                    "",
-                    f"package name {names.package!r} is also built from {origin[names.package]}; name one of them in [tool.zgen]",
-                )
-            # The last build's generated classes, one per model: only the models whose schema (or that
-            # of a model they refer to) changed go through datamodel-code-generator again (see
-            # modelgen.ModelsInput.groups). That work starts now, in the worker processes, while
-            # this one renders the package.
-            with _timed(report, "models"):
-                models = models_input(inferred, names, model_docs(api, inferred, names))
-                recorded = read_manifest(output / names.package).model_cache
-                last = ModelsCache.from_json(recorded) if recorded is not None else None
-                holds = models.holds(last)
-                pending = models.start(last, pool) if pool is not None and not holds else None
-            with _timed(report, "render"):
-                # models.py is rendered around a marker first: keyed by everything it depends on, it
-                # is taken from disk when unchanged, and datamodel-code-generator runs only otherwise.
-                marker = f"# zgen:models {models.key()}\n"
-                if chosen.templates not in template_envs:
-                    if chosen.templates is not None and not chosen.templates.is_dir():
-                        raise ZgenError(str(chosen.templates), "", "no such templates folder")
-                    template_envs[chosen.templates] = template_environment(chosen.templates)
-                package = render(
-                    api, inferred, names, marker, template_envs[chosen.templates], analysis.paging
-                )
-                models_path = f"{package.package}/models.py"
-                keys[models_path] = source_key(package.files[models_path])
-                if builtin_template(template_envs[chosen.templates], "models.py.jinja"):
-                    # datamodel-code-generator indents every line of its docstrings and writes
-                    # its other strings on one line: no line in a string starts at the margin
-                    models_files.add(models_path)
-            record: dict[str, Any] | None
-            if holds and reusable(output, models_path, keys[models_path]):
-                record = last.to_json() if last is not None else None
-            else:
-                with _timed(report, "models"):
-                    models_source, cache, generated = (pending or models.start(last)).finish()
-                report.model_groups_generated += generated
-                record = cache.to_json()
-                package.files[models_path] = package.files[models_path].replace(
-                    marker, models_source, 1
-                )
-            # Files the last build formatted from the same source, still on disk as it wrote
-            # them, were checked then: only the others are compiled (and formatted) now.
-            known[package.package] = unchanged_files(
-                output, package.package, package.files, source_keys=keys
-            )
-            checks.append(
-                Checks(
-                    analysis,
-                    {p: t for p, t in package.files.items() if p not in known[package.package]},
-                    pool,
-                )
-            )
-            if record is not None:
-                model_records[package.package] = record
-                report.model_groups += len(record["groups"])
-            rendered[package.package] = package.files
-            vouched.update(package.vouched)
-            origin[package.package] = analysis.loaded.file
-            examples = sum(len(op.examples) for op in api.operations)
-            report.packages.append(
-                PackageSummary(
-                    package=package.package,
-                    source=analysis.loaded.file,
-                    requests=len(api.operations),
-                    models=len(inferred.shapes),
-                    responses=examples,
-                    tests=examples,
-                    paged=tuple(
-                        (op.place, found.scheme, found.evidence)
-                        for op, found in zip(api.operations, analysis.paging, strict=True)
-                        if found is not None
-                    ),
-                )
-            )
-            records[package.package] = (inputs, report.packages[-1], diagnostics.warnings[mark:])
+            state.add(source, chosen, loaded, inputs, mark, pool)
         with _timed(report, "format"):
-            try:
-                formatted = format_packages(
-                    output,
-                    rendered,
-                    workers=count,
-                    progress=progress,
-                    source_keys=keys,
-                    vouched=vouched,
-                    pool=pool,
-                    known=known,
-                    cut=models_files,
-                )
-            finally:  # code that does not compile is reported as such, before black's complaint
-                for started in checks:
-                    started.finish()
+            formatted = state.format(count, pool, progress)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    report.formatted, report.reused = formatted.formatted, formatted.reused
-    report.pieces_formatted, report.pieces_reused = (
-        formatted.pieces_formatted,
-        formatted.pieces_reused,
-    )
     with _timed(report, "write"):
         report.plan = plan(
             output,
             formatted.packages,
             diff=check,
             records=formatted.records,
-            models=published,
-            model_cache=model_records,
-            kept=kept_files,
+            models=state.published,
+            model_cache=state.model_records,
+            kept=state.kept_files,
         )
         if not check:
             apply(report.plan)
-            _record(output, report.plan, records)
+            _record(output, report.plan, state.records)
     return report
+
+
+@dataclass
+class _Build:
+    """What a build gathers, collection by collection, before it formats and writes."""
+
+    output: Path
+    report: BuildReport
+    rendered: dict[str, dict[str, str]] = field(default_factory=dict)  # package -> its files
+    vouched: set[str] = field(default_factory=set)  # files rendered in black's style
+    models_files: set[str] = field(
+        default_factory=set
+    )  # models.py as the built-in template writes it
+    keys: dict[str, str] = field(default_factory=dict)  # path -> the key its source is recorded by
+    known: dict[str, dict[str, str]] = field(default_factory=dict)  # files unchanged on disk
+    checks: list[Checks] = field(default_factory=list)  # the compile check of each package
+    origin: dict[str, str] = field(default_factory=dict)  # package -> the collection it is from
+    published: dict[str, Published] = field(default_factory=dict)  # model names, for the manifest
+    model_records: dict[str, dict[str, Any]] = field(default_factory=dict)  # generated classes
+    kept_files: dict[str, list[str]] = field(default_factory=dict)  # unchanged packages' files
+    # per package built: its inputs key, its summary and its warnings (see buildcache)
+    records: dict[str, tuple[str | None, PackageSummary, list[Warning]]] = field(
+        default_factory=dict
+    )
+    template_envs: dict[Path | None, jinja2.Environment] = field(default_factory=dict)
+    env_values: dict[Path, EnvironmentValues] = field(default_factory=dict)
+
+    def claim(self, package: str, file: str) -> None:
+        """Take `package` for the collection `file`, unless another collection has it."""
+        if package in self.rendered or package in self.kept_files:
+            raise ZgenError(
+                file,
+                "",
+                f"package name {package!r} is also built from {self.origin[package]}; name one of them in [tool.zgen]",
+            )
+        self.origin[package] = file
+
+    def keep(self, file: str, package: str, kept: buildcache.BuildRecord, mark: int) -> None:
+        """A package whose inputs and files are those of the last build: what that build reported."""
+        self.claim(package, file)
+        warnings = self.report.diagnostics.warnings
+        del warnings[mark:]
+        warnings.extend(kept.warnings)
+        self.report.packages.append(PackageSummary.from_json(kept.summary))
+        self.kept_files[package] = list(kept.files)
+
+    def add(
+        self,
+        source: Path,
+        chosen: SourceSettings,
+        loaded: LoadedCollection,
+        inputs: str | None,
+        mark: int,
+        pool: Executor | None,
+    ) -> None:
+        """Analyse, generate the models of and render one collection; start its compile check."""
+        report = self.report
+        analysis = analyze(
+            source,
+            report.diagnostics,
+            chosen,
+            report=report,
+            environments=self.env_values,
+            loaded=loaded,
+        )
+        api, inferred, names = analysis.api, analysis.inferred, analysis.names
+        # Model names an earlier build published stay importable (as aliases) while their shape does.
+        previous = previous_models(self.output / names.package, inferred, names)
+        if previous.classes or previous.aliases:
+            with _timed(report, "names"):
+                overrides = (
+                    parse_overrides(chosen.overrides, chosen.config_file)
+                    if chosen.overrides
+                    else None
+                )
+                paged = [i for i, found in enumerate(analysis.paging) if found is not None]
+                names = assign(
+                    api, inferred, chosen.package, overrides, paged=paged, published=previous
+                )
+        self.published[names.package] = published_models(inferred, names)
+        self.claim(names.package, loaded.file)
+        # The last build's generated classes, one per model: only the models whose schema (or that
+        # of a model they refer to) changed go through datamodel-code-generator again (see
+        # modelgen.ModelsInput.groups). That work starts now, in the worker processes, while
+        # this one renders the package.
+        with _timed(report, "models"):
+            models = models_input(inferred, names, model_docs(api, inferred, names))
+            recorded = read_manifest(self.output / names.package).model_cache
+            last = ModelsCache.from_json(recorded) if recorded is not None else None
+            holds = models.holds(last)
+            pending = models.start(last, pool) if pool is not None and not holds else None
+        with _timed(report, "render"):
+            # models.py is rendered around a marker first: keyed by everything it depends on, it
+            # is taken from disk when unchanged, and datamodel-code-generator runs only otherwise.
+            marker = f"# zgen:models {models.key()}\n"
+            env = self._templates(chosen.templates)
+            package = render(api, inferred, names, marker, env, analysis.paging)
+            files = package.files
+            models_path = f"{package.package}/models.py"
+            self.keys[models_path] = source_key(files[models_path])
+            if builtin_template(env, "models.py.jinja"):
+                # datamodel-code-generator indents every line of its docstrings and writes its
+                # other strings on one line: no line in a string starts at the margin
+                self.models_files.add(models_path)
+        record: dict[str, Any] | None
+        if holds and reusable(self.output, models_path, self.keys[models_path]):
+            record = last.to_json() if last is not None else None
+        else:
+            with _timed(report, "models"):
+                models_source, cache, generated = (pending or models.start(last)).finish()
+            report.model_groups_generated += generated
+            record = cache.to_json()
+            files[models_path] = files[models_path].replace(marker, models_source, 1)
+        if record is not None:
+            self.model_records[package.package] = record
+            report.model_groups += len(record["groups"])
+        # Files the last build formatted from the same source, still on disk as it wrote them,
+        # were checked then: only the others are compiled (and formatted) now.
+        unchanged = unchanged_files(self.output, package.package, files, source_keys=self.keys)
+        self.known[package.package] = unchanged
+        changed = {path: text for path, text in files.items() if path not in unchanged}
+        self.checks.append(Checks(analysis, changed, pool))
+        self.rendered[package.package] = files
+        self.vouched.update(package.vouched)
+        examples = sum(len(op.examples) for op in api.operations)
+        summary = PackageSummary(
+            package=package.package,
+            source=loaded.file,
+            requests=len(api.operations),
+            models=len(inferred.shapes),
+            responses=examples,
+            tests=examples,
+            paged=tuple(
+                (op.place, found.scheme, found.evidence)
+                for op, found in zip(api.operations, analysis.paging, strict=True)
+                if found is not None
+            ),
+        )
+        report.packages.append(summary)
+        self.records[package.package] = (inputs, summary, report.diagnostics.warnings[mark:])
+
+    def _templates(self, folder: Path | None) -> jinja2.Environment:
+        if folder not in self.template_envs:
+            if folder is not None and not folder.is_dir():
+                raise ZgenError(str(folder), "", "no such templates folder")
+            self.template_envs[folder] = template_environment(folder)
+        return self.template_envs[folder]
+
+    def format(self, workers: int, pool: Executor | None, progress: Progress | None) -> Formatted:
+        """Every package's files formatted (and compiled: code that does not compile is reported
+        as such, before black's complaint about it)."""
+        try:
+            formatted = format_packages(
+                self.output,
+                self.rendered,
+                workers=workers,
+                progress=progress,
+                source_keys=self.keys,
+                vouched=self.vouched,
+                pool=pool,
+                known=self.known,
+                cut=self.models_files,
+            )
+        finally:
+            for started in self.checks:
+                started.finish()
+        report = self.report
+        report.formatted, report.reused = formatted.formatted, formatted.reused
+        report.pieces_formatted = formatted.pieces_formatted
+        report.pieces_reused = formatted.pieces_reused
+        return formatted
 
 
 # From this many requests on, a build starts its worker processes before analysing the collection
