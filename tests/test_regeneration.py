@@ -525,3 +525,22 @@ def test_models_files_are_cut_without_a_parse_where_a_parse_cuts_them(tmp_path: 
         text = path.read_text(encoding="utf-8")
         assert text.count("\nclass ") > 3
         assert black_style_cut(text) == split_top_level(text), path
+
+
+def test_files_get_the_mode_any_program_would_give_them(tmp_path: Path) -> None:
+    """Written through a private temporary file, a generated file still gets the mode of a new
+    file under the user's umask (0644 under 022), and keeps the mode a user gave it."""
+    source = write_source(tmp_path / "shop.json", shop())
+    out = tmp_path / "out"
+    old = os.umask(0o027)
+    try:
+        build([source], out)
+    finally:
+        os.umask(old)
+    files = [p for p in out.rglob("*") if p.is_file() and CACHE_DIR not in p.parts]
+    assert files and {p.stat().st_mode & 0o777 for p in files} == {0o640}
+    models = out / "shop_api" / "models.py"
+    models.chmod(0o664)
+    write_source(source, shop(extra_field=True))
+    report = build([source], out)
+    assert models in report.plan.write and models.stat().st_mode & 0o777 == 0o664

@@ -236,6 +236,7 @@ def apply(result: Plan) -> None:
     staged: list[tuple[Path, Path]] = []
     backups: list[tuple[Path, Path | None]] = []  # (target, backup or None when the file is new)
     removed: list[tuple[Path, Path]] = []  # (target, backup)
+    new_file_mode = _new_file_mode()
     try:
         for target, content in sorted(result.write.items()):
             _make_parents(target, created)
@@ -243,6 +244,13 @@ def apply(result: Plan) -> None:
                 prefix=f".{target.name}.", suffix=".zgen-tmp", dir=target.parent
             )
             staged.append((Path(temporary), target))
+            # mkstemp makes the file private (0600): give it the mode of the file it replaces,
+            # or that of a new file under the user's umask, as any other program writing it would
+            try:
+                mode = os.stat(target).st_mode & 0o7777
+            except OSError:
+                mode = new_file_mode
+            os.fchmod(fd, mode)
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(content)
         for tmp, target in staged:
@@ -262,6 +270,13 @@ def apply(result: Plan) -> None:
         kept.unlink(missing_ok=True)
     for target in result.remove:
         _prune(target.parent, result.roots)
+
+
+def _new_file_mode() -> int:
+    """The mode `open()` gives a new file: 0666 without the bits of the process's umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _rollback(
