@@ -141,6 +141,10 @@ class ModelsInput:
         the kind of each model it refers to. A model's generated class depends on nothing else, so
         it is generated again only when that key changes: editing one model leaves the classes of
         the models that refer to it alone."""
+        return list(self._groups)
+
+    @functools.cached_property
+    def _groups(self) -> tuple[ModelGroup, ...]:
         defs: dict[str, Any] = self.document["$defs"]
         own_aliases: dict[str, dict[str, str]] = {name: {} for name in defs}
         for alias, field_name in self.aliases.items():
@@ -158,7 +162,7 @@ class ModelsInput:
             )
             key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
             result.append(ModelGroup(key, name, {name: definition, **stand_ins}, own_aliases[name]))
-        return result
+        return tuple(result)
 
     def generate_cached(
         self, cache: ModelsCache | None, *, workers: int = 1
