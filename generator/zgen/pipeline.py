@@ -343,6 +343,7 @@ def build(
             models=state.published,
             model_cache=state.model_records,
             kept=state.kept_files,
+            on_disk={path: text for files in state.known.values() for path, text in files.items()},
         )
         if not check:
             apply(report.plan)

@@ -140,9 +140,11 @@ def plan(
     models: Mapping[str, Published] | None = None,
     model_cache: Mapping[str, dict[str, Any]] | None = None,
     kept: Mapping[str, Iterable[str]] | None = None,
+    on_disk: Mapping[str, str] | None = None,
 ) -> Plan:
     """Compare the formatted files of each package with the output folder. `kept` are packages
-    known to be unchanged (see buildcache), with their files: counted as unchanged, not read."""
+    known to be unchanged (see buildcache), with their files: counted as unchanged, not read;
+    `on_disk`, files read from the output folder in this build already (path -> text)."""
     result = Plan()
     for package, listing in sorted((kept or {}).items()):
         result.unchanged.extend(output / package / rel for rel in listing)
@@ -173,7 +175,9 @@ def plan(
         }
         for rel, content in sorted(wanted.items()):
             target = output / safe_relative(rel)
-            current = read_text(target)
+            current = (on_disk or {}).get(rel)
+            if current is None:
+                current = read_text(target)
             if current == content:
                 result.unchanged.append(target)
                 continue
