@@ -139,7 +139,7 @@ def _add(node: _Node, value: Any) -> None:
             node["object"] = record = ({}, set(value))  # properties, keys in every object
         else:
             record[1].intersection_update(value)
-        properties = record[0]
+        properties: dict[str, _Node] = record[0]
         for key, item in value.items():
             child = properties.get(key)
             if child is None:
