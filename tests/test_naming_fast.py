@@ -12,7 +12,7 @@ import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from zgen.infer import Role, Shape, Usage
+from zgen.infer import FieldShape, Inferred, Role, Shape, Usage
 from zgen.naming import (
     LONG_NAME,
     MAX_WORDS,
@@ -21,6 +21,8 @@ from zgen.naming import (
     ROLE_RANK,
     class_name,
     collapse_runs,
+    field_base,
+    field_names,
     key_path_names,
     name_words,
     non_ascii_words,
@@ -29,6 +31,8 @@ from zgen.naming import (
     shape_candidates,
     singular,
     snake,
+    structural_keys,
+    unique,
     words,
 )
 
@@ -192,3 +196,42 @@ def test_cached_values_cannot_be_changed_by_a_caller() -> None:
     runs = collapse_runs(["backup", "history", "history"])
     runs.append("changed")
     assert collapse_runs(["backup", "history", "history"]) == ["backup", "history"]
+
+
+def reference_field_names(order: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    taken: set[str] = set()
+    chosen: dict[str, str] = {}
+    for key in sorted(order, key=lambda k: (field_base(k) != k, k)):
+        chosen[key] = unique(field_base(key), taken)
+    return tuple((key, chosen[key]) for key in order)
+
+
+FIELD_KEY = st.one_of(
+    st.sampled_from(
+        ["id", "Id", "ID", "user_id", "userId", "class", "model_x", "dict", "_x", "a b"]
+    ),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(FIELD_KEY, max_size=8, unique=True).map(tuple))
+def test_field_names_as_before(order: tuple[str, ...]) -> None:
+    shape = Shape(0, (), (), (order,))
+    assert field_names(shape, order) == reference_field_names(order)
+
+
+def test_structural_keys_are_remembered_per_inferred_object() -> None:
+    def inferred(key: str) -> Inferred:
+        field = FieldShape(key, ("str",), True)
+        return Inferred((Shape(0, (field,), (Usage(0, "response", ()),), ((key,),)),), ())
+
+    first = inferred("a")
+    keys = structural_keys(first)
+    assert keys == {0: "'a':str"}
+    keys[0] = "changed"  # a caller's copy
+    assert structural_keys(first) == {0: "'a':str"}
+    second = inferred("b")  # an equal-looking but new object is never served the old keys
+    assert structural_keys(second) == {0: "'b':str"}
+    del first, second
+    assert structural_keys(inferred("c")) == {0: "'c':str"}

@@ -14,6 +14,7 @@ import keyword
 import re
 import sys
 import unicodedata
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -223,7 +224,8 @@ WORD_RE = re.compile(r"[A-Za-z0-9]+")
 
 @functools.lru_cache(maxsize=WORD_CACHE)
 def _words(text: str) -> tuple[str, ...]:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    if not text.isascii():  # (NFKD leaves ASCII text as it is)
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     text = CAMEL_RE.sub(r"\1 \2", text)
     text = CAPS_RE.sub(r"\1 \2", text)
     return tuple(w.lower() for w in WORD_RE.findall(text))
@@ -822,8 +824,22 @@ def collision_name(name: str, shape: Shape, identity: dict[int, str], taken: set
     return unique(stem + "".join(chr(ord("A") + int(c, 16)) for c in digest[:4]), taken, "X")
 
 
+# structural_keys of the last Inferred asked about, by identity: a build asks for the same one up to
+# three times (naming, the rebuild's naming with the published names, the manifest's digests), and
+# an Inferred is immutable. The weak reference tells a new object that reuses an id from the old.
+_last_keys: list[tuple[weakref.ref[Inferred], dict[int, str]]] = []
+
+
 def structural_keys(inferred: Inferred) -> dict[int, str]:
     """A text per shape that depends only on its structure (not on shape ids), for tie-breaks."""
+    if _last_keys and _last_keys[0][0]() is inferred:
+        return dict(_last_keys[0][1])
+    keys = _structural_keys(inferred)
+    _last_keys[:] = [(weakref.ref(inferred), keys)]
+    return dict(keys)
+
+
+def _structural_keys(inferred: Inferred) -> dict[int, str]:
     by_id = {shape.id: shape for shape in inferred.shapes}
     done: dict[int, str] = {}
 
@@ -940,6 +956,11 @@ def field_names(shape: Shape, order: tuple[str, ...]) -> tuple[tuple[str, str], 
     """The attribute name of each key: the key itself when it is a snake_case identifier that
     shadows nothing (`uuid`, `type`, `self`); its snake_case form otherwise, with `_` appended only
     on a real clash (a keyword, a BaseModel attribute, a type the annotations use)."""
+    return _field_names(order)
+
+
+@functools.lru_cache(maxsize=WORD_CACHE)  # pure: the same key orders recur across shapes and passes
+def _field_names(order: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     taken: set[str] = set()
     chosen: dict[str, str] = {}
     # Keys already in snake_case keep their plain name; the others yield.
