@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from zgen.naming import (
     PATH_KEYS,
     RESERVED_CLASSES,
     ROLE_RANK,
+    claim_gone,
     class_name,
     collapse_runs,
     field_base,
@@ -235,3 +237,54 @@ def test_structural_keys_are_remembered_per_inferred_object() -> None:
     assert structural_keys(second) == {0: "'b':str"}
     del first, second
     assert structural_keys(inferred("c")) == {0: "'c':str"}
+
+
+def reference_claim_gone(
+    gone: list[str],
+    claim_order: list[Shape],
+    candidates: dict[int, list[tuple[str, Usage, int]]],
+    names: dict[int, str],
+    taken: set[str],
+    canonical_usage: dict[int, int],
+) -> None:
+    for name in gone:
+        for shape in claim_order:
+            if shape.id in names:
+                continue
+            position = next((p for n, _, p in candidates[shape.id] if n == name), None)
+            if position is not None:
+                names[shape.id] = name
+                taken.add(name)
+                canonical_usage[shape.id] = position
+                break
+
+
+CLASS = st.sampled_from(["A", "B", "C", "D", "E", "F"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.lists(CLASS, max_size=5), max_size=8),
+    st.lists(CLASS, unique=True).map(sorted),
+    st.dictionaries(st.integers(0, 7), CLASS, max_size=3),
+    st.randoms(use_true_random=False),
+)
+def test_claim_gone_as_before(
+    shape_names: list[list[str]], gone: list[str], named: dict[int, str], order: Any
+) -> None:
+    usage = Usage(0, "response", ())
+    shapes = [Shape(index, (), (), ()) for index in range(len(shape_names))]
+    candidates = {
+        index: [(name, usage, position) for position, name in enumerate(found)]
+        for index, found in enumerate(shape_names)
+    }
+    claim_order = list(shapes)
+    order.shuffle(claim_order)
+    results = []
+    for claim in (claim_gone, reference_claim_gone):
+        names = {k: v for k, v in named.items() if k < len(shapes)}
+        taken = set(names.values())
+        canonical = {k: -1 for k in names}
+        claim(gone, claim_order, candidates, names, taken, canonical)
+        results.append((names, taken, canonical))
+    assert results[0] == results[1]

@@ -693,16 +693,7 @@ def model_names(
             for name in published.classes
             if name.isidentifier() and name not in taken and name not in reserved
         )
-        for name in gone:
-            for shape in claim_order:
-                if shape.id in names:
-                    continue
-                position = next((p for n, _, p in candidates[shape.id] if n == name), None)
-                if position is not None:
-                    names[shape.id] = name
-                    taken.add(name)
-                    canonical_usage[shape.id] = position
-                    break
+        claim_gone(gone, claim_order, candidates, names, taken, canonical_usage)
         # An alias of such a class follows it.
         holder = {name: shape_id for shape_id, name in names.items()}
         for name, digest in sorted(published.aliases.items()):
@@ -779,6 +770,36 @@ def model_names(
             kept.append((alias, target))
     taken.update(alias_names)
     return names, kept, canonical_usage
+
+
+def claim_gone(
+    gone: list[str],
+    claim_order: list[Shape],
+    candidates: Mapping[int, list[tuple[str, Usage, int]]],
+    names: dict[int, str],
+    taken: set[str],
+    canonical_usage: dict[int, int],
+) -> None:
+    """Each name in `gone` (in order) goes to the first shape in claim order that has no name yet
+    and has it among its candidates, with the position of its first candidate of that name."""
+    # Each name's claimants in claim order: one pass over the candidates, not one per gone name
+    # (a rebuild after a change to many bodies has many gone names: that was quadratic).
+    wanted = set(gone)
+    claimants: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for shape in claim_order if gone else ():
+        firsts: dict[str, int] = {}
+        for candidate, _, position in candidates[shape.id]:
+            if candidate in wanted:
+                firsts.setdefault(candidate, position)
+        for candidate, position in firsts.items():
+            claimants[candidate].append((shape.id, position))
+    for name in gone:
+        for shape_id, position in claimants[name]:
+            if shape_id not in names:
+                names[shape_id] = name
+                taken.add(name)
+                canonical_usage[shape_id] = position
+                break
 
 
 def name_shared_by_key_path(
