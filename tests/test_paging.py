@@ -25,7 +25,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 from zgen.cli import main
 from zgen.diagnostics import Diagnostics, ZgenError
-from zgen.paging import Paging
+from zgen.paging import Paging, detect, detect_operation
 from zgen.pipeline import SourceSettings, analyze, build
 
 PACKAGE = "pg_api"
@@ -204,6 +204,20 @@ def test_each_scheme_is_detected_and_nothing_else(tmp_path: Path) -> None:
     assert found["List Offset"].total == ("total",) and found["List Offset"].size_param == "limit"
     assert found["List Customers"].cursor_key == "id"
     assert found["List Customers"].more == ("has_more",)
+
+
+def test_detect_shares_one_shape_table_with_the_same_result(tmp_path: Path) -> None:
+    """`detect` builds the shapes-by-id table once for every request; each request's paging is
+    what `detect_operation` finds when it builds the table itself."""
+    analysis = analyze(write(tmp_path, COLLECTION), Diagnostics(), SourceSettings())
+    api, inferred = analysis.api, analysis.inferred
+    found, _ = detect(api, inferred)
+    alone = tuple(
+        detect_operation(op, inferred.operations[index].response, inferred)
+        for index, op in enumerate(api.operations)
+    )
+    assert found == alone
+    assert any(paging is not None for paging in found)
 
 
 def test_a_page_parameter_without_items_or_end_signal_is_not_paged(tmp_path: Path) -> None:

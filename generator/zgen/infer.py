@@ -36,6 +36,11 @@ MAX_BODY_DEPTH = 60
 # this string instead of the value, and it invents the keys key_0, key_1, ... for a free-form object.
 CIRCULAR_RE = re.compile(r"^<Circular reference to #/components/schemas/([^<>]+) detected>$")
 INVENTED_KEY_RE = re.compile(r"^key_\d+$")
+FORMAT_TYPES: dict[str, TypeRef] = {
+    "date-time": ("datetime",),
+    "date": ("date",),
+    "uuid": ("uuid",),
+}
 # The type policy of response fields, from [tool.zgen] `optional`: "seen" (keys present in every
 # sample are required, as seen), "all" (every field of a success or error body is `T | None = None`).
 POLICIES = ("seen", "all")
@@ -43,6 +48,11 @@ POLICIES = ("seen", "all")
 
 def string_formats(value: str) -> set[str]:
     formats: set[str] = set()
+    first = value[:1]
+    if not first or not (first.isdecimal() or first in "abcdef"):
+        # Each pattern starts with a digit (`\d`: a Unicode decimal, as `isdecimal`) or, a UUID,
+        # with a lower-case hex letter: most strings are ruled out by their first character.
+        return formats
     if DATETIME_RE.match(value):
         try:
             datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -91,6 +101,114 @@ class FormattedString(String):  # type: ignore[misc]
 
 class Builder(SchemaBuilder):  # type: ignore[misc]
     EXTRA_STRATEGIES = (FormattedString,)
+
+
+# genson's schema of a list of samples, built directly. genson sends every value of every sample
+# through its strategy classes (a search of them per value), which was half of this stage's time;
+# `merged_schema` keeps one small record per kind of value seen at each place, in the order first
+# seen (genson's active strategies), and gives the same dict as `Builder` (tests/test_infer_fast.py
+# checks it against genson). A value of another type than parsed JSON holds goes to genson itself.
+SCHEMA_URI = SchemaBuilder.DEFAULT_URI
+_Node = dict[str, Any]  # kind ("null", "boolean", "number", "string", "array", "object") -> record
+
+
+class _NotJson(Exception):
+    """A value that is not one of the types `json.loads` gives: genson decides what it means."""
+
+
+def merged_schema(samples: list[Any]) -> dict[str, Any]:
+    """`Builder` fed every sample, then `to_schema()`."""
+    root: _Node = {}
+    try:
+        for sample in samples:
+            _add(root, sample)
+    except _NotJson:
+        builder = Builder()
+        for sample in samples:
+            builder.add_object(sample)
+        schema: dict[str, Any] = builder.to_schema()
+        return schema
+    return {"$schema": SCHEMA_URI, **_node_schema(root)}
+
+
+def _add(node: _Node, value: Any) -> None:
+    kind = type(value)
+    if kind is dict:
+        record = node.get("object")
+        if record is None:
+            node["object"] = record = ({}, set(value))  # properties, keys in every object
+        else:
+            record[1].intersection_update(value)
+        properties: dict[str, _Node] = record[0]
+        for key, item in value.items():
+            child = properties.get(key)
+            if child is None:
+                properties[key] = child = {}
+            _add(child, item)
+    elif kind is list:
+        items = node.get("array")
+        if items is None:
+            node["array"] = items = {}
+        for item in value:
+            _add(items, item)
+    elif kind is str:
+        record = node.get("string")
+        if record is None:
+            match = CIRCULAR_RE.match(value)
+            node["string"] = [string_formats(value), {match.group(1)} if match else set()]
+        else:
+            # FormattedString keeps the formats (circular names) every sample has: once none is
+            # left none comes back, and the value need not be looked at.
+            if record[0]:
+                record[0] &= string_formats(value)
+            if record[1]:
+                match = CIRCULAR_RE.match(value)
+                record[1] &= {match.group(1)} if match else set()
+    elif kind is int or kind is float:
+        if node.get("number") != "number":
+            node["number"] = "number" if kind is float else "integer"
+    elif kind is bool:
+        node["boolean"] = None
+    elif value is None:
+        node["null"] = None
+    else:
+        raise _NotJson
+
+
+def _node_schema(node: _Node) -> dict[str, Any]:
+    """genson's SchemaNode.to_schema: the kinds whose schema is a bare type merge into one `type`."""
+    types: set[str] = set()
+    schemas: list[dict[str, Any]] = []
+    for kind, record in node.items():
+        schema: dict[str, Any]
+        if kind == "object":
+            properties, required = record
+            schema = {"type": "object"}
+            if properties:
+                schema["properties"] = {key: _node_schema(sub) for key, sub in properties.items()}
+            if required:
+                schema["required"] = sorted(required)
+        elif kind == "array":
+            schema = {"type": "array"}
+            if record:
+                schema["items"] = _node_schema(record)
+        elif kind == "string":
+            schema = {"type": "string"}
+            if record[0]:
+                schema["format"] = sorted(record[0])[0]
+            if record[1]:
+                schema["x-circular"] = sorted(record[1])[0]
+        else:
+            schema = {"type": record if kind == "number" else kind}
+        if len(schema) == 1:
+            types.add(schema["type"])
+        else:
+            schemas.append(schema)
+    if types:
+        schemas.insert(0, {"type": types.pop() if len(types) == 1 else sorted(types)})
+    if len(schemas) == 1:
+        return schemas[0]
+    return {"anyOf": schemas} if schemas else {}
 
 
 ROLES: tuple[Role, ...] = ("response", "error", "request")
@@ -291,17 +409,25 @@ class _Registry:
 
 def depth(value: Any, limit: int) -> int:
     """The nesting depth of a JSON value, computed without recursion, stopping past limit."""
-    deepest = 0
+    deepest = 1
+    if deepest > limit:
+        return deepest
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, level = stack.pop()
-        deepest = max(deepest, level)
-        if deepest > limit:
-            return deepest
         if isinstance(node, dict):
-            stack.extend((child, level + 1) for child in node.values())
+            children: Any = node.values()
         elif isinstance(node, list):
-            stack.extend((child, level + 1) for child in node)
+            children = node
+        else:
+            continue
+        # Only containers are stacked: a container with any child is one level deeper than itself.
+        for child in children:
+            deepest = max(deepest, level + 1)
+            if deepest > limit:
+                return deepest
+            if isinstance(child, (dict, list)):
+                stack.append((child, level + 1))
     return deepest
 
 
@@ -349,10 +475,7 @@ class _Inferrer:
         samples = self.samples(values)
         if not samples:
             return None
-        builder = Builder()
-        for sample in samples:
-            builder.add_object(sample)
-        schema = builder.to_schema()
+        schema = merged_schema(samples)
         return self.convert(schema, op_index, role, (), place)
 
     def convert(
@@ -367,7 +490,11 @@ class _Inferrer:
         body = self.api.operations[op].body if role == "request" else None
         if body is not None and path in body.untyped:
             return ANY  # a bare `{{variable}}` with no value to type it by
-        if body is not None and any(at == path and isinstance(v, str) for at, v in body.defaults):
+        if (
+            body is not None
+            and body.defaults
+            and any(at == path and isinstance(v, str) for at, v in body.defaults)
+        ):
             return ("str",)  # a `"{{variable}}"` is a string, whatever its default looks like
         if "anyOf" in schema:
             members = [self.convert(sub, op, role, path, place) for sub in schema["anyOf"]]
@@ -385,10 +512,7 @@ class _Inferrer:
         if kind == "string":
             if "x-circular" in schema:
                 return self.circular(str(schema["x-circular"]), path, place)
-            fmt = str(schema.get("format") or "")
-            return {"date-time": ("datetime",), "date": ("date",), "uuid": ("uuid",)}.get(
-                fmt, ("str",)
-            )
+            return FORMAT_TYPES.get(str(schema.get("format") or ""), ("str",))
         if kind == "integer":
             return ("int",)
         if kind == "number":
@@ -403,14 +527,12 @@ class _Inferrer:
             return ("list", self.convert(items, op, role, (*path, "[]"), place))
         if kind == "object":
             properties: dict[str, Any] = schema.get("properties") or {}
-            if not properties or all(INVENTED_KEY_RE.match(key) for key in properties):
+            if not properties or all(invented_key(key) for key in properties):
                 return ("dict",)
-            if any(INVENTED_KEY_RE.match(key) for key in properties):
+            if any(invented_key(key) for key in properties):
                 # The converter's examples of additional properties beside the declared ones: not
                 # fields (they stay reachable as extra keys of the model).
-                properties = {
-                    key: sub for key, sub in properties.items() if not INVENTED_KEY_RE.match(key)
-                }
+                properties = {key: sub for key, sub in properties.items() if not invented_key(key)}
             required = set(schema.get("required") or ())
             fields = []
             token = self.next_token
@@ -427,9 +549,13 @@ class _Inferrer:
                         sub_type = ANY
                     is_required = key in required
                     default: tuple[Any, ...] = ()
-                    if body is not None and any(filled == (*path, key) for filled, _ in body.fills):
+                    if (
+                        body is not None
+                        and body.fills
+                        and any(filled == (*path, key) for filled, _ in body.fills)
+                    ):
                         is_required = False  # the client fills it in when the call does not
-                    if body is not None:
+                    if body is not None and body.defaults:
                         default = next(
                             ((value,) for at, value in body.defaults if at == (*path, key)), ()
                         )
@@ -515,6 +641,11 @@ def holds_circular(value: Any) -> bool:
     return False
 
 
+def invented_key(key: str) -> bool:
+    """A key the converter invented (INVENTED_KEY_RE); the prefix test rules out most keys fast."""
+    return key.startswith("key_") and INVENTED_KEY_RE.match(key) is not None
+
+
 def frame_name(path: tuple[str, ...]) -> str:
     """The name of the object at a path, from the key that holds it, as lower-case letters."""
     keys = [part for part in path if part != "[]"]
@@ -595,9 +726,11 @@ def resolve_frames(ref: TypeRef, frames: Mapping[int, int]) -> TypeRef:
 def renumber(ref: TypeRef, ids: Mapping[int, int]) -> TypeRef:
     kind = ref[0]
     if kind in ("model", "recursive"):
-        return (kind, ids[ref[1]])
+        new = ids[ref[1]]
+        return ref if new == ref[1] else (kind, new)  # the same value, without a new tuple
     if kind == "list":
-        return ("list", renumber(ref[1], ids))
+        item = renumber(ref[1], ids)
+        return ref if item is ref[1] else ("list", item)
     if kind == "union":
         members = tuple(dict.fromkeys(renumber(member, ids) for member in ref[1]))
         if len(members) == 1:
@@ -612,14 +745,16 @@ def merge_evidence(shapes: list[Shape], ops: list[OperationTypes]) -> Inferred:
     from any of their samples is optional. Repeated, since a merge can make parents equal.
     Request bodies are examples the collection's author wrote, not evidence: they stay apart."""
     ids = {shape.id: shape.id for shape in shapes}
+    families: list[tuple[str, Shape]] = []
+    for shape in shapes:
+        roles = {usage.role for usage in shape.usages}
+        if "request" in roles:
+            continue
+        # A shape some success body has is a success shape: error samples never relax it.
+        families.append(("response" if "response" in roles else "error", shape))
     while True:
         groups: dict[tuple[Any, ...], list[Shape]] = {}
-        for shape in shapes:
-            roles = {usage.role for usage in shape.usages}
-            if "request" in roles:
-                continue
-            # A shape some success body has is a success shape: error samples never relax it.
-            family = "response" if "response" in roles else "error"
+        for family, shape in families:
             structure = tuple((f.key, renumber(f.type, ids)) for f in shape.fields)
             groups.setdefault((family, structure), []).append(shape)
         merged = False
@@ -634,7 +769,8 @@ def merge_evidence(shapes: list[Shape], ops: list[OperationTypes]) -> Inferred:
     if all(old == new for old, new in ids.items()):
         return Inferred(tuple(shapes), tuple(ops))
     kept = sorted({ids[shape.id] for shape in shapes})
-    compact = {old: kept.index(ids[old]) for old in ids}
+    position = {shape_id: index for index, shape_id in enumerate(kept)}
+    compact = {old: position[ids[old]] for old in ids}
     members: dict[int, list[Shape]] = {}
     for shape in shapes:
         members.setdefault(compact[shape.id], []).append(shape)

@@ -8,17 +8,19 @@ gets one class, and every request's own name for it stays importable as an alias
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import keyword
 import re
 import sys
 import unicodedata
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from .diagnostics import ZgenError
-from .infer import Inferred, Overrides, Shape, TypeRef, Usage
+from .infer import Inferred, Overrides, Role, Shape, TypeRef, Usage
 from .ir import Api, Operation
 
 MAX_WORDS = 12
@@ -210,12 +212,28 @@ RESERVED_FIELDS = {
 }
 
 
+# The word functions below are pure and run for every candidate name of every shape (hundreds of
+# thousands of calls on a large collection, and again when a rebuild names the models a second
+# time with the published names), over a few thousand distinct inputs: each is memoized. The
+# cached forms return tuples; the public ones a fresh list, so no caller can change a cached value.
+WORD_CACHE = 1 << 16  # entries per memoized function: far more than the distinct words of a build
+CAMEL_RE = re.compile(r"([a-z0-9])([A-Z])")
+CAPS_RE = re.compile(r"([A-Z]+)([A-Z][a-z])")
+WORD_RE = re.compile(r"[A-Za-z0-9]+")
+
+
+@functools.lru_cache(maxsize=WORD_CACHE)
+def _words(text: str) -> tuple[str, ...]:
+    if not text.isascii():  # (NFKD leaves ASCII text as it is)
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = CAMEL_RE.sub(r"\1 \2", text)
+    text = CAPS_RE.sub(r"\1 \2", text)
+    return tuple(w.lower() for w in WORD_RE.findall(text))
+
+
 def words(text: str) -> list[str]:
     """Split any text into lower-case ASCII words, breaking camelCase."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
-    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
-    return [w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)]
+    return list(_words(text))
 
 
 ACRONYM_PLURAL_RE = re.compile(r"([A-Z]{2,})s(?![a-z])")
@@ -226,25 +244,34 @@ def name_words(text: str) -> list[str]:
     return words(ACRONYM_PLURAL_RE.sub(lambda m: m.group(1).capitalize() + "s", text))
 
 
-def collapse_runs(parts: list[str]) -> list[str]:
-    """Drop a run of words that repeats the run just before it (`backup history history` ->
-    `backup history`; `shift hours shift hour` -> `shift hour`; `document 2 document 2` ->
-    `document 2`), comparing singular forms; a run of numbers only stays (`version 1 1`)."""
+@functools.lru_cache(maxsize=WORD_CACHE)
+def _collapse_runs(parts: tuple[str, ...]) -> tuple[str, ...]:
     result = list(parts)
     changed = True
     while changed:
         changed = False
+        forms = [singular(w) for w in result]  # once per pass (the pass ends at a change)
+        if len(set(forms)) == len(forms):
+            break  # a run that repeats repeats its first word: with no word twice, none does
         for size in range(1, len(result) // 2 + 1):
             for start in range(len(result) - 2 * size + 1):
-                first = [singular(w) for w in result[start : start + size]]
-                second = [singular(w) for w in result[start + size : start + 2 * size]]
-                if first == second and not all(w.isdigit() for w in first):
+                first = forms[start : start + size]
+                if first == forms[start + size : start + 2 * size] and not all(
+                    w.isdigit() for w in first
+                ):
                     del result[start : start + size]
                     changed = True
                     break
             if changed:
                 break
-    return result
+    return tuple(result)
+
+
+def collapse_runs(parts: list[str]) -> list[str]:
+    """Drop a run of words that repeats the run just before it (`backup history history` ->
+    `backup history`; `shift hours shift hour` -> `shift hour`; `document 2 document 2` ->
+    `document 2`), comparing singular forms; a run of numbers only stays (`version 1 1`)."""
+    return list(_collapse_runs(tuple(parts)))
 
 
 def repeated_run(name: str) -> bool:
@@ -280,6 +307,7 @@ def non_ascii_words(text: str) -> list[str]:
     return [f"u{ord(ch):x}" for ch in text if not ch.isspace()][:MAX_WORDS]
 
 
+@functools.lru_cache(maxsize=WORD_CACHE)  # pure; asked for every field key of every shape
 def snake(text: str, *, prefix: str) -> str:
     """A snake_case identifier; `prefix` is used when the text starts with a digit or is empty."""
     parts = words(text)[:MAX_WORDS] or non_ascii_words(text)
@@ -297,6 +325,7 @@ def pascal(parts: Iterable[str]) -> str:
     return "".join(word[:1].upper() + word[1:] for word in parts)
 
 
+@functools.lru_cache(maxsize=WORD_CACHE)
 def singular(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -524,20 +553,30 @@ ROLE_RANK = {"response": 0, "error": 1, "request": 2}
 
 def path_parts(path: tuple[str, ...]) -> list[list[str]]:
     """The words of each key of a JSON path; an array item makes the key before it singular."""
-    parts: list[list[str]] = []
+    return [list(part) for part in _path_parts(path)]
+
+
+@functools.lru_cache(maxsize=WORD_CACHE)  # pure; the same paths recur across shapes and passes
+def _path_parts(path: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    parts: list[tuple[str, ...]] = []
     for index, key in enumerate(path):
         if key == "[]":
             if index == 0:
-                parts.append(["item"])
+                parts.append(("item",))
             elif parts and parts[-1]:
-                parts[-1] = [*parts[-1][:-1], singular(parts[-1][-1])]
+                parts[-1] = (*parts[-1][:-1], singular(parts[-1][-1]))
             continue
-        parts.append(name_words(key)[:MAX_WORDS] or non_ascii_words(key))
-    return parts
+        parts.append(tuple(name_words(key)[:MAX_WORDS] or non_ascii_words(key)))
+    return tuple(parts)
 
 
 def class_name(parts: list[str]) -> str:
-    name = pascal(collapse_runs(parts))
+    return _class_name(tuple(parts))
+
+
+@functools.lru_cache(maxsize=WORD_CACHE)  # pure, and asked again for each candidate of each usage
+def _class_name(parts: tuple[str, ...]) -> str:
+    name = pascal(_collapse_runs(parts))
     if name[:1].isdigit():
         name = "Model" + name
     if name in RESERVED_CLASSES or not name:
@@ -552,48 +591,64 @@ def shape_candidates(
     them when `keys` is None). A success body at the top reads as the response
     (`UploadFileResponse`), an error body as `...Error`, a request body as `...Request`; nested
     shapes add their keys (`JobDetailsResourceFile`)."""
-    found: list[tuple[str, Usage, int]] = []
-    for position, usage in enumerate(shape.usages):
-        parts = path_parts(usage.path)
-        role = {"response": [], "error": ["error"], "request": ["request"]}[usage.role]
-        if usage.role == "response" and not parts:
-            role = ["response"]
-        name = class_name([*prefixes[usage.op], *role, *(w for part in parts for w in part)])
-        if keys is not None:
-            # The last keys, as many as read well: the last two, or the last one in a long name.
-            for count in range(keys, 0, -1):
-                short = [*prefixes[usage.op], *role, *(w for part in parts[-count:] for w in part)]
-                name = class_name(short)
-                if len(name) <= LONG_NAME:
-                    break
-            prefix = prefixes[usage.op]
-            while len(name) > LONG_NAME and len(prefix) > 2:
-                # Still long: the request's words give way, as in model_prefix_words.
-                prefix = [prefix[0], *prefix[2:]]
-                name = class_name([*prefix, *role, *(w for part in parts[-1:] for w in part)])
-        found.append((name, usage, position))
+    found = [
+        (usage_name(tuple(prefixes[usage.op]), usage.role, usage.path, keys), usage, position)
+        for position, usage in enumerate(shape.usages)
+    ]
     # Response names read best, then error names, then request names; the shortest first.
     found.sort(key=lambda c: (ROLE_RANK[c[1].role], len(c[0]), c[0], c[2]))
     return found
 
 
+@functools.lru_cache(maxsize=WORD_CACHE)  # pure; a rebuild asks for every name a second time
+def usage_name(
+    prefix: tuple[str, ...], role_name: Role, path: tuple[str, ...], keys: int | None
+) -> str:
+    """The name `shape_candidates` gives one usage (see there)."""
+    parts = _path_parts(path)
+    role = {"response": (), "error": ("error",), "request": ("request",)}[role_name]
+    if role_name == "response" and not parts:
+        role = ("response",)
+    name = _class_name((*prefix, *role, *(w for part in parts for w in part)))
+    if keys is not None:
+        # The last keys, as many as read well: the last two, or the last one in a long name.
+        for count in range(keys, 0, -1):
+            name = _class_name((*prefix, *role, *(w for part in parts[-count:] for w in part)))
+            if len(name) <= LONG_NAME:
+                break
+        while len(name) > LONG_NAME and len(prefix) > 2:
+            # Still long: the request's words give way, as in model_prefix_words.
+            prefix = (prefix[0], *prefix[2:])
+            name = _class_name((*prefix, *role, *(w for part in parts[-1:] for w in part)))
+    return name
+
+
 def key_path_names(shape: Shape) -> list[str]:
     """Names of a shape from its own key path, shortest first (`CreatedBy`, `DetailsCreatedBy`),
     from the paths where it is a success body; none for a body at the top."""
-    found: set[tuple[int, str]] = set()
-    for usage in shape.usages:
-        if usage.role != "response":
-            continue
-        parts = path_parts(usage.path)
-        if usage.path[:1] == ("[]",):
-            parts = parts[1:]  # an item of a top-level array has no key of its own
-        for depth in range(1, len(parts) + 1):
-            if not all(parts[-depth:]):
-                break  # a key without words names nothing
-            name = class_name([w for part in parts[-depth:] for w in part])
-            if not name[:1].isdigit() and not name.startswith("Model"):
-                found.add((depth, name))
+    found = {
+        found
+        for usage in shape.usages
+        if usage.role == "response"
+        for found in _key_path_names(usage.path)
+    }
     return [name for _, name in sorted(found)]
+
+
+@functools.lru_cache(maxsize=WORD_CACHE)  # pure; the same paths recur across shapes and passes
+def _key_path_names(path: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    """(depth, name) of each name `key_path_names` takes from one success path."""
+    parts = _path_parts(path)
+    if path[:1] == ("[]",):
+        parts = parts[1:]  # an item of a top-level array has no key of its own
+    found = []
+    for depth in range(1, len(parts) + 1):
+        if not all(parts[-depth:]):
+            break  # a key without words names nothing
+        name = _class_name(tuple(w for part in parts[-depth:] for w in part))
+        if not name[:1].isdigit() and not name.startswith("Model"):
+            found.append((depth, name))
+    return tuple(found)
 
 
 def model_names(
@@ -606,8 +661,8 @@ def model_names(
     candidates = {shape.id: shape_candidates(shape, prefixes) for shape in inferred.shapes}
     names: dict[int, str] = {}
     canonical_usage: dict[int, int] = {}
-    digests = shape_digests(inferred)
     identity = structural_keys(inferred)
+    digests = digests_of(identity)
     # Candidates are claimed in an order that depends only on each shape, never on request order.
     claim_order = sorted(inferred.shapes, key=lambda s: (candidates[s.id][0][0], identity[s.id]))
     published_aliases: list[tuple[str, int]] = []
@@ -638,16 +693,7 @@ def model_names(
             for name in published.classes
             if name.isidentifier() and name not in taken and name not in reserved
         )
-        for name in gone:
-            for shape in claim_order:
-                if shape.id in names:
-                    continue
-                position = next((p for n, _, p in candidates[shape.id] if n == name), None)
-                if position is not None:
-                    names[shape.id] = name
-                    taken.add(name)
-                    canonical_usage[shape.id] = position
-                    break
+        claim_gone(gone, claim_order, candidates, names, taken, canonical_usage)
         # An alias of such a class follows it.
         holder = {name: shape_id for shape_id, name in names.items()}
         for name, digest in sorted(published.aliases.items()):
@@ -698,10 +744,11 @@ def model_names(
             taken.add(names[shape.id])
             canonical_usage[shape.id] = position
     name_shared_by_key_path(inferred, candidates, names, taken, sticky)
+    class_names = set(names.values())
     aliases: set[tuple[str, str]] = {
         (name, names[shape_id])
         for name, shape_id in published_aliases
-        if name != names[shape_id] and name not in names.values()
+        if name != names[shape_id] and name not in class_names
     }
     taken.update(name for name, _ in aliases)
     owner = {name: shape_id for shape_id, name in names.items()}
@@ -723,6 +770,36 @@ def model_names(
             kept.append((alias, target))
     taken.update(alias_names)
     return names, kept, canonical_usage
+
+
+def claim_gone(
+    gone: list[str],
+    claim_order: list[Shape],
+    candidates: Mapping[int, list[tuple[str, Usage, int]]],
+    names: dict[int, str],
+    taken: set[str],
+    canonical_usage: dict[int, int],
+) -> None:
+    """Each name in `gone` (in order) goes to the first shape in claim order that has no name yet
+    and has it among its candidates, with the position of its first candidate of that name."""
+    # Each name's claimants in claim order: one pass over the candidates, not one per gone name
+    # (a rebuild after a change to many bodies has many gone names: that was quadratic).
+    wanted = set(gone)
+    claimants: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for shape in claim_order if gone else ():
+        firsts: dict[str, int] = {}
+        for candidate, _, position in candidates[shape.id]:
+            if candidate in wanted:
+                firsts.setdefault(candidate, position)
+        for candidate, position in firsts.items():
+            claimants[candidate].append((shape.id, position))
+    for name in gone:
+        for shape_id, position in claimants[name]:
+            if shape_id not in names:
+                names[shape_id] = name
+                taken.add(name)
+                canonical_usage[shape_id] = position
+                break
 
 
 def name_shared_by_key_path(
@@ -768,8 +845,22 @@ def collision_name(name: str, shape: Shape, identity: dict[int, str], taken: set
     return unique(stem + "".join(chr(ord("A") + int(c, 16)) for c in digest[:4]), taken, "X")
 
 
+# structural_keys of the last Inferred asked about, by identity: a build asks for the same one up to
+# three times (naming, the rebuild's naming with the published names, the manifest's digests), and
+# an Inferred is immutable. The weak reference tells a new object that reuses an id from the old.
+_last_keys: list[tuple[weakref.ref[Inferred], dict[int, str]]] = []
+
+
 def structural_keys(inferred: Inferred) -> dict[int, str]:
     """A text per shape that depends only on its structure (not on shape ids), for tie-breaks."""
+    if _last_keys and _last_keys[0][0]() is inferred:
+        return dict(_last_keys[0][1])
+    keys = _structural_keys(inferred)
+    _last_keys[:] = [(weakref.ref(inferred), keys)]
+    return dict(keys)
+
+
+def _structural_keys(inferred: Inferred) -> dict[int, str]:
     by_id = {shape.id: shape for shape in inferred.shapes}
     done: dict[int, str] = {}
 
@@ -830,7 +921,11 @@ def rename_models(
 
 def shape_digests(inferred: Inferred) -> dict[int, str]:
     """A short digest of each shape's structure: how a manifest recognises a published model."""
-    keys = structural_keys(inferred)
+    return digests_of(structural_keys(inferred))
+
+
+def digests_of(keys: Mapping[int, str]) -> dict[int, str]:
+    """`shape_digests` from the shapes' structural keys."""
     return {
         shape_id: hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
         for shape_id, key in keys.items()
@@ -882,6 +977,11 @@ def field_names(shape: Shape, order: tuple[str, ...]) -> tuple[tuple[str, str], 
     """The attribute name of each key: the key itself when it is a snake_case identifier that
     shadows nothing (`uuid`, `type`, `self`); its snake_case form otherwise, with `_` appended only
     on a real clash (a keyword, a BaseModel attribute, a type the annotations use)."""
+    return _field_names(order)
+
+
+@functools.lru_cache(maxsize=WORD_CACHE)  # pure: the same key orders recur across shapes and passes
+def _field_names(order: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     taken: set[str] = set()
     chosen: dict[str, str] = {}
     # Keys already in snake_case keep their plain name; the others yield.
@@ -890,6 +990,7 @@ def field_names(shape: Shape, order: tuple[str, ...]) -> tuple[tuple[str, str], 
     return tuple((key, chosen[key]) for key in order)
 
 
+@functools.lru_cache(maxsize=WORD_CACHE)  # pure; asked for every key of every shape
 def field_base(key: str) -> str:
     """A key's field name before de-duplication."""
     plain = key.isidentifier() and key.isascii() and key == key.lower() and "__" not in key

@@ -386,10 +386,16 @@ def describe(paging: Paging) -> str:
 
 
 def detect_operation(
-    op: Operation, response_ref: TypeRef | None, inferred: Inferred
+    op: Operation,
+    response_ref: TypeRef | None,
+    inferred: Inferred,
+    shapes: Mapping[int, Shape] | None = None,
 ) -> Paging | None:
-    """The paging of one request, or None when the evidence is not there."""
-    response = _Response(response_ref, {shape.id: shape for shape in inferred.shapes})
+    """The paging of one request, or None when the evidence is not there. `shapes`: the shapes of
+    `inferred` by id, when the caller has them (`detect` makes the table once, not per request)."""
+    if shapes is None:
+        shapes = {shape.id: shape for shape in inferred.shapes}
+    response = _Response(response_ref, shapes)
     lists = response.item_lists()
     if len(lists) != 1:
         return None
@@ -573,9 +579,10 @@ def detect(
             assert overrides is not None
             raise ZgenError(overrides.file, entry.place, f"no request {request!r} in {api.file}")
     result: list[Paging | None] = []
+    shapes = {shape.id: shape for shape in inferred.shapes}
     for index, op in enumerate(api.operations):
         ref = inferred.operations[index].response
-        detected = detect_operation(op, ref, inferred)
+        detected = detect_operation(op, ref, inferred, shapes)
         if op.place in chosen:
             assert overrides is not None
             detected = apply_override(op, detected, chosen[op.place], ref, inferred, overrides.file)
