@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import json
 import keyword
+import math
 import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -63,12 +65,19 @@ def literal(value: Any) -> str:
     raise TypeError(f"no literal for {type(value).__name__}")
 
 
-def docstring(text: str) -> str:
-    """Text made safe inside a triple-quoted docstring: no escapes, no closing quotes, no NULs."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
-    text = "".join(
+def printable(text: str) -> str:
+    """`text` without its characters other than newlines that are not printable (control
+    characters, lone surrogates: no surrogate is printable)."""
+    if text.replace("\n", "").isprintable():
+        return text  # the common case, checked in one call instead of a character at a time
+    return "".join(
         ch for ch in text if ch == "\n" or (ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
     )
+
+
+def docstring(text: str) -> str:
+    """Text made safe inside a triple-quoted docstring: no escapes, no closing quotes, no NULs."""
+    text = printable(text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4))
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     lines = [line.rstrip() for line in text.strip().split("\n")]
     text = "\n".join(lines)
@@ -86,9 +95,7 @@ def wrap_markdown(text: str, width: int) -> list[str]:
     paragraphs and list items are filled; code blocks, tables, headings and quotes are kept."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
     # What a docstring keeps (see `docstring`): other control characters are not whitespace here.
-    text = "".join(
-        ch for ch in text if ch == "\n" or (ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
-    ).strip()
+    text = printable(text).strip()
     out: list[str] = []
     paragraph: list[str] = []
     fenced = False
@@ -98,17 +105,7 @@ def wrap_markdown(text: str, width: int) -> list[str]:
             match = LIST_ITEM_RE.match(paragraph[0])
             lead = match.group(0) if match else ""
             body = " ".join(line.strip() for line in [paragraph[0][len(lead) :], *paragraph[1:]])
-            out.extend(
-                textwrap.wrap(
-                    body,
-                    width=max(width, 20),
-                    initial_indent=lead,
-                    subsequent_indent=" " * len(lead),
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
-                or [lead.rstrip()]
-            )
+            out.extend(fill(body, max(width, 20), lead) or [lead.rstrip()])
             paragraph.clear()
 
     for line in text.split("\n"):
@@ -135,6 +132,26 @@ def wrap_markdown(text: str, width: int) -> list[str]:
     while out and not out[-1]:
         out.pop()
     return out
+
+
+# What textwrap takes for whitespace besides the space.
+TEXTWRAP_SPACE_RE = re.compile(r"[\t\n\x0b\x0c\r]")
+
+
+def fill(body: str, width: int, lead: str) -> list[str]:
+    """`body` filled to `width` after `lead` (list items: continuation lines under the text)."""
+    fits_one_line = bool(body) and len(lead) + len(body) <= width and body == body.strip()
+    if fits_one_line and not TEXTWRAP_SPACE_RE.search(body):
+        # textwrap would give this one line: most entries are short (and textwrap is slow)
+        return [lead + body]
+    return textwrap.wrap(
+        body,
+        width=width,
+        initial_indent=lead,
+        subsequent_indent=" " * len(lead),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def doc_entry(name: str, text: str, width: int) -> list[str]:
@@ -834,7 +851,82 @@ def fixture_data(
         "body": saved,
         "request": request,
     }
-    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return fixture_json(data) + "\n"
+
+
+def fixture_json(data: Any) -> str:
+    """`json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)`, written faster: with an
+    indent, json.dumps runs its pure-Python generators (a good part of the render stage over a
+    thousand fixtures). This writes the same bytes for the JSON values a fixture holds (str keys;
+    str, int, float, bool, None, lists, tuples, dicts), and leaves anything else to json.dumps
+    (tests/test_render_fast_paths.py checks both agree)."""
+    out: list[str] = []
+    try:
+        _json_chunks(data, "\n", out)
+    except (_NotPlainJson, RecursionError):
+        return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+    return "".join(out)
+
+
+class _NotPlainJson(Exception):
+    """A value fixture_json leaves to json.dumps."""
+
+
+def _json_scalar(value: Any) -> str | None:
+    """A str, None, bool, int or float as json.dumps writes it; None for anything else."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        if value != value:
+            return "NaN"
+        if value in (math.inf, -math.inf):
+            return "Infinity" if value > 0 else "-Infinity"
+        return float.__repr__(value)
+    return None
+
+
+def _json_chunks(value: Any, newline: str, out: list[str]) -> None:
+    """`value` as json.dumps writes it with indent=2 and sort_keys, its lines after the first
+    starting with `newline` (a newline and the indentation of the value's own line)."""
+    scalar = _json_scalar(value)
+    if scalar is not None:
+        out.append(scalar)
+        return
+    kind = type(value)
+    inner = newline + "  "
+    if kind is list or kind is tuple:
+        if not value:
+            out.append("[]")
+            return
+        out.append("[")
+        separator = inner
+        for item in value:
+            out.append(separator)
+            separator = "," + inner
+            _json_chunks(item, inner, out)
+        out.append(newline + "]")
+    elif kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        if any(type(key) is not str for key in value):
+            raise _NotPlainJson("a key other than a str")
+        out.append("{")
+        separator = inner
+        for key in sorted(value):
+            out.append(f"{separator}{encode_basestring(key)}: ")
+            separator = "," + inner
+            _json_chunks(value[key], inner, out)
+        out.append(newline + "}")
+    else:
+        raise _NotPlainJson(kind.__name__)
 
 
 def path_text(text: str) -> str:
