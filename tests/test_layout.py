@@ -9,6 +9,7 @@ import layout_reference
 from black.parsing import InvalidInput
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from zgen import layout
 from zgen.format import BLACK_MODE, already_black
 from zgen.layout import (
     LINE_LENGTH,
@@ -351,10 +352,18 @@ def test_statement_is_the_reference_one(
     character-by-character implementation (tests/layout_reference.py) does."""
     code = prefix + "".join(parts) + trailer
     assert statement(code, indent) == layout_reference.statement(code, indent)
+    # again: its items are now remembered (layout._PARSED)
+    assert statement(code, indent) == layout_reference.statement(code, indent)
     long = code + " + " + "x" * 100  # over the line length: always parsed
     assert statement(long, indent) == layout_reference.statement(long, indent)
     call = f"{prefix}f({', '.join(parts)}, {'y' * 90})"
     assert statement(call, indent) == layout_reference.statement(call, indent)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ODD_CODE | INNER_ARGS | st.text(max_size=12))
+def test_plain_arguments_fast_path(text: str) -> None:
+    assert layout._plain_argument(text) == layout._plain_scan(text)
 
 
 def test_statement_lays_out_nested_calls() -> None:

@@ -18,6 +18,7 @@ keeps the code for black to format.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,6 +84,16 @@ def _plain_argument(text: str) -> bool:
     """Whether black keeps `text` on one line when it fits, as the only argument of a call: no
     newline, comment or outer whitespace, brackets balanced, no comma outside them and none
     before a closing bracket (a magic trailing comma)."""
+    if text and not _ARGUMENT_SPECIAL_RE.search(text) and text == text.strip():
+        return True  # nothing for `_plain_scan` to look at (most arguments: `name=value`)
+    return _plain_scan(text)
+
+
+_ARGUMENT_SPECIAL_RE = re.compile(r"[\"'()\[\]{},#\n]")
+
+
+def _plain_scan(text: str) -> bool:
+    """`_plain_argument`, a character at a time."""
     if not text or text != text.strip() or "\n" in text:
         return False
     if re.search(r",\s*[)\]}]", text):
@@ -203,6 +214,8 @@ def float_literal(value: float) -> str:
 DOCSTRING_BACKSLASH_RE = re.compile(r"\\\s*\n")
 
 
+# (cached: the sync and the async method of a request have the same docstring)
+@functools.lru_cache(maxsize=8192)
 def docstring_literal(body: str, indent: int, close_on_own_line: bool = False) -> str:
     """The triple-quoted docstring black makes of `body` (escaped text, see render.docstring,
     lines unindented) at `indent` spaces: the first line carries no indentation (the template
@@ -269,15 +282,11 @@ class Unsure(Exception):
 # patterns (a character at a time in Python was most of the render stage's time); the first,
 # character-by-character implementation is kept in tests/layout_reference.py, and
 # tests/test_layout.py checks that both lay out the same statements.
-_SPECIAL_RE = re.compile(r"[\"'#()\[\]{}]")
+# A string (a backslash escapes the next character), a quote that opens none, a bracket or `#`.
+_TOKEN_RE = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|["'()\[\]{}#]""", re.DOTALL)
 _OPENING_RE = re.compile(r"[\"'(\[{]")
 _ITEM_RE = re.compile(r"[\"'(\[{,]")
 _OPERAND_RE = re.compile(r"[\"'(\[{ ]")
-# the rest of a string after its opening quote, up to its closing one (a backslash escapes the
-# next character)
-_STRING_REST_RE = {
-    quote: re.compile(rf"(?:[^{quote}\\]|\\.)*{quote}", re.DOTALL) for quote in "\"'"
-}
 
 
 @dataclass(frozen=True)
@@ -297,22 +306,18 @@ def _scan(code: str) -> _Scan:
     openings: dict[int, int] = {}
     strings: dict[int, int] = {}
     stack: list[int] = []
-    index = 0
-    while (found := _SPECIAL_RE.search(code, index)) is not None:
-        index = found.start()
+    for token in _TOKEN_RE.finditer(code):
+        index = token.start()
         char = code[index]
         if char in "\"'":
             if code.startswith(char * 3, index):
                 raise Unsure("a triple-quoted string")
-            rest = _STRING_REST_RE[char].match(code, index + 1)
-            if rest is None:
-                raise Unsure("an unterminated string")
-            strings[index] = rest.end() - 1
-            index = rest.end()
-            continue
-        if char == "#":
+            if token.end() == index + 1:
+                raise Unsure("an unterminated string")  # a quote that closes no string
+            strings[index] = token.end() - 1
+        elif char == "#":
             raise Unsure("a comment")
-        if char in "([{":
+        elif char in "([{":
             stack.append(index)
         else:
             if not stack or code[stack[-1]] != CLOSING[char]:
@@ -320,7 +325,6 @@ def _scan(code: str) -> _Scan:
             opening = stack.pop()
             pairs[opening] = index
             openings[index] = opening
-        index += 1
     if stack:
         raise Unsure("unbalanced brackets")
     return _Scan(code, pairs, openings, strings)
@@ -390,6 +394,32 @@ def _items(scan: _Scan, start: int, end: int) -> list[tuple[int, int]]:
 def _parse(scan: _Scan, start: int, end: int, statement: bool) -> _Split | _Sum | str:
     """code[start:end] as a split black may make at its last bracket pair, or as an atom (code
     black would not split the way `_lay` does: it is then laid out only when it fits)."""
+    code = scan.code
+    text = code[start:end]
+    if not statement:
+        # the same items recur from statement to statement (an auth scheme, a path, a call's
+        # arguments in the sync and the async method): an item parses the same wherever it is
+        if text in _PARSED:
+            known = _PARSED[text]
+            if known is None:
+                raise Unsure("as before")
+            return known
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[text] = None  # until parsed: Unsure if parsing raises it
+        parsed = _parse_item(scan, start, end)
+        _PARSED[text] = parsed
+        return parsed
+    return _parse_item(scan, start, end, statement)
+
+
+# Items already parsed (None: Unsure), by their text; emptied when it grows past _PARSED_MAX.
+_PARSED: dict[str, _Split | _Sum | str | None] = {}
+_PARSED_MAX = 20_000
+
+
+def _parse_item(scan: _Scan, start: int, end: int, statement: bool = False) -> _Split | _Sum | str:
+    """`_parse` itself."""
     code = scan.code
     text = code[start:end]
     # (a ` + ` of the skeleton is one of the text: what it leaves out sits between brackets or

@@ -9,6 +9,7 @@ pass.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import keyword
 import math
@@ -93,6 +94,12 @@ LIST_ITEM_RE = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+")
 def wrap_markdown(text: str, width: int) -> list[str]:
     """Collection text (Markdown) as lines of at most `width` characters where words allow:
     paragraphs and list items are filled; code blocks, tables, headings and quotes are kept."""
+    return list(_wrapped_markdown(text, width))
+
+
+# The same texts recur (argument entries of many methods): each is wrapped once.
+@functools.lru_cache(maxsize=8192)
+def _wrapped_markdown(text: str, width: int) -> tuple[str, ...]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
     # What a docstring keeps (see `docstring`): other control characters are not whitespace here.
     text = printable(text).strip()
@@ -131,7 +138,7 @@ def wrap_markdown(text: str, width: int) -> list[str]:
     flush()
     while out and not out[-1]:
         out.pop()
-    return out
+    return tuple(out)
 
 
 # What textwrap takes for whitespace besides the space.
@@ -1325,14 +1332,7 @@ def render_tests(
             )
             # Wrapped to the line length, each line at the function body's indentation (as black
             # re-indents the lines of a docstring); spaces mean nothing here.
-            doc = "\n    ".join(
-                textwrap.wrap(
-                    f"{example.place} ({example.status})",
-                    width=LINE_LENGTH - 10,
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
-            )
+            doc = "\n    ".join(fill(f"{example.place} ({example.status})", LINE_LENGTH - 10, ""))
             load = bracketed("return SavedResponse.load(", [literal(fixture)], ")", indent=4)
             signature = bare_def(fixture, "SavedResponse")
             fixtures.append(
