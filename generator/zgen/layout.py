@@ -85,11 +85,14 @@ def _plain_argument(text: str) -> bool:
     newline, comment or outer whitespace, brackets balanced, no comma outside them and none
     before a closing bracket (a magic trailing comma)."""
     if text and not _ARGUMENT_SPECIAL_RE.search(text) and text == text.strip():
-        return True  # nothing for `_plain_scan` to look at (most arguments: `name=value`)
+        # no string, comma or comment: only the brackets matter (most arguments have none)
+        brackets = _NOT_BRACKET_RE.sub("", text)
+        return not brackets or _plain_scan(brackets)
     return _plain_scan(text)
 
 
-_ARGUMENT_SPECIAL_RE = re.compile(r"[\"'()\[\]{},#\n]")
+_ARGUMENT_SPECIAL_RE = re.compile(r"[\"',#\n]")
+_NOT_BRACKET_RE = re.compile(r"[^()\[\]{}]+")
 
 
 def _plain_scan(text: str) -> bool:

@@ -212,13 +212,13 @@ class PagingView:
     args: list[Arg]  # the method's arguments, paging parameters defaulting to None
     doc: str
 
-    @property
+    @functools.cached_property  # (used by the sync and the async methods)
     def params(self) -> list[str]:
         """The parameters of both iterator methods, as written in their signatures."""
         limits = ["max_pages: int | None = None", "max_items: int | None = None"]
         return method_params(self.args, limits)
 
-    @property
+    @functools.cached_property  # (used by the sync and the async methods)
     def forward(self) -> str:
         """The arguments the items method passes on to the pages method."""
         names = [f"{arg.name}={arg.name}" for arg in self.args]
@@ -240,17 +240,17 @@ class OpView:
     error: str = "None"
     raises: list[tuple[str, list[int]]] = field(default_factory=list)
 
-    @property
+    @functools.cached_property  # (used by the sync and the async methods)
     def params(self) -> list[str]:
         """The method's parameters, as written in its signature."""
         return method_params(self.args)
 
-    @property
+    @functools.cached_property  # (used by the sync and the async methods)
     def call_text(self) -> str:
         """The arguments of its runtime `_call`, as written."""
         return ", ".join(f"{key}={value}" if key else value for key, value in self.call)
 
-    @property
+    @functools.cached_property  # (used by the sync and the async methods)
     def operation_text(self) -> str:
         """The arguments of its `_base.Operation(...)`, as written."""
         return ", ".join(f"{key}={value}" if key else value for key, value in self.operation)
@@ -915,9 +915,13 @@ def _json_chunks(value: Any, newline: str, out: list[str]) -> None:
         out.append("[")
         separator = inner
         for item in value:
-            out.append(separator)
+            # a string item written here: most items are (one call fewer each)
+            if type(item) is str:
+                out.append(separator + encode_basestring(item))
+            else:
+                out.append(separator)
+                _json_chunks(item, inner, out)
             separator = "," + inner
-            _json_chunks(item, inner, out)
         out.append(newline + "]")
     elif kind is dict:
         if not value:
@@ -928,9 +932,13 @@ def _json_chunks(value: Any, newline: str, out: list[str]) -> None:
         out.append("{")
         separator = inner
         for key in sorted(value):
-            out.append(f"{separator}{encode_basestring(key)}: ")
+            item = value[key]
+            if type(item) is str:
+                out.append(f"{separator}{encode_basestring(key)}: {encode_basestring(item)}")
+            else:
+                out.append(f"{separator}{encode_basestring(key)}: ")
+                _json_chunks(item, inner, out)
             separator = "," + inner
-            _json_chunks(value[key], inner, out)
         out.append(newline + "}")
     else:
         raise _NotPlainJson(kind.__name__)
@@ -1040,6 +1048,20 @@ def sample_value(default: str | None) -> str:
 
 
 def environment(user_templates: Path | None) -> jinja2.Environment:
+    """The Jinja environment over a user's templates folder (then the built-in templates), or
+    over the built-in ones alone: that one made once per process, so that each template is
+    compiled once (Jinja still reloads a template whose file changed)."""
+    if user_templates is None:
+        return _builtin_environment()
+    return _new_environment(user_templates)
+
+
+@functools.cache
+def _builtin_environment() -> jinja2.Environment:
+    return _new_environment(None)
+
+
+def _new_environment(user_templates: Path | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if user_templates is not None:
         loaders.append(jinja2.FileSystemLoader(str(user_templates)))
@@ -1269,10 +1291,13 @@ def render(
         out[f"{pkg}/forms.py"] = env.get_template("forms.py.jinja").render(context)
     out[f"{pkg}/py.typed"] = ""
     out.update(render_tests(api, inferred, names, env, context))
+    # (each template looked at once: the test modules share one)
+    styled: dict[str, bool] = {}
+    for path in out:
+        if path.endswith(".py") and (name := source_template(pkg, path)) not in styled:
+            styled[name] = black_style(env, name)
     vouched = frozenset(
-        path
-        for path in out
-        if path.endswith(".py") and black_style(env, source_template(pkg, path))
+        path for path in out if path.endswith(".py") and styled[source_template(pkg, path)]
     )
     return RenderedPackage(pkg, out, vouched)
 
