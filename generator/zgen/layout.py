@@ -459,10 +459,10 @@ def _parse_item(scan: _Scan, start: int, end: int, statement: bool = False) -> _
         return text  # empty brackets
     if any(s == e for s, e in spans):
         raise Unsure("an empty item")
-    items = tuple(_parse(scan, s, e, False) for s, e in spans)
+    items = tuple([_parse(scan, s, e, False) for s, e in spans])
     head, tail = code[start : opening + 1], code[tail_start:end]
     comma = "," if one_tuple else ""
-    flat = f"{head}{', '.join(_flat(part) for part in items)}{comma}{tail}"
+    flat = f"{head}{', '.join([_flat(part) for part in items])}{comma}{tail}"
     return _Split(head, items, tail, display, one_tuple, flat)
 
 
@@ -523,10 +523,10 @@ def _lay(item: _Split | _Sum | str, indent: int, suffix: str) -> list[str]:
         # no comma to split at: black splits the item itself (a one-tuple keeps its comma)
         return [head, *_lay(items[0], inner, "," if item.one_tuple else ""), tail]
     if not item.display:
-        body = " " * inner + ", ".join(_flat(part) for part in items)
+        body = " " * inner + ", ".join([_flat(part) for part in items])
         if width(body) <= LINE_LENGTH:
             return [head, body, tail]
-    return [head, *(line for part in items for line in _lay(part, inner, ",")), tail]
+    return [head, *[line for part in items for line in _lay(part, inner, ",")], tail]
 
 
 _MAGIC_COMMA = re.compile(r",\s*[)\]}]")
