@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import gc
 import json
 import keyword
 import math
@@ -1164,6 +1165,25 @@ def render(
     models_source: str,
     env: jinja2.Environment,
     paging: Sequence[Paging | None] = (),
+) -> RenderedPackage:
+    # Rendering allocates many short-lived objects and makes no garbage cycles worth collecting:
+    # the collector, left on, walks the build's whole heap (the analysed collection) meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _render(api, inferred, names, models_source, env, paging)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _render(
+    api: Api,
+    inferred: Inferred,
+    names: Names,
+    models_source: str,
+    env: jinja2.Environment,
+    paging: Sequence[Paging | None],
 ) -> RenderedPackage:
     pkg = names.package
     header = header_comment(api)
