@@ -5,9 +5,11 @@ from __future__ import annotations
 import ast
 
 import black
+import layout_reference
 from black.parsing import InvalidInput
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from zgen import layout
 from zgen.format import BLACK_MODE, already_black
 from zgen.layout import (
     LINE_LENGTH,
@@ -328,6 +330,40 @@ def test_statements(prefix: str, expression: str, trailer: str, depth: int) -> N
         return
     ours = "\n".join([*lines, "    " * depth + laid, ""])
     assert ours == expected, f"layout differs from black:\n{ours}\n---\n{expected}"
+
+
+# Code as the templates write it, and anything else a line may hold (stray quotes, backslashes,
+# brackets, commas, comments): the fast scanner must agree with the reference one everywhere.
+ODD_CODE = st.text(alphabet="ab_ =+.,:()[]{}\"'\\#", max_size=40)
+ODD_PARTS = st.one_of(EXPRESSIONS, ODD_CODE, st.sampled_from(["(", ")", ",", ", ", " + ", '"']))
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    prefix=st.sampled_from(["", "x = ", "self.name = ", "return ", "return await "]),
+    parts=st.lists(ODD_PARTS, min_size=1, max_size=4),
+    trailer=st.sampled_from(["", ".items()", ",)", ", )"]),
+    indent=st.sampled_from([0, 4, 8, 60, 96]),
+)
+def test_statement_is_the_reference_one(
+    prefix: str, parts: list[str], trailer: str, indent: int
+) -> None:
+    """layout.statement scans with regular expressions: it lays out every line as the first,
+    character-by-character implementation (tests/layout_reference.py) does."""
+    code = prefix + "".join(parts) + trailer
+    assert statement(code, indent) == layout_reference.statement(code, indent)
+    # again: its items are now remembered (layout._PARSED)
+    assert statement(code, indent) == layout_reference.statement(code, indent)
+    long = code + " + " + "x" * 100  # over the line length: always parsed
+    assert statement(long, indent) == layout_reference.statement(long, indent)
+    call = f"{prefix}f({', '.join(parts)}, {'y' * 90})"
+    assert statement(call, indent) == layout_reference.statement(call, indent)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ODD_CODE | INNER_ARGS | st.text(max_size=12))
+def test_plain_arguments_fast_path(text: str) -> None:
+    assert layout._plain_argument(text) == layout._plain_scan(text)
 
 
 def test_statement_lays_out_nested_calls() -> None:

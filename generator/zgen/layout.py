@@ -18,6 +18,7 @@ keeps the code for black to format.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,6 +84,19 @@ def _plain_argument(text: str) -> bool:
     """Whether black keeps `text` on one line when it fits, as the only argument of a call: no
     newline, comment or outer whitespace, brackets balanced, no comma outside them and none
     before a closing bracket (a magic trailing comma)."""
+    if text and not _ARGUMENT_SPECIAL_RE.search(text) and text == text.strip():
+        # no string, comma or comment: only the brackets matter (most arguments have none)
+        brackets = _NOT_BRACKET_RE.sub("", text)
+        return not brackets or _plain_scan(brackets)
+    return _plain_scan(text)
+
+
+_ARGUMENT_SPECIAL_RE = re.compile(r"[\"',#\n]")
+_NOT_BRACKET_RE = re.compile(r"[^()\[\]{}]+")
+
+
+def _plain_scan(text: str) -> bool:
+    """`_plain_argument`, a character at a time."""
     if not text or text != text.strip() or "\n" in text:
         return False
     if re.search(r",\s*[)\]}]", text):
@@ -203,6 +217,8 @@ def float_literal(value: float) -> str:
 DOCSTRING_BACKSLASH_RE = re.compile(r"\\\s*\n")
 
 
+# (cached: the sync and the async method of a request have the same docstring)
+@functools.lru_cache(maxsize=8192)
 def docstring_literal(body: str, indent: int, close_on_own_line: bool = False) -> str:
     """The triple-quoted docstring black makes of `body` (escaped text, see render.docstring,
     lines unindented) at `indent` spaces: the first line carries no indentation (the template
@@ -265,36 +281,56 @@ class Unsure(Exception):
     """Black might lay the code out some other way than `statement` knows."""
 
 
-def _pairs(code: str) -> dict[int, int]:
-    """The closing bracket of each opening bracket of `code` (one line of Python in black's
-    spacing), by index; raises Unsure on comments, triple quotes or unbalanced brackets."""
+# The code is scanned by jumping from one character that matters to the next with these
+# patterns (a character at a time in Python was most of the render stage's time); the first,
+# character-by-character implementation is kept in tests/layout_reference.py, and
+# tests/test_layout.py checks that both lay out the same statements.
+# A string (a backslash escapes the next character), a quote that opens none, a bracket or `#`.
+_TOKEN_RE = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|["'()\[\]{}#]""", re.DOTALL)
+_OPENING_RE = re.compile(r"[\"'(\[{]")
+_ITEM_RE = re.compile(r"[\"'(\[{,]")
+_OPERAND_RE = re.compile(r"[\"'(\[{ ]")
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """One line of Python in black's spacing, with where each bracket pair and string ends."""
+
+    code: str
+    pairs: dict[int, int]  # the index of each opening bracket -> that of its closing one
+    openings: dict[int, int]  # the other way round
+    strings: dict[int, int]  # the index of each string's opening quote -> its closing quote's
+
+
+def _scan(code: str) -> _Scan:
+    """The bracket pairs and strings of `code`; raises Unsure on comments, triple quotes,
+    unterminated strings or unbalanced brackets."""
     pairs: dict[int, int] = {}
+    openings: dict[int, int] = {}
+    strings: dict[int, int] = {}
     stack: list[int] = []
-    index = 0
-    while index < len(code):
+    for token in _TOKEN_RE.finditer(code):
+        index = token.start()
         char = code[index]
         if char in "\"'":
             if code.startswith(char * 3, index):
                 raise Unsure("a triple-quoted string")
-            end = index + 1
-            while end < len(code) and code[end] != char:
-                end += 2 if code[end] == "\\" else 1
-            if end >= len(code):
-                raise Unsure("an unterminated string")
-            index = end + 1
-            continue
-        if char == "#":
+            if token.end() == index + 1:
+                raise Unsure("an unterminated string")  # a quote that closes no string
+            strings[index] = token.end() - 1
+        elif char == "#":
             raise Unsure("a comment")
-        if char in "([{":
+        elif char in "([{":
             stack.append(index)
-        elif char in CLOSING:
+        else:
             if not stack or code[stack[-1]] != CLOSING[char]:
                 raise Unsure("unbalanced brackets")
-            pairs[stack.pop()] = index
-        index += 1
+            opening = stack.pop()
+            pairs[opening] = index
+            openings[index] = opening
     if stack:
         raise Unsure("unbalanced brackets")
-    return pairs
+    return _Scan(code, pairs, openings, strings)
 
 
 @dataclass(frozen=True)
@@ -307,6 +343,7 @@ class _Split:
     tail: str
     display: bool  # a tuple, list, dict or set display: exploded whenever it is split
     one_tuple: bool  # `(x,)`
+    flat: str  # the whole on one line (see _flat)
 
 
 @dataclass(frozen=True)
@@ -314,62 +351,84 @@ class _Sum:
     """Operands joined by ` + ` (a path built of literal text and quoted arguments)."""
 
     operands: tuple[str, ...]
+    flat: str  # the whole on one line (see _flat)
 
 
-def _skeleton(code: str, start: int, end: int, pairs: dict[int, int]) -> str:
-    """code[start:end] with the contents of every bracket pair left out."""
+def _skeleton(scan: _Scan, start: int, end: int) -> str:
+    """code[start:end] with the contents of every bracket pair and string left out."""
+    code = scan.code
     out: list[str] = []
     index = start
     while index < end:
-        out.append(code[index])
-        if code[index] in "([{" and index in pairs:
-            index = pairs[index]
-            continue
-        if code[index] in "\"'":
-            close = index + 1
-            while code[close] != code[index]:
-                close += 2 if code[close] == "\\" else 1
-            out.append(code[index])
-            index = close + 1
-            continue
-        index += 1
+        found = _OPENING_RE.search(code, index, end)
+        if found is None:
+            out.append(code[index:end])
+            break
+        at = found.start()
+        if code[at] in "([{":
+            out.append(code[index : at + 1])
+            index = scan.pairs[at]  # the closing bracket is copied next, when before `end`
+        else:
+            out.append(code[index:at] + code[at] * 2)
+            index = scan.strings[at] + 1
     return "".join(out)
 
 
-def _items(code: str, start: int, end: int, pairs: dict[int, int]) -> list[tuple[int, int]]:
+def _items(scan: _Scan, start: int, end: int) -> list[tuple[int, int]]:
     """The spans of the comma-separated items of code[start:end] (an empty last one when the
     items end with a comma)."""
+    code = scan.code
     spans: list[tuple[int, int]] = []
     index = item = start
-    while index < end:
-        char = code[index]
-        if char in "([{":
-            index = pairs[index] + 1
-            continue
-        if char in "\"'":
-            close = index + 1
-            while code[close] != char:
-                close += 2 if code[close] == "\\" else 1
-            index = close + 1
-            continue
+    while (found := _ITEM_RE.search(code, index, end)) is not None:
+        at = found.start()
+        char = code[at]
         if char == ",":
-            spans.append((item, index))
-            item = index + 2 if code.startswith(", ", index) else index + 1
-            index = item
-            continue
-        index += 1
+            spans.append((item, at))
+            item = index = at + 2 if code.startswith(", ", at) else at + 1
+        elif char in "([{":
+            index = scan.pairs[at] + 1
+        else:
+            index = scan.strings[at] + 1
     spans.append((item, end))
     return spans
 
 
-def _parse(
-    code: str, start: int, end: int, pairs: dict[int, int], statement: bool
-) -> _Split | _Sum | str:
+def _parse(scan: _Scan, start: int, end: int, statement: bool) -> _Split | _Sum | str:
     """code[start:end] as a split black may make at its last bracket pair, or as an atom (code
     black would not split the way `_lay` does: it is then laid out only when it fits)."""
+    code = scan.code
     text = code[start:end]
-    if not statement and " + " in _skeleton(code, start, end, pairs):
-        return _sum(code, start, end, pairs)
+    if not statement:
+        # the same items recur from statement to statement (an auth scheme, a path, a call's
+        # arguments in the sync and the async method): an item parses the same wherever it is
+        if text in _PARSED:
+            known = _PARSED[text]
+            if known is None:
+                raise Unsure("as before")
+            return known
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[text] = None  # until parsed: Unsure if parsing raises it
+        parsed = _parse_item(scan, start, end)
+        _PARSED[text] = parsed
+        return parsed
+    return _parse_item(scan, start, end, statement)
+
+
+# Items already parsed (None: Unsure), by their text; emptied when it grows past _PARSED_MAX.
+_PARSED: dict[str, _Split | _Sum | str | None] = {}
+_PARSED_MAX = 20_000
+
+
+def _parse_item(scan: _Scan, start: int, end: int, statement: bool = False) -> _Split | _Sum | str:
+    """`_parse` itself."""
+    code = scan.code
+    text = code[start:end]
+    # (a ` + ` of the skeleton is one of the text: what it leaves out sits between brackets or
+    # quotes it keeps)
+    if not statement and " + " in text and " + " in _skeleton(scan, start, end):
+        return _sum(scan, start, end)
     close = end - 1
     tail_start = end - 1
     if statement:
@@ -379,17 +438,17 @@ def _parse(
             close = tail_start = start + trailer.start()
     if close < start or code[close] not in CLOSING:
         return text
-    opening = next((o for o, c in pairs.items() if c == close), None)
+    opening = scan.openings.get(close)
     if opening is None or opening < start:
         return text
-    skeleton = _skeleton(code, start, opening + 1, pairs)
+    skeleton = _skeleton(scan, start, opening + 1)
     if statement:
         prefix = STATEMENT_PREFIX_RE.match(skeleton)
         skeleton = skeleton[prefix.end() if prefix else 0 :]
     display = DISPLAY_HEAD_RE.fullmatch(skeleton) is not None
     if not display and (code[opening] != "(" or CALL_HEAD_RE.fullmatch(skeleton) is None):
         return text
-    spans = _items(code, opening + 1, close, pairs)
+    spans = _items(scan, opening + 1, close)
     one_tuple = False
     if len(spans) > 1 and spans[-1][0] == spans[-1][1]:
         spans.pop()  # a trailing comma: magic unless it makes a one-tuple
@@ -400,41 +459,37 @@ def _parse(
         return text  # empty brackets
     if any(s == e for s, e in spans):
         raise Unsure("an empty item")
-    items = tuple(_parse(code, s, e, pairs, False) for s, e in spans)
-    return _Split(code[start : opening + 1], items, code[tail_start:end], display, one_tuple)
+    items = tuple([_parse(scan, s, e, False) for s, e in spans])
+    head, tail = code[start : opening + 1], code[tail_start:end]
+    comma = "," if one_tuple else ""
+    flat = f"{head}{', '.join([_flat(part) for part in items])}{comma}{tail}"
+    return _Split(head, items, tail, display, one_tuple, flat)
 
 
-def _sum(code: str, start: int, end: int, pairs: dict[int, int]) -> _Sum | str:
+def _sum(scan: _Scan, start: int, end: int) -> _Sum | str:
     """code[start:end] as the operands of a sum, or as an atom when it holds other operators."""
+    code = scan.code
     operands: list[str] = []
     index = operand = start
-    while index < end:
-        char = code[index]
+    while (found := _OPERAND_RE.search(code, index, end)) is not None:
+        at = found.start()
+        char = code[at]
         if char in "([{":
-            index = pairs[index] + 1
+            index = scan.pairs[at] + 1
         elif char in "\"'":
-            close = index + 1
-            while code[close] != char:
-                close += 2 if code[close] == "\\" else 1
-            index = close + 1
-        elif code.startswith(" + ", index):
-            operands.append(code[operand:index])
-            index = operand = index + 3
-        elif char == " ":
-            return code[start:end]  # another operator, or a keyword
+            index = scan.strings[at] + 1
+        elif code.startswith(" + ", at):
+            operands.append(code[operand:at])
+            index = operand = at + 3
         else:
-            index += 1
+            return code[start:end]  # another operator, or a keyword
     operands.append(code[operand:end])
-    return _Sum(tuple(operands))
+    return _Sum(tuple(operands), " + ".join(operands))
 
 
 def _flat(item: _Split | _Sum | str) -> str:
-    if isinstance(item, str):
-        return item
-    if isinstance(item, _Sum):
-        return " + ".join(item.operands)
-    comma = "," if item.one_tuple else ""
-    return f"{item.head}{', '.join(_flat(part) for part in item.items)}{comma}{item.tail}"
+    """The item on one line (items joined by `, `, operands by ` + `)."""
+    return item if isinstance(item, str) else item.flat
 
 
 class _LongHead(Unsure):
@@ -468,10 +523,10 @@ def _lay(item: _Split | _Sum | str, indent: int, suffix: str) -> list[str]:
         # no comma to split at: black splits the item itself (a one-tuple keeps its comma)
         return [head, *_lay(items[0], inner, "," if item.one_tuple else ""), tail]
     if not item.display:
-        body = " " * inner + ", ".join(_flat(part) for part in items)
+        body = " " * inner + ", ".join([_flat(part) for part in items])
         if width(body) <= LINE_LENGTH:
             return [head, body, tail]
-    return [head, *(line for part in items for line in _lay(part, inner, ",")), tail]
+    return [head, *[line for part in items for line in _lay(part, inner, ",")], tail]
 
 
 _MAGIC_COMMA = re.compile(r",\s*[)\]}]")
@@ -493,8 +548,8 @@ def statement(code: str, indent: int = 0) -> str | None:
     if width(" " * indent + code) <= LINE_LENGTH and not _MAGIC_COMMA.search(code):
         return code  # black leaves a line that fits as it is (no trailing comma to keep it split)
     try:
-        pairs = _pairs(code)
-        tree = _parse(code, 0, len(code), pairs, True)
+        scan = _scan(code)
+        tree = _parse(scan, 0, len(code), True)
         try:
             lines = _lay(tree, indent, "")
         except _LongHead:
@@ -507,7 +562,7 @@ def statement(code: str, indent: int = 0) -> str | None:
                 return None  # black keeps `await` on the first line
             if any(bracket in tree.head[prefix.end() : -1] for bracket in "([{"):
                 return None  # black would first try splitting at the callee's brackets
-            value = _parse(code, prefix.end(), len(code), pairs, False)
+            value = _parse(scan, prefix.end(), len(code), False)
             pad = " " * indent
             if width(f"{pad}{prefix.group()}(") > LINE_LENGTH:
                 return None

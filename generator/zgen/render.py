@@ -9,13 +9,17 @@ pass.
 from __future__ import annotations
 
 import base64
+import functools
+import gc
 import json
 import keyword
+import math
 import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -63,12 +67,19 @@ def literal(value: Any) -> str:
     raise TypeError(f"no literal for {type(value).__name__}")
 
 
-def docstring(text: str) -> str:
-    """Text made safe inside a triple-quoted docstring: no escapes, no closing quotes, no NULs."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
-    text = "".join(
+def printable(text: str) -> str:
+    """`text` without its characters other than newlines that are not printable (control
+    characters, lone surrogates: no surrogate is printable)."""
+    if text.replace("\n", "").isprintable():
+        return text  # the common case, checked in one call instead of a character at a time
+    return "".join(
         ch for ch in text if ch == "\n" or (ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
     )
+
+
+def docstring(text: str) -> str:
+    """Text made safe inside a triple-quoted docstring: no escapes, no closing quotes, no NULs."""
+    text = printable(text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4))
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     lines = [line.rstrip() for line in text.strip().split("\n")]
     text = "\n".join(lines)
@@ -84,11 +95,15 @@ LIST_ITEM_RE = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+")
 def wrap_markdown(text: str, width: int) -> list[str]:
     """Collection text (Markdown) as lines of at most `width` characters where words allow:
     paragraphs and list items are filled; code blocks, tables, headings and quotes are kept."""
+    return list(_wrapped_markdown(text, width))
+
+
+# The same texts recur (argument entries of many methods): each is wrapped once.
+@functools.lru_cache(maxsize=8192)
+def _wrapped_markdown(text: str, width: int) -> tuple[str, ...]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
     # What a docstring keeps (see `docstring`): other control characters are not whitespace here.
-    text = "".join(
-        ch for ch in text if ch == "\n" or (ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
-    ).strip()
+    text = printable(text).strip()
     out: list[str] = []
     paragraph: list[str] = []
     fenced = False
@@ -98,17 +113,7 @@ def wrap_markdown(text: str, width: int) -> list[str]:
             match = LIST_ITEM_RE.match(paragraph[0])
             lead = match.group(0) if match else ""
             body = " ".join(line.strip() for line in [paragraph[0][len(lead) :], *paragraph[1:]])
-            out.extend(
-                textwrap.wrap(
-                    body,
-                    width=max(width, 20),
-                    initial_indent=lead,
-                    subsequent_indent=" " * len(lead),
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
-                or [lead.rstrip()]
-            )
+            out.extend(fill(body, max(width, 20), lead) or [lead.rstrip()])
             paragraph.clear()
 
     for line in text.split("\n"):
@@ -134,7 +139,27 @@ def wrap_markdown(text: str, width: int) -> list[str]:
     flush()
     while out and not out[-1]:
         out.pop()
-    return out
+    return tuple(out)
+
+
+# What textwrap takes for whitespace besides the space.
+TEXTWRAP_SPACE_RE = re.compile(r"[\t\n\x0b\x0c\r]")
+
+
+def fill(body: str, width: int, lead: str) -> list[str]:
+    """`body` filled to `width` after `lead` (list items: continuation lines under the text)."""
+    fits_one_line = bool(body) and len(lead) + len(body) <= width and body == body.strip()
+    if fits_one_line and not TEXTWRAP_SPACE_RE.search(body):
+        # textwrap would give this one line: most entries are short (and textwrap is slow)
+        return [lead + body]
+    return textwrap.wrap(
+        body,
+        width=width,
+        initial_indent=lead,
+        subsequent_indent=" " * len(lead),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def doc_entry(name: str, text: str, width: int) -> list[str]:
@@ -188,13 +213,13 @@ class PagingView:
     args: list[Arg]  # the method's arguments, paging parameters defaulting to None
     doc: str
 
-    @property
+    @functools.cached_property  # (used by the sync and the async methods)
     def params(self) -> list[str]:
         """The parameters of both iterator methods, as written in their signatures."""
         limits = ["max_pages: int | None = None", "max_items: int | None = None"]
         return method_params(self.args, limits)
 
-    @property
+    @functools.cached_property  # (used by the sync and the async methods)
     def forward(self) -> str:
         """The arguments the items method passes on to the pages method."""
         names = [f"{arg.name}={arg.name}" for arg in self.args]
@@ -216,17 +241,17 @@ class OpView:
     error: str = "None"
     raises: list[tuple[str, list[int]]] = field(default_factory=list)
 
-    @property
+    @functools.cached_property  # (used by the sync and the async methods)
     def params(self) -> list[str]:
         """The method's parameters, as written in its signature."""
         return method_params(self.args)
 
-    @property
+    @functools.cached_property  # (used by the sync and the async methods)
     def call_text(self) -> str:
         """The arguments of its runtime `_call`, as written."""
         return ", ".join(f"{key}={value}" if key else value for key, value in self.call)
 
-    @property
+    @functools.cached_property  # (used by the sync and the async methods)
     def operation_text(self) -> str:
         """The arguments of its `_base.Operation(...)`, as written."""
         return ", ".join(f"{key}={value}" if key else value for key, value in self.operation)
@@ -834,7 +859,90 @@ def fixture_data(
         "body": saved,
         "request": request,
     }
-    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return fixture_json(data) + "\n"
+
+
+def fixture_json(data: Any) -> str:
+    """`json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)`, written faster: with an
+    indent, json.dumps runs its pure-Python generators (a good part of the render stage over a
+    thousand fixtures). This writes the same bytes for the JSON values a fixture holds (str keys;
+    str, int, float, bool, None, lists, tuples, dicts), and leaves anything else to json.dumps
+    (tests/test_render_fast_paths.py checks both agree)."""
+    out: list[str] = []
+    try:
+        _json_chunks(data, "\n", out)
+    except (_NotPlainJson, RecursionError):
+        return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+    return "".join(out)
+
+
+class _NotPlainJson(Exception):
+    """A value fixture_json leaves to json.dumps."""
+
+
+def _json_scalar(value: Any) -> str | None:
+    """A str, None, bool, int or float as json.dumps writes it; None for anything else."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        if value != value:
+            return "NaN"
+        if value in (math.inf, -math.inf):
+            return "Infinity" if value > 0 else "-Infinity"
+        return float.__repr__(value)
+    return None
+
+
+def _json_chunks(value: Any, newline: str, out: list[str]) -> None:
+    """`value` as json.dumps writes it with indent=2 and sort_keys, its lines after the first
+    starting with `newline` (a newline and the indentation of the value's own line)."""
+    scalar = _json_scalar(value)
+    if scalar is not None:
+        out.append(scalar)
+        return
+    kind = type(value)
+    inner = newline + "  "
+    if kind is list or kind is tuple:
+        if not value:
+            out.append("[]")
+            return
+        out.append("[")
+        separator = inner
+        for item in value:
+            # a string item written here: most items are (one call fewer each)
+            if type(item) is str:
+                out.append(separator + encode_basestring(item))
+            else:
+                out.append(separator)
+                _json_chunks(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "]")
+    elif kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        if any(type(key) is not str for key in value):
+            raise _NotPlainJson("a key other than a str")
+        out.append("{")
+        separator = inner
+        for key in sorted(value):
+            item = value[key]
+            if type(item) is str:
+                out.append(f"{separator}{encode_basestring(key)}: {encode_basestring(item)}")
+            else:
+                out.append(f"{separator}{encode_basestring(key)}: ")
+                _json_chunks(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "}")
+    else:
+        raise _NotPlainJson(kind.__name__)
 
 
 def path_text(text: str) -> str:
@@ -941,6 +1049,20 @@ def sample_value(default: str | None) -> str:
 
 
 def environment(user_templates: Path | None) -> jinja2.Environment:
+    """The Jinja environment over a user's templates folder (then the built-in templates), or
+    over the built-in ones alone: that one made once per process, so that each template is
+    compiled once (Jinja still reloads a template whose file changed)."""
+    if user_templates is None:
+        return _builtin_environment()
+    return _new_environment(user_templates)
+
+
+@functools.cache
+def _builtin_environment() -> jinja2.Environment:
+    return _new_environment(None)
+
+
+def _new_environment(user_templates: Path | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if user_templates is not None:
         loaders.append(jinja2.FileSystemLoader(str(user_templates)))
@@ -1051,6 +1173,25 @@ def render(
     models_source: str,
     env: jinja2.Environment,
     paging: Sequence[Paging | None] = (),
+) -> RenderedPackage:
+    # Rendering allocates many short-lived objects and makes no garbage cycles worth collecting:
+    # the collector, left on, walks the build's whole heap (the analysed collection) meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _render(api, inferred, names, models_source, env, paging)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _render(
+    api: Api,
+    inferred: Inferred,
+    names: Names,
+    models_source: str,
+    env: jinja2.Environment,
+    paging: Sequence[Paging | None],
 ) -> RenderedPackage:
     pkg = names.package
     header = header_comment(api)
@@ -1178,10 +1319,13 @@ def render(
         out[f"{pkg}/forms.py"] = env.get_template("forms.py.jinja").render(context)
     out[f"{pkg}/py.typed"] = ""
     out.update(render_tests(api, inferred, names, env, context))
+    # (each template looked at once: the test modules share one)
+    styled: dict[str, bool] = {}
+    for path in out:
+        if path.endswith(".py") and (name := source_template(pkg, path)) not in styled:
+            styled[name] = black_style(env, name)
     vouched = frozenset(
-        path
-        for path in out
-        if path.endswith(".py") and black_style(env, source_template(pkg, path))
+        path for path in out if path.endswith(".py") and styled[source_template(pkg, path)]
     )
     return RenderedPackage(pkg, out, vouched)
 
@@ -1241,14 +1385,7 @@ def render_tests(
             )
             # Wrapped to the line length, each line at the function body's indentation (as black
             # re-indents the lines of a docstring); spaces mean nothing here.
-            doc = "\n    ".join(
-                textwrap.wrap(
-                    f"{example.place} ({example.status})",
-                    width=LINE_LENGTH - 10,
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
-            )
+            doc = "\n    ".join(fill(f"{example.place} ({example.status})", LINE_LENGTH - 10, ""))
             load = bracketed("return SavedResponse.load(", [literal(fixture)], ")", indent=4)
             signature = bare_def(fixture, "SavedResponse")
             fixtures.append(
