@@ -521,7 +521,7 @@ def test_models_files_are_cut_without_a_parse_where_a_parse_cuts_them(
     from zgen.format import black_style_cut
 
     rendered: list[str] = []
-    real = zgen.pipeline.format_packages
+    real = zgen.format.format_packages
 
     def spy(output: Path, packages: dict[str, dict[str, str]], **kwargs: Any) -> Any:
         rendered.extend(
