@@ -192,3 +192,15 @@ def test_a_kept_package_still_collides_with_another_of_its_name(
     build([first], out)
     with pytest.raises(ZgenError, match=r"is also built from one\.json"):
         build([first, second], out)
+
+
+def test_the_file_name_is_an_input(tmp_path: Path, analyses: list[str]) -> None:
+    """Every generated header names the collection's file: a renamed file builds again."""
+    first = write(tmp_path / "api.json", api())
+    out = tmp_path / "out"
+    build([first], out)
+    renamed = first.rename(tmp_path / "widgets.json")
+    build([renamed], out)
+    assert analyses == ["api.json", "widgets.json"]
+    client = next(out.glob("*/client.py")).read_text(encoding="utf-8")
+    assert "from 'widgets.json'" in client

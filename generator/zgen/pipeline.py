@@ -555,6 +555,7 @@ def _inputs_key(source: Path, settings: SourceSettings) -> str | None:
     if settings.templates is not None and not settings.templates.is_dir():
         return None
     plain = {
+        "file": source.name,  # named in every generated file's header
         "package": settings.package,
         "overrides": settings.overrides,
         "optional": settings.optional,
