@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import zgen.modelgen
+import zgen.pipeline
 from conftest import REPO, collection, request, response
 from conftest import output_files as tree
 from zgen.pipeline import build
@@ -262,8 +263,6 @@ def test_models_generated_in_worker_processes_during_the_render_give_the_same_by
 ) -> None:
     """A big collection's models are generated in worker processes (started before the analysis,
     working while the package renders): the bytes of a build in this process alone."""
-    import zgen.pipeline
-
     source = tmp_path / "api.json"
     source.write_text(json.dumps(_synth()(12, seed=3)), encoding="utf-8")
     build([source], tmp_path / "here", workers=1)
