@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,21 @@ if os.environ.get("CI"):
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "corpus"
 V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+
+
+@dataclass(frozen=True)
+class CorpusBuild:
+    report: BuildReport
+    output: Path
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusBuild:
+    """The whole corpus, built once for the tests that read it (each package named as its file)."""
+    sources = sorted(CORPUS.glob("*.json"))
+    output = tmp_path_factory.mktemp("corpus")
+    report = build(sources, output, packages={source: source.stem for source in sources})
+    return CorpusBuild(report, output)
 
 
 def output_files(folder: Path) -> dict[str, bytes]:

@@ -11,37 +11,22 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import CORPUS, REPO, collection, request, response
+from conftest import CORPUS, REPO, CorpusBuild, collection, request, response
 from zgen.diagnostics import Diagnostics, warning_lines
 from zgen.infer import infer
 from zgen.load import load
 from zgen.naming import assign
 from zgen.normalize import normalize
-from zgen.pipeline import BuildReport, build
 from zgen.stats import rows_from_report, table
 
 pytestmark = pytest.mark.slow
 
 SOURCES = sorted(CORPUS.glob("*.json"))
 EXPECTED_COLLECTIONS = 24
-
-
-@dataclass(frozen=True)
-class CorpusBuild:
-    report: BuildReport
-    output: Path
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusBuild:
-    output = tmp_path_factory.mktemp("corpus")
-    report = build(SOURCES, output, packages={source: source.stem for source in SOURCES})
-    return CorpusBuild(report, output)
 
 
 def test_corpus_is_there() -> None:
