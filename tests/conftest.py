@@ -42,6 +42,29 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusBuild:
     return CorpusBuild(report, output)
 
 
+def type_checks(cwd: Path, targets: list[str]) -> list[subprocess.CompletedProcess[str]]:
+    """mypy --strict and pyright over `targets` (run side by side, each with the output it gave)."""
+    commands = [
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", "/dev/null"],
+        [sys.executable, "-m", "pyright", "--threads", "--pythonpath", sys.executable],
+    ]
+    running = [
+        subprocess.Popen(
+            [*command, *targets],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in commands
+    ]
+    done = []
+    for process in running:
+        out, err = process.communicate(timeout=900)
+        done.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return done
+
+
 def output_files(folder: Path) -> dict[str, bytes]:
     """The files builds wrote into `folder`, by relative path (zgen's build cache is not output)."""
     return {

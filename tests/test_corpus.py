@@ -93,7 +93,7 @@ def test_mypy_strict_is_clean(corpus: CorpusBuild) -> None:
 
 def test_pyright_is_clean(corpus: CorpusBuild) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "pyright", "--pythonpath", sys.executable, "."],
+        [sys.executable, "-m", "pyright", "--threads", "--pythonpath", sys.executable, "."],
         cwd=corpus.output,
         capture_output=True,
         text=True,

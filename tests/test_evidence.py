@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, Builder, collection, request, response, run_generated_tests
+from conftest import REPO, Builder, collection, request, response, run_generated_tests, type_checks
 from zgen.diagnostics import Diagnostics
 from zgen.infer import infer
 from zgen.ir import Api
@@ -247,14 +247,8 @@ def test_optional_all_is_clean_under_mypy_and_pyright(tmp_path: Path) -> None:
     response_blocks = [block for block in blocks if "Request" not in block.split("(")[0]]
     assert response_blocks and all(": str\n" not in block for block in response_blocks)
     assert any(": str\n" in block for block in blocks if "Request" in block.split("(")[0])
-    for command in (
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", "/dev/null"],
-        [sys.executable, "-m", "pyright", "--pythonpath", sys.executable],
-    ):
-        result = subprocess.run(
-            [*command, *packages], cwd=output, capture_output=True, text=True, timeout=900
-        )
-        assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    for checked in type_checks(output, packages):
+        assert checked.returncode == 0, checked.stdout[-5000:] + checked.stderr[-2000:]
     result = run_generated_tests(output)
     assert result.returncode == 0, result.stdout[-3000:]
 

@@ -12,13 +12,18 @@ import ast
 import builtins
 import json
 import keyword
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import collection, import_generated, request, response, run_generated_tests
+from conftest import (
+    collection,
+    import_generated,
+    request,
+    response,
+    run_generated_tests,
+    type_checks,
+)
 from zgen.naming import RESERVED_NAMES, RESERVED_PARAMS, assign
 from zgen.pipeline import build
 
@@ -157,31 +162,8 @@ def test_the_package_imports_and_every_name_is_reachable(built: Path) -> None:
 
 
 def test_mypy_strict_and_pyright_are_clean(built: Path) -> None:
-    mypy = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--no-incremental",
-            "--cache-dir",
-            "/dev/null",
-            PACKAGE,
-        ],
-        cwd=built,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert mypy.returncode == 0, mypy.stdout[-5000:] + mypy.stderr[-2000:]
-    pyright = subprocess.run(
-        [sys.executable, "-m", "pyright", "--pythonpath", sys.executable, PACKAGE],
-        cwd=built,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert pyright.returncode == 0, pyright.stdout[-5000:] + pyright.stderr[-2000:]
+    for checked in type_checks(built, [PACKAGE]):
+        assert checked.returncode == 0, checked.stdout[-5000:] + checked.stderr[-2000:]
 
 
 def test_its_own_generated_tests_pass(built: Path) -> None:
