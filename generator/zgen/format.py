@@ -512,12 +512,8 @@ def unchanged_files(
 
 def reusable(output: Path, path: str, key: str) -> bool:
     """Whether the file on disk is what the last build formatted from a source with this key."""
-    package, _, inner = path.partition("/")
-    record = read_manifest(output / package).formatted.get(inner)
-    if record is None or record[0] != key or not record[2]:
-        return False  # not this source, or recorded by a zgen that kept no pieces
-    current = read_text(output / safe_relative(path))
-    return current is not None and digest(current) == record[1]
+    package = path.partition("/")[0]
+    return path in unchanged_files(output, package, {path: ""}, source_keys={path: key})
 
 
 def format_packages(

@@ -8,7 +8,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -21,7 +21,7 @@ from datamodel_code_generator.format import PythonVersion
 from .infer import Inferred, TypeRef
 from .naming import Names
 
-# From this many models on, a first build generates them in two halves (see generate_cached).
+# From this many models on, a first build generates them in two halves (see ModelsInput.start).
 HALVES_MIN_MODELS = 200
 
 
@@ -163,18 +163,6 @@ class ModelsInput:
             key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
             result.append(ModelGroup(key, name, {name: definition, **stand_ins}, own_aliases[name]))
         return tuple(result)
-
-    def generate_cached(
-        self, cache: ModelsCache | None, *, workers: int = 1
-    ) -> tuple[str, ModelsCache, int]:
-        """The models source, running datamodel-code-generator only over the models whose class
-        `cache` (what the last build recorded) does not hold; and what to record for the next
-        build; and the number of models generated. See `start`: this is it run to the end, with a
-        pool of `workers` - 1 processes beside this one."""
-        if workers < 2:
-            return self.start(cache).finish()
-        with ProcessPoolExecutor(max_workers=workers - 1) as pool:
-            return self.start(cache, pool, keep_last=True).finish()
 
     def start(
         self, cache: ModelsCache | None, pool: Executor | None = None, *, keep_last: bool = False
