@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -154,8 +154,10 @@ def analyze(
     report: BuildReport | None = None,
     environments: dict[Path, EnvironmentValues] | None = None,
     loaded: LoadedCollection | None = None,
+    output: Path | None = None,
 ) -> Analysis:
-    """Load (unless `loaded` is given), normalize, infer and name one collection."""
+    """Load (unless `loaded` is given), normalize, infer and name one collection; with `output`,
+    the model names the package there published stay (see `previous_models`)."""
     settings = settings or SourceSettings()
     overrides = (
         parse_overrides(settings.overrides, settings.config_file) if settings.overrides else None
@@ -180,7 +182,15 @@ def analyze(
         paging, inferred = detect_paging(api, inferred, paging_overrides)
     with _timed(report, "names"):
         paged = [index for index, found in enumerate(paging) if found is not None]
-        names = assign(api, inferred, settings.package, overrides, paged)
+        previous = None
+        if output is not None:
+            package_dir = output / (settings.package or package_name(api.title))
+            previous = previous_models(
+                package_dir,
+                lambda: assign(api, inferred, settings.package, overrides, paged),
+                inferred,
+            )
+        names = assign(api, inferred, settings.package, overrides, paged, published=previous)
     return Analysis(loaded, api, inferred, names, paging)
 
 
@@ -267,18 +277,25 @@ CHECK_BATCH_BYTES = 2_000_000  # source text per compile task sent to a worker p
 ALL_RE = re.compile(r"^    \"(\w+)\",$", re.MULTILINE)
 
 
-def previous_models(package_dir: Path, inferred: Inferred, names: Names) -> Published:
-    """The model names the package in the output folder published: from its manifest, or, for a
-    package built before manifests recorded them, its models.py's `__all__` (as aliases)."""
+def previous_models(
+    package_dir: Path, first_names: Callable[[], Names], inferred: Inferred
+) -> Published | None:
+    """The model names the package in the output folder published (None: none): from its
+    manifest, or, for a package built before manifests recorded them, its models.py's `__all__`
+    (as aliases; telling which of those this build has takes its names without them,
+    `first_names`)."""
     manifest = read_manifest(package_dir)
-    if manifest.models or manifest.aliases or "models.py" not in manifest.files:
+    if manifest.models or manifest.aliases:
         return Published(manifest.models, manifest.aliases)
+    if "models.py" not in manifest.files:
+        return None
     try:
         text = (package_dir / "models.py").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return Published({}, {})
-    exported = text.split("__all__ = [", 1)[-1] if "__all__ = [" in text else ""
-    return Published({}, legacy_models(inferred, names, ALL_RE.findall(exported)))
+        return None
+    exported = ALL_RE.findall(text.split("__all__ = [", 1)[-1]) if "__all__ = [" in text else []
+    aliases = legacy_models(inferred, first_names(), exported) if exported else {}
+    return Published({}, aliases) if aliases else None
 
 
 def build(
@@ -406,6 +423,8 @@ class _Build:
     ) -> None:
         """Analyse, generate the models of and render one collection; start its compile check."""
         report = self.report
+        # Model names an earlier build published stay importable (as aliases) while their shape
+        # does: `output` is where analyze finds them.
         analysis = analyze(
             source,
             report.diagnostics,
@@ -413,21 +432,9 @@ class _Build:
             report=report,
             environments=self.env_values,
             loaded=loaded,
+            output=self.output,
         )
         api, inferred, names = analysis.api, analysis.inferred, analysis.names
-        # Model names an earlier build published stay importable (as aliases) while their shape does.
-        previous = previous_models(self.output / names.package, inferred, names)
-        if previous.classes or previous.aliases:
-            with _timed(report, "names"):
-                overrides = (
-                    parse_overrides(chosen.overrides, chosen.config_file)
-                    if chosen.overrides
-                    else None
-                )
-                paged = [i for i, found in enumerate(analysis.paging) if found is not None]
-                names = assign(
-                    api, inferred, chosen.package, overrides, paged=paged, published=previous
-                )
         self.published[names.package] = published_models(inferred, names)
         self.claim(names.package, loaded.file)
         # The last build's generated classes, one per model: only the models whose schema (or that
