@@ -178,3 +178,17 @@ def test_job_details_is_the_seed_request_exactly() -> None:
     folder = next(entry for entry in data["item"] if entry["name"] == "Bulk Write")
     assert next(entry for entry in folder["item"] if entry["name"] == "Job Details") == item
     assert len(item["response"]) == 6
+
+
+def test_a_manifest_is_parsed_once_per_build_and_read_again_after(tmp_path: Path) -> None:
+    from zgen.write import MANIFEST, read_manifest, reading_manifests
+
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / MANIFEST).write_text('{"files": ["a.py"]}', encoding="utf-8")
+    with reading_manifests():
+        first = read_manifest(package)
+        (package / MANIFEST).write_text('{"files": ["b.py"]}', encoding="utf-8")
+        assert read_manifest(package) is first  # a build's stages share one reading
+    assert read_manifest(package).files == ["b.py"]  # outside a build, the file as it is now
+    assert read_manifest(package) is not read_manifest(package)

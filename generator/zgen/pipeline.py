@@ -36,7 +36,7 @@ from .paging import detect as detect_paging
 from .paging import parse_overrides as parse_paging_overrides
 from .render import builtin_template, model_docs, operation_constant, render
 from .render import environment as template_environment
-from .write import Plan, apply, plan, read_manifest
+from .write import Plan, apply, plan, read_manifest, reading_manifests
 
 STAGES = (
     "load",
@@ -321,47 +321,51 @@ def build(
     if output.exists() and not output.is_dir():
         raise ZgenError(str(output), "", "is a file, not an output folder: name a folder with -o")
     state = _Build(output, report)
-    count = workers if workers is not None else default_workers()
-    pool: ProcessPoolExecutor | None = None  # started when a collection is to be built
-    try:
-        for source in sources:
-            given = (settings or {}).get(source)
-            chosen = SourceSettings(
-                package=(given.package if given else None) or (packages or {}).get(source),
-                environment=(given.environment if given else None) or environment,
-                templates=(given.templates if given else None) or templates,
-                overrides=given.overrides if given else {},
-                config_file=given.config_file if given else "pyproject.toml",
-                optional=given.optional if given else "seen",
+    with reading_manifests():  # each package's manifest parsed once
+        count = workers if workers is not None else default_workers()
+        pool: ProcessPoolExecutor | None = None  # started when a collection is to be built
+        try:
+            for source in sources:
+                given = (settings or {}).get(source)
+                chosen = SourceSettings(
+                    package=(given.package if given else None) or (packages or {}).get(source),
+                    environment=(given.environment if given else None) or environment,
+                    templates=(given.templates if given else None) or templates,
+                    overrides=given.overrides if given else {},
+                    config_file=given.config_file if given else "pyproject.toml",
+                    optional=given.optional if given else "seen",
+                )
+                mark = len(report.diagnostics.warnings)
+                with _timed(report, "load"):
+                    loaded = load(source, report.diagnostics, max_bytes=max_bytes)
+                    inputs = _inputs_key(source, chosen)
+                    guess = chosen.package or package_name(collection_title(loaded))
+                    kept = buildcache.unchanged(output, guess, inputs) if inputs else None
+                if kept is not None:
+                    state.keep(loaded.file, guess, kept, mark)
+                    continue
+                if pool is None and count > 1 and _requests(loaded.data) >= POOL_MIN_REQUESTS:
+                    pool = _worker_pool(count)
+                state.add(source, chosen, loaded, inputs, mark, pool)
+            with _timed(report, "format"):
+                formatted = state.format(count, pool, progress)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        with _timed(report, "write"):
+            report.plan = plan(
+                output,
+                formatted.packages,
+                diff=check,
+                records=formatted.records,
+                models=state.published,
+                model_cache=state.model_records,
+                kept=state.kept_files,
+                on_disk={
+                    path: text for files in state.known.values() for path, text in files.items()
+                },
             )
-            mark = len(report.diagnostics.warnings)
-            with _timed(report, "load"):
-                loaded = load(source, report.diagnostics, max_bytes=max_bytes)
-                inputs = _inputs_key(source, chosen)
-                guess = chosen.package or package_name(collection_title(loaded))
-                kept = buildcache.unchanged(output, guess, inputs) if inputs else None
-            if kept is not None:
-                state.keep(loaded.file, guess, kept, mark)
-                continue
-            if pool is None and count > 1 and _requests(loaded.data) >= POOL_MIN_REQUESTS:
-                pool = _worker_pool(count)
-            state.add(source, chosen, loaded, inputs, mark, pool)
-        with _timed(report, "format"):
-            formatted = state.format(count, pool, progress)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
     with _timed(report, "write"):
-        report.plan = plan(
-            output,
-            formatted.packages,
-            diff=check,
-            records=formatted.records,
-            models=state.published,
-            model_cache=state.model_records,
-            kept=state.kept_files,
-            on_disk={path: text for files in state.known.values() for path, text in files.items()},
-        )
         if not check:
             apply(report.plan)
             _record(output, report.plan, state.records)

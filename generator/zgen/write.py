@@ -8,12 +8,14 @@ each generated model class, for the next build's model generation (see modelgen.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -70,8 +72,35 @@ class Manifest:
     model_cache: dict[str, Any] | None = None  # what modelgen.ModelsCache records, as JSON
 
 
+# Inside `reading_manifests()`, each manifest is parsed once (a build asks for one several times,
+# and a big package's is a megabyte of JSON); the Manifest objects are then shared: read-only.
+_READ: contextvars.ContextVar[dict[Path, Manifest] | None] = contextvars.ContextVar(
+    "zgen_manifests", default=None
+)
+
+
+@contextmanager
+def reading_manifests() -> Iterator[None]:
+    """Within this block every manifest is read once: for a build's stages before it writes."""
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
 def read_manifest(package_dir: Path) -> Manifest:
     """The manifest zgen left in a package; entries that could point outside it are ignored."""
+    read = _READ.get()
+    if read is None:
+        return _read_manifest(package_dir)
+    found = read.get(package_dir)
+    if found is None:
+        found = read[package_dir] = _read_manifest(package_dir)
+    return found
+
+
+def _read_manifest(package_dir: Path) -> Manifest:
     text = read_text(package_dir / MANIFEST)
     try:
         data = json.loads(text) if text is not None else None
