@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import zgen.buildcache
 import zgen.pipeline
+import zgen.render
 from conftest import collection, output_files, request, response
 from zgen.buildcache import CACHE_DIR
 from zgen.diagnostics import ZgenError
@@ -204,3 +205,44 @@ def test_the_file_name_is_an_input(tmp_path: Path, analyses: list[str]) -> None:
     assert analyses == ["api.json", "widgets.json"]
     client = next(out.glob("*/client.py")).read_text(encoding="utf-8")
     assert "from 'widgets.json'" in client
+
+
+def test_compiled_templates_are_kept_for_the_next_build_and_a_damaged_one_is_compiled_again(
+    tmp_path: Path,
+) -> None:
+    from zgen.render import _new_environment
+
+    source = write(tmp_path / "api.json", api())
+    out = tmp_path / "out"
+    zgen.render._builtin_environment.cache_clear()  # so that this process compiles them again
+    build([source], out)
+    kept = sorted((out / CACHE_DIR / "jinja").glob("*.cache"))
+    assert kept, "the build kept none of the templates it compiled"
+
+    def fresh(output: Path) -> zgen.buildcache.TemplateCache:
+        cache = zgen.buildcache.TemplateCache(output)
+        env = _new_environment(None)  # a new process's environment: nothing compiled yet
+        env.bytecode_cache = cache
+        env.get_template("client.py.jinja")
+        env.get_template("test_module.py.jinja")
+        return cache
+
+    assert fresh(out).pending == {}  # both taken from the cache, none compiled
+    for path in kept:
+        path.write_bytes(path.read_bytes()[:40] + b"\0garbage")
+    again = fresh(out)
+    assert len(again.pending) == 2  # damaged: compiled again, and rendered all the same
+    again.save()
+    assert fresh(out).pending == {}
+
+
+def test_a_check_or_a_failed_build_keeps_no_compiled_template(tmp_path: Path) -> None:
+    source = write(tmp_path / "api.json", api())
+    zgen.render._builtin_environment.cache_clear()  # so that this process compiles them again
+    build([source], tmp_path / "checked", check=True)
+    assert not (tmp_path / "checked").exists()
+    broken = write(tmp_path / "broken.json", {"info": {"name": "x"}, "item": "not a list"})
+    zgen.render._builtin_environment.cache_clear()
+    with pytest.raises(ZgenError):
+        build([source, broken], tmp_path / "failed")
+    assert not (tmp_path / "failed").exists()

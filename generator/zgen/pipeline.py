@@ -369,6 +369,8 @@ def build(
         if not check:
             apply(report.plan)
             _record(output, report.plan, state.records)
+            if state.compiled is not None:
+                state.compiled.save()
     return report
 
 
@@ -395,6 +397,7 @@ class _Build:
         default_factory=dict
     )
     template_envs: dict[Path | None, jinja2.Environment] = field(default_factory=dict)
+    compiled: buildcache.TemplateCache | None = None  # templates compiled, kept for the next build
     env_values: dict[Path, EnvironmentValues] = field(default_factory=dict)
 
     def claim(self, package: str, file: str) -> None:
@@ -505,7 +508,11 @@ class _Build:
         if folder not in self.template_envs:
             if folder is not None and not folder.is_dir():
                 raise ZgenError(str(folder), "", "no such templates folder")
-            self.template_envs[folder] = template_environment(folder)
+            env = template_environment(folder)
+            if self.compiled is None:
+                self.compiled = buildcache.TemplateCache(self.output)
+            env.bytecode_cache = self.compiled
+            self.template_envs[folder] = env
         return self.template_envs[folder]
 
     def format(self, workers: int, pool: Executor | None, progress: Progress | None) -> Formatted:
