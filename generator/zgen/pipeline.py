@@ -28,13 +28,14 @@ from .format import (
 from .infer import Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
+from .memo import Memo
 from .modelgen import ModelsCache, models_input, warm_up
 from .naming import Names, Published, assign, legacy_models, package_name, published_models
 from .normalize import collection_title, normalize
 from .paging import Paging
 from .paging import detect as detect_paging
 from .paging import parse_overrides as parse_paging_overrides
-from .render import builtin_template, model_docs, operation_constant, render
+from .render import FIXTURES, LAYOUTS, builtin_template, model_docs, operation_constant, render
 from .render import environment as template_environment
 from .write import Plan, apply, plan, read_manifest, reading_manifests
 
@@ -371,6 +372,8 @@ def build(
             _record(output, report.plan, state.records)
             if state.compiled is not None:
                 state.compiled.save()
+            for package, memos in state.memos.items():
+                buildcache.write_memo(output, package, memos)
     return report
 
 
@@ -398,6 +401,7 @@ class _Build:
     )
     template_envs: dict[Path | None, jinja2.Environment] = field(default_factory=dict)
     compiled: buildcache.TemplateCache | None = None  # templates compiled, kept for the next build
+    memos: dict[str, dict[str, bytes]] = field(default_factory=dict)  # package -> its stage memos
     env_values: dict[Path, EnvironmentValues] = field(default_factory=dict)
 
     def claim(self, package: str, file: str) -> None:
@@ -430,6 +434,10 @@ class _Build:
     ) -> None:
         """Analyse, generate the models of and render one collection; start its compile check."""
         report = self.report
+        guess = chosen.package or package_name(collection_title(loaded))
+        kept = buildcache.read_memo(self.output, guess)
+        for name, memo in STAGE_MEMOS.items():
+            memo.start(kept.get(name))
         # Model names an earlier build published stay importable (as aliases) while their shape
         # does: `output` is where analyze finds them.
         analysis = analyze(
@@ -486,6 +494,7 @@ class _Build:
         changed = {path: text for path, text in files.items() if path not in unchanged}
         self.checks.append(Checks(analysis, changed, pool))
         self.rendered[package.package] = files
+        self.memos[package.package] = {name: memo.kept() for name, memo in STAGE_MEMOS.items()}
         self.vouched.update(package.vouched)
         examples = sum(len(op.examples) for op in api.operations)
         summary = PackageSummary(
@@ -538,6 +547,10 @@ class _Build:
         report.pieces_formatted = formatted.pieces_formatted
         report.pieces_reused = formatted.pieces_reused
         return formatted
+
+
+# The memos of pure functions a build keeps for the next build of the same package (see memo.py).
+STAGE_MEMOS: dict[str, Memo[Any, Any]] = {"layouts": LAYOUTS, "fixtures": FIXTURES}
 
 
 # From this many requests on, a build starts its worker processes before analysing the collection

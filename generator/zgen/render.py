@@ -13,6 +13,7 @@ import functools
 import gc
 import json
 import keyword
+import marshal
 import math
 import re
 import textwrap
@@ -40,6 +41,7 @@ from .layout import (
     string_literal,
     width,
 )
+from .memo import Memo
 from .naming import RESERVED_NAMES, STATUS_ERRORS, Names
 from .paging import PAGING_PARAMS, Paging, norm
 from .redact import redact_body, redact_headers
@@ -840,6 +842,36 @@ def fixture_data(
 ) -> str:
     """The fixture file of a saved response: the response, and the request it answers (with the
     body the test sends, when that is saved data rather than code: `body`, None for none)."""
+    try:
+        sent = None if body is None else marshal.dumps(body)
+    except ValueError:  # not plain data: not kept
+        return _fixture_data(example, method, path, wire, body)
+    query, headers = (tuple(tuple(entry) for entry in entries) for entries in wire)
+    # example.parsed is not in the key: normalize derives it from the body text and the kind.
+    key = (*_example_key(example), method, path, query, headers, sent)
+    return FIXTURES.get(key, lambda: _fixture_data(example, method, path, wire, body))
+
+
+def _example_key(example: Example) -> tuple[Any, ...]:
+    """Every field of a saved response but its parsed body (derived from its `body` text)."""
+    return (
+        example.name,
+        example.place,
+        example.status,
+        example.headers,
+        example.body,
+        example.content_type,
+        example.kind,
+    )
+
+
+def _fixture_data(
+    example: Example,
+    method: str,
+    path: str,
+    wire: tuple[list[list[str]], list[list[str]]],
+    body: Any,
+) -> str:
     headers = [
         list(pair)
         for pair in redact_headers(example.headers)
@@ -1093,8 +1125,18 @@ def fits(text: str, indent: int = 0) -> bool:
 def code_call(code: str, indent: int = 0) -> str:
     """Black's layout of one simple statement (see layout.statement), for the templates; where
     black might lay it out some other way, the statement on one line (black then formats it)."""
+    return LAYOUTS.get((code, indent), lambda: _statement_layout(code, indent))
+
+
+def _statement_layout(code: str, indent: int) -> str:
     laid = statement(code, indent)
     return code if laid is None else laid
+
+
+# The statements laid out (a few thousand calls in a big collection's client.py), and the fixture
+# files written, by the last build: a rebuild takes those it asks again (see memo.Memo).
+LAYOUTS: Memo[tuple[str, int], str] = Memo()
+FIXTURES: Memo[tuple[Any, ...], str] = Memo()
 
 
 def signature_call(head: str, params: Sequence[str], tail: str, indent: int = 0) -> str:

@@ -1,0 +1,57 @@
+"""Results of pure functions, carried from one build of a package to the next.
+
+A rebuild after a small change asks the render stage's helpers the same questions as the last
+build did, a few thousand times (the layout of each call statement, the fixture file of each
+saved response). A `Memo` answers those it answered last time from what it kept (see
+buildcache.read_memo: the file is valid only for the zgen that wrote it, so a result can only
+differ if the function is not pure), and computes the others.
+
+Only what this build asked is kept for the next one, so a memo never grows past one build's
+questions. Keys and values are plain data (str, int, bytes, tuples of them): kept with marshal,
+whose reading runs no code.
+"""
+
+from __future__ import annotations
+
+import marshal
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Memo(Generic[K, V]):
+    """One function's answers: the last build's (`last`) and this build's so far (`now`). The key
+    must determine the answer: it holds every input the function reads (its arguments or what
+    they are derived from)."""
+
+    def __init__(self) -> None:
+        self.last: dict[K, V] = {}
+        self.now: dict[K, V] = {}
+
+    def get(self, key: K, compute: Callable[[], V]) -> V:
+        found = self.now.get(key)
+        if found is None:
+            found = self.last.get(key)
+            if found is None:
+                found = compute()
+            self.now[key] = found
+        return found
+
+    def start(self, kept: bytes | None) -> None:
+        """Begin a package's build with what its last build kept (None: nothing)."""
+        self.now = {}
+        self.last = {}
+        if not kept:
+            return
+        try:
+            entries = marshal.loads(kept)
+        except (EOFError, ValueError, TypeError):
+            return
+        if isinstance(entries, dict):
+            self.last = entries
+
+    def kept(self) -> bytes:
+        """What this build asked, for the next one."""
+        return marshal.dumps(self.now)

@@ -1,0 +1,127 @@
+"""Stage memos (zgen.memo, buildcache.read_memo): a rebuild takes the answers of pure functions
+that the last build of the package computed, computes only the new questions, and gives the bytes
+of a fresh build; a memo that is damaged or from another zgen is not used."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import marshal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zgen.render
+from conftest import collection, output_files, request, response
+from zgen.buildcache import memo_path
+from zgen.memo import Memo
+from zgen.pipeline import build
+
+
+def test_a_memo_computes_each_new_question_once_and_keeps_only_this_builds() -> None:
+    calls: list[str] = []
+
+    def upper(text: str) -> str:
+        calls.append(text)
+        return text.upper()
+
+    memo: Memo[str, str] = Memo()
+    memo.start(None)
+    answers = [memo.get(t, functools.partial(upper, t)) for t in ("a", "b", "a")]
+    assert answers == ["A", "B", "A"]
+    assert calls == ["a", "b"]
+    kept = memo.kept()
+    memo.start(kept)  # the next build
+    assert memo.get("b", lambda: upper("b")) == "B" and calls == ["a", "b"]  # from the last build
+    assert memo.get("c", lambda: upper("c")) == "C" and calls == ["a", "b", "c"]
+    assert marshal.loads(memo.kept()) == {"b": "B", "c": "C"}  # "a" was not asked again
+    for damaged in (b"", b"\x00garbage", kept[:-3], marshal.dumps([1, 2])):
+        memo.start(damaged)
+        assert memo.last == {}
+
+
+def api(note: str, count: int = 6) -> dict[str, Any]:
+    return collection(
+        *(
+            request(
+                f"Get thing {i}",
+                f"{{{{base_url}}}}/things/{i}/:id?limit=10&with=all",
+                responses=[
+                    response("ok", 200, {"id": str(i), "note": note if i == 0 else "same"}),
+                    response("missing", 404, {"code": "NOT_FOUND", "message": "no"}),
+                ],
+            )
+            for i in range(count)
+        ),
+        variable=[{"key": "base_url", "value": "https://api.example.com"}],
+    )
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How many fixture files and statement layouts were computed (not taken from a memo)."""
+    counts = {"fixtures": 0, "layouts": 0}
+    real_fixture, real_layout = zgen.render._fixture_data, zgen.render._statement_layout
+
+    def fixture(*args: Any) -> str:
+        counts["fixtures"] += 1
+        return real_fixture(*args)
+
+    def layout(*args: Any) -> str:
+        counts["layouts"] += 1
+        return real_layout(*args)
+
+    monkeypatch.setattr(zgen.render, "_fixture_data", fixture)
+    monkeypatch.setattr(zgen.render, "_statement_layout", layout)
+    return counts
+
+
+def write(path: Path, data: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("damage", [None, "garbage", "another zgen", "deleted"])
+def test_a_rebuild_computes_only_what_changed_and_gives_the_bytes_of_a_fresh_build(
+    tmp_path: Path, computed: dict[str, int], damage: str | None
+) -> None:
+    source = write(tmp_path / "a" / "api.json", api("first"))
+    out = tmp_path / "a" / "out"
+    build([source], out)
+    assert computed["fixtures"] == 12 and computed["layouts"] > 12
+    first_layouts = computed["layouts"]
+    memo = next(out.glob(".zgen-cache/*.memo"))
+    assert memo == memo_path(out, "test_api")
+    if damage == "garbage":
+        data = memo.read_bytes()
+        memo.write_bytes(data[: data.index(b"\n") + 1] + b"\x00" * 40)
+    elif damage == "another zgen":
+        memo.write_bytes(memo.read_bytes().replace(b"zgen-memo 1 ", b"zgen-memo 1 0", 1))
+    elif damage == "deleted":
+        memo.unlink()
+
+    for key in computed:
+        computed[key] = 0
+    write(source, api("second"))
+    build([source], out)
+    if damage is None:
+        assert computed["fixtures"] == 1  # the edited saved response's fixture only
+        assert computed["layouts"] < first_layouts / 4
+    else:
+        assert computed["fixtures"] == 12 and computed["layouts"] == first_layouts
+    fresh = tmp_path / "b" / "out"
+    build([write(tmp_path / "b" / "api.json", api("second"))], fresh)
+    assert output_files(out) == output_files(fresh)
+
+
+def test_a_check_writes_no_memo_and_a_memo_is_per_package(tmp_path: Path) -> None:
+    source = write(tmp_path / "api.json", api("x"))
+    build([source], tmp_path / "checked", check=True)
+    assert not (tmp_path / "checked").exists()
+    other = copy.deepcopy(api("y", count=2))
+    other["info"]["name"] = "Other API"
+    build([source, write(tmp_path / "other.json", other)], tmp_path / "out")
+    memos = sorted(p.name for p in (tmp_path / "out" / ".zgen-cache").glob("*.memo"))
+    assert memos == ["other_api.memo", "test_api.memo"]
