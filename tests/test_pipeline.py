@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from zgen.buildcache import CACHE_DIR
 from zgen.cli import read_config
 from zgen.pipeline import build
@@ -192,3 +194,25 @@ def test_a_manifest_is_parsed_once_per_build_and_read_again_after(tmp_path: Path
         assert read_manifest(package) is first  # a build's stages share one reading
     assert read_manifest(package).files == ["b.py"]  # outside a build, the file as it is now
     assert read_manifest(package) is not read_manifest(package)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab/.\\", max_size=12))
+def test_the_fast_path_check_of_a_written_path_agrees_with_the_full_one(path: str) -> None:
+    from pathlib import PurePosixPath
+
+    from zgen.write import _within, safe_relative
+
+    rel = PurePosixPath(path)
+    refused = rel.is_absolute() or any(p in ("", ".", "..") for p in rel.parts) or "\\" in path
+    if refused:
+        with pytest.raises(RuntimeError):
+            safe_relative(path)
+    else:
+        assert safe_relative(path) == rel
+    inside = f"pkg/{path}"
+    try:
+        expected = PurePosixPath(inside).relative_to("pkg").as_posix()
+    except ValueError:
+        return
+    assert _within(inside, "pkg") == expected

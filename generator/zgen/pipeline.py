@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -575,9 +577,26 @@ def _requests(data: Any) -> int:
 def _worker_pool(count: int) -> ProcessPoolExecutor:
     """The worker processes of a build (datamodel-code-generator, black), started before the
     collection is analysed so that they load the generator's modules meanwhile."""
-    pool = ProcessPoolExecutor(max_workers=count, initializer=warm_up)
+    started = multiprocessing.Value("i", 0)
+    pool = ProcessPoolExecutor(max_workers=count, initializer=_start_worker, initargs=(started,))
     pool.submit(int)  # with fork, the first task starts every worker
     return pool
+
+
+def _start_worker(started: Any) -> None:
+    """Load the model generator in a new worker. A worker after the first starts at a lower
+    priority: on a busy machine, the analysis (this process) and the first worker's start-up go
+    first (a rebuild after a small change needs no more); an idle core runs it all the same."""
+    with started.get_lock():
+        started.value += 1
+        rank = started.value
+    if rank > 1:
+        with suppress(OSError):
+            os.nice(WORKER_NICENESS)
+    warm_up()
+
+
+WORKER_NICENESS = 5
 
 
 def _inputs_key(source: Path, settings: SourceSettings) -> str | None:

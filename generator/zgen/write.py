@@ -57,10 +57,16 @@ class Plan:
 
 
 def safe_relative(path: str) -> PurePosixPath:
+    if path and path[0] != "/" and "\\" not in path and _plain_parts(path):
+        return PurePosixPath(path)  # (the check below, for the paths zgen writes: 2,000 a build)
     rel = PurePosixPath(path)
     if rel.is_absolute() or any(part in ("", ".", "..") for part in rel.parts) or "\\" in path:
         raise RuntimeError(f"refusing to write outside the output folder: {path!r}")
     return rel
+
+
+def _plain_parts(path: str) -> bool:
+    return all(part not in ("", ".", "..") for part in path.split("/"))
 
 
 @dataclass
@@ -191,7 +197,7 @@ def plan(
                 "folder exists and was not written by zgen (no manifest); refusing to overwrite it",
             )
         wanted = dict(files)
-        listing = [PurePosixPath(p).relative_to(package).as_posix() for p in wanted]
+        listing = [_within(p, package) for p in wanted]
         wanted[f"{package}/{MANIFEST}"] = manifest_text(
             listing,
             (records or {}).get(package, {}),
@@ -199,8 +205,7 @@ def plan(
             (model_cache or {}).get(package),
         )
         result.contents[package] = {
-            PurePosixPath(rel).relative_to(package).as_posix(): content
-            for rel, content in wanted.items()
+            _within(rel, package): content for rel, content in wanted.items()
         }
         for rel, content in sorted(wanted.items()):
             target = output / safe_relative(rel)
@@ -232,6 +237,14 @@ def plan(
                     if diff:
                         result.diffs.append(f"--- a/{rel}\n+++ /dev/null (no longer generated)\n")
     return result
+
+
+def _within(path: str, package: str) -> str:
+    """A generated file's path within its package (`path` starts with the package's folder)."""
+    inner = path.removeprefix(f"{package}/")
+    if inner == path or not _plain_parts(inner):
+        return PurePosixPath(path).relative_to(package).as_posix()
+    return inner
 
 
 def _backup(target: Path) -> Path | None:
