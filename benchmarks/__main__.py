@@ -19,6 +19,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -217,6 +218,7 @@ class Run:
     peer_skip: str | None = None
     overhead: Any = None  # client_overhead.OverheadResult
     overhead_skip: str | None = None
+    startup: float | None = None  # a new process's first model generator call (s)
     load_start: str = "n/a"  # 1-minute load average before and after the run
     load_end: str = "n/a"
 
@@ -295,6 +297,29 @@ def bench_size(n: int, seed: int, work: Path, zgen_ok: bool) -> SizeResult:
     )
     print(f"  stages (s) : {_stages_line(changed.timings)}", flush=True)
     return result
+
+
+_STARTUP = r"""
+import time
+from zgen import modelgen
+started = time.perf_counter()
+modelgen.warm_up()
+print("@@ZGEN_BENCH@@%.4f" % (time.perf_counter() - started), flush=True)
+"""
+
+
+def bench_startup(run: Run, work: Path) -> None:
+    """The model generator's start-up in a new process (zgen's modules already imported)."""
+    times = []
+    for _ in range(3):
+        res = run_measured([sys.executable, "-c", _STARTUP], cwd=work, env=_child_env(work))
+        line = next((ln for ln in res.stdout.splitlines() if ln.startswith(MARK)), None)
+        if res.returncode != 0 or line is None:
+            print("  model generator start-up: FAILED", flush=True)
+            return
+        times.append(float(line[len(MARK) :]))
+    run.startup = statistics.median(times)
+    print(f"\nmodel generator start-up in a new process: {run.startup:.2f} s", flush=True)
 
 
 def bench_peer(run: Run, n: int, seed: int, work: Path) -> None:
@@ -433,6 +458,11 @@ def markdown(run: Run, seed: int) -> str:
         )
         row("… % of full build()", [_fmt(s.changed_pct_build, ".1f", "%") for s in sizes])
         row("… % of full process wall", [_fmt(s.changed_pct_wall, ".1f", "%") for s in sizes])
+        for stage in STAGES:
+            row(
+                f"… stage {stage} (s)",
+                [_fmt(s.changed.timings.get(stage) if s.changed else None) for s in sizes],
+            )
         row(
             "… files written / pieces black formatted / models generated",
             [
@@ -446,6 +476,14 @@ def markdown(run: Run, seed: int) -> str:
             ],
         )
         lines.append("")
+        if run.startup is not None:
+            lines.append(
+                f"A new process's first datamodel-code-generator call (its lazy imports and "
+                f"pydantic's model building, over a one-model schema) took {run.startup:.2f} s "
+                "(median of 3): a rebuild that generates any model waits at least that long after "
+                "its worker processes start."
+            )
+            lines.append("")
 
     mine = run.size(run.peer_n)
     lines.append(f"| pipeline, N={run.peer_n} | time (s) | peak RSS (MB) | model classes | files |")
@@ -608,6 +646,8 @@ def main(argv: list[str] | None = None) -> int:
 
     for n in args.sizes:
         run.sizes.append(bench_size(n, args.seed, work, run.zgen_skip is None))
+    if run.zgen_skip is None:
+        bench_startup(run, work)
     if not args.no_peer:
         bench_peer(run, args.peer_size, args.seed, work)
     else:
