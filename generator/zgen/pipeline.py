@@ -37,7 +37,15 @@ from .normalize import collection_title, normalize
 from .paging import Paging
 from .paging import detect as detect_paging
 from .paging import parse_overrides as parse_paging_overrides
-from .render import FIXTURES, LAYOUTS, builtin_template, model_docs, operation_constant, render
+from .render import (
+    CIRCULAR,
+    FIXTURES,
+    LAYOUTS,
+    builtin_template,
+    model_docs,
+    operation_constant,
+    render,
+)
 from .render import environment as template_environment
 from .write import Plan, apply, plan, read_manifest, reading_manifests
 
@@ -552,7 +560,11 @@ class _Build:
 
 
 # The memos of pure functions a build keeps for the next build of the same package (see memo.py).
-STAGE_MEMOS: dict[str, Memo[Any, Any]] = {"layouts": LAYOUTS, "fixtures": FIXTURES}
+STAGE_MEMOS: dict[str, Memo[Any, Any]] = {
+    "layouts": LAYOUTS,
+    "fixtures": FIXTURES,
+    "circular": CIRCULAR,
+}
 
 
 # From this many requests on, a build starts its worker processes before analysing the collection
