@@ -7,7 +7,9 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import multiprocessing
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -284,3 +286,31 @@ def test_models_generated_in_worker_processes_during_the_render_give_the_same_by
     assert tree(tmp_path / "workers") == tree(tmp_path / "here")
     # and a second build finds nothing to do
     assert not build([source], tmp_path / "workers", workers=2).plan.write
+
+
+def test_a_worker_still_starting_when_the_build_is_done_is_stopped_not_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker whose start-up (loading the model generator) outlasts the work is stopped: the
+    build neither waits for it nor hangs, and gives the bytes of a build in one process."""
+    source = tmp_path / "api.json"
+    source.write_text(json.dumps(_synth()(12, seed=3)), encoding="utf-8")
+    build([source], tmp_path / "here", workers=1)
+    claim, waited = tmp_path / "first-worker", tmp_path / "waited"
+    real = zgen.modelgen.warm_up
+
+    def slow_second(*args: Any) -> None:
+        try:
+            claim.touch(exist_ok=False)  # the first worker starts as usual...
+        except FileExistsError:
+            threading.Event().wait(30)  # ...the others take long to start
+            waited.touch()  # (only if the build waited for them)
+        real(*args)
+
+    monkeypatch.setattr(zgen.pipeline, "warm_up", slow_second)
+    monkeypatch.setattr(zgen.pipeline, "POOL_MIN_REQUESTS", 1)
+    children = set(multiprocessing.active_children())
+    build([source], tmp_path / "workers", workers=3)
+    assert tree(tmp_path / "workers") == tree(tmp_path / "here")
+    assert set(multiprocessing.active_children()) <= children  # every worker is gone
+    assert not waited.exists(), "the build waited for a worker that had no task"

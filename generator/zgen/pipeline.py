@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import signal
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -356,7 +357,7 @@ def build(
                     state.keep(loaded.file, guess, kept, mark)
                     continue
                 if pool is None and count > 1 and _requests(loaded.data) >= POOL_MIN_REQUESTS:
-                    pool = _worker_pool(count)
+                    pool = _WorkerPool(count)
                 state.add(source, chosen, loaded, inputs, mark, pool)
             with _timed(report, "format"):
                 formatted = state.format(count, pool, progress)
@@ -586,26 +587,52 @@ def _requests(data: Any) -> int:
     return count
 
 
-def _worker_pool(count: int) -> ProcessPoolExecutor:
+class _WorkerPool(ProcessPoolExecutor):
     """The worker processes of a build (datamodel-code-generator, black), started before the
-    collection is analysed so that they load the generator's modules meanwhile."""
-    started = multiprocessing.Value("i", 0)
-    pool = ProcessPoolExecutor(max_workers=count, initializer=_start_worker, initargs=(started,))
-    pool.submit(int)  # with fork, the first task starts every worker
-    return pool
+    collection is analysed so that they load the generator's modules meanwhile. A worker still
+    loading them when the build is done (it did no task) is stopped, not waited for."""
+
+    def __init__(self, count: int) -> None:
+        # per worker, by the order they start in: its state and its process id
+        self.ranks = multiprocessing.Value("i", 0)  # (its lock guards `states` too)
+        self.states = multiprocessing.Array("i", 2 * count, lock=False)
+        super().__init__(
+            max_workers=count, initializer=_start_worker, initargs=(self.ranks, self.states)
+        )
+        self.submit(int)  # with fork, the first task starts every worker
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self.ranks.get_lock():
+            for rank in range(len(self.states) // 2):
+                if self.states[2 * rank] == _STARTING:
+                    self.states[2 * rank] = _STOPPED
+                    with suppress(OSError):
+                        os.kill(self.states[2 * rank + 1], signal.SIGTERM)
+        super().shutdown(wait, cancel_futures=cancel_futures)
 
 
-def _start_worker(started: Any) -> None:
+_STARTING, _READY, _STOPPED = 1, 2, 3  # a worker's state in _WorkerPool.states
+
+
+def _start_worker(ranks: Any, states: Any) -> None:
     """Load the model generator in a new worker. A worker after the first starts at a lower
     priority: on a busy machine, the analysis (this process) and the first worker's start-up go
     first (a rebuild after a small change needs no more); an idle core runs it all the same."""
-    with started.get_lock():
-        started.value += 1
-        rank = started.value
-    if rank > 1:
+    with ranks.get_lock():
+        rank = ranks.value
+        ranks.value += 1
+        states[2 * rank], states[2 * rank + 1] = _STARTING, os.getpid()
+    if rank > 0:
         with suppress(OSError):
             os.nice(WORKER_NICENESS)
     warm_up()
+    with ranks.get_lock():
+        # The pool stops a worker only while it is starting, and under this lock: a worker that
+        # takes tasks is never stopped (it could hold the task queue's lock), and one told to
+        # stop after loading leaves before it takes any.
+        if states[2 * rank] == _STOPPED:
+            os._exit(0)
+        states[2 * rank] = _READY
 
 
 WORKER_NICENESS = 5
