@@ -36,6 +36,7 @@ import jinja2
 import jinja2.bccache
 
 from .diagnostics import Warning
+from .memo import paused_gc
 
 CACHE_DIR = ".zgen-cache"
 RECORD_VERSION = 1
@@ -225,7 +226,8 @@ def read_memo(output: Path, package: str) -> dict[str, bytes]:
     if not data.startswith(head):
         return {}
     try:
-        parts = marshal.loads(data[len(head) :])
+        with paused_gc():
+            parts = marshal.loads(data[len(head) :])
     except (EOFError, ValueError, TypeError):
         return {}
     if not isinstance(parts, dict):

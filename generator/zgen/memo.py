@@ -13,8 +13,10 @@ whose reading runs no code.
 
 from __future__ import annotations
 
+import gc
 import marshal
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -46,7 +48,8 @@ class Memo(Generic[K, V]):
         if not kept:
             return
         try:
-            entries = marshal.loads(kept)
+            with paused_gc():
+                entries = marshal.loads(kept)
         except (EOFError, ValueError, TypeError):
             return
         if isinstance(entries, dict):
@@ -55,3 +58,16 @@ class Memo(Generic[K, V]):
     def kept(self) -> bytes:
         """What this build asked, for the next one."""
         return marshal.dumps(self.now)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off for a while: loading many objects that hold no cycles
+    (a memo's entries) would otherwise run it again and again over the whole heap."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()

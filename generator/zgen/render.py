@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import gc
 import hashlib
 import json
 import keyword
@@ -42,7 +41,7 @@ from .layout import (
     string_literal,
     width,
 )
-from .memo import Memo
+from .memo import Memo, paused_gc
 from .naming import RESERVED_NAMES, STATUS_ERRORS, Names
 from .paging import PAGING_PARAMS, Paging, norm
 from .redact import redact_body, redact_headers
@@ -1226,13 +1225,8 @@ def render(
 ) -> RenderedPackage:
     # Rendering allocates many short-lived objects and makes no garbage cycles worth collecting:
     # the collector, left on, walks the build's whole heap (the analysed collection) meanwhile.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _render(api, inferred, names, models_source, env, paging)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _render(
