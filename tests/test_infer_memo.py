@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import marshal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from zgen.infer import (
     TypeRef,
     infer,
 )
-from zgen.ir import Api, Body, Example, Operation
+from zgen.ir import Api, Body, Example, ExampleKind, Operation
 from zgen.load import load
 from zgen.normalize import normalize
 
@@ -293,7 +294,17 @@ JSON = st.one_of(
         ),
         max_leaves=12,
     ),
-    st.sampled_from([deep(MAX_BODY_DEPTH + 1), deep(MAX_BODY_DEPTH - 1), [], {"items": []}]),
+    st.sampled_from(
+        [
+            deep(MAX_BODY_DEPTH + 1),
+            deep(MAX_BODY_DEPTH - 1),
+            [],
+            {"items": []},
+            {"user": {"id": 1, "user": CIRCULAR[0]}},
+            {"users": [{"id": 1, "users": [CIRCULAR[0]], "item": {"item": CIRCULAR[1]}}]},
+            {"items": [{"item": {"items": CIRCULAR[1], "id": None}}]},
+        ]
+    ),
 )
 PATHS = [("id",), ("user",), ("user", "id"), ("name",), ("items",)]
 EXAMPLES = st.builds(
@@ -304,6 +315,16 @@ EXAMPLES = st.builds(
     st.sampled_from([200, 201, 404, 500]),
     st.sampled_from(["json", "json", "text", "binary", "empty"]),
     JSON,
+)
+# Request bodies whose keys meet the paths of the fills, defaults and untyped variables drawn.
+BODY_EXAMPLES = st.one_of(
+    JSON,
+    st.sampled_from(
+        [
+            {"id": 1, "user": {"id": "x", "name": None}, "name": "n", "items": []},
+            {"user": {"id": 2}, "items": [{"id": 1}], "name": 3},
+        ]
+    ),
 )
 BODIES = st.one_of(
     st.none(),
@@ -317,7 +338,7 @@ BODIES = st.one_of(
             defaults=defaults,
             untyped=untyped,
         ),
-        JSON,
+        BODY_EXAMPLES,
         st.lists(st.tuples(st.sampled_from(PATHS), st.just("token")), max_size=2).map(tuple),
         st.lists(
             st.tuples(st.sampled_from(PATHS), st.sampled_from(["d", 3, 2.5, True])), max_size=2
@@ -379,31 +400,84 @@ OVERRIDES = st.builds(
 
 @st.composite
 def builds(draw: st.DrawFn) -> tuple[Api, Overrides | None, str]:
-    """A collection drawn from a small pool of requests (so that two builds share some, and
-    differ in others by a place, a folder, a body...), with overrides and a policy."""
-    pool = draw(st.lists(OPERATIONS, min_size=1, max_size=5))
+    """A collection of requests drawn from a small pool (so that some are alike), with overrides
+    and a policy."""
+    pool = draw(st.lists(OPERATIONS, min_size=1, max_size=4))
     chosen = draw(st.lists(st.sampled_from(pool), max_size=5))
     overrides = draw(st.one_of(st.none(), OVERRIDES))
     return api_of(chosen), overrides, draw(st.sampled_from(["seen", "all"]))
+
+
+def edited(draw: st.DrawFn, op: Operation) -> Operation:
+    """`op` with one of its inputs changed (a saved response's, the request body's, or its own)."""
+    examples = list(op.examples)
+    body = op.body
+    change = draw(
+        st.sampled_from(
+            ["place", "folders", "status", "kind", "example place", "parsed", "body"]
+            + (["example", "fills", "defaults", "untyped"] if body and body.mode == "json" else [])
+        )
+    )
+    if change == "place":
+        return dataclasses.replace(op, place=draw(st.sampled_from(PLACES)))
+    if change == "folders":
+        return dataclasses.replace(op, folders=draw(st.sampled_from(FOLDERS)))
+    if change == "body":
+        return dataclasses.replace(op, body=draw(BODIES))
+    if change in ("example", "fills", "defaults", "untyped"):
+        other = draw(BODIES.filter(lambda other: other is not None and other.mode == "json"))
+        assert body is not None and other is not None
+        return dataclasses.replace(
+            op, body=dataclasses.replace(body, **{change: getattr(other, change)})
+        )
+    if not examples:
+        return dataclasses.replace(op, examples=(draw(EXAMPLES),))
+    position = draw(st.integers(0, len(examples) - 1))
+    example = examples[position]
+    if change == "status":
+        example = dataclasses.replace(example, status=draw(st.sampled_from([200, 201, 404, 500])))
+    elif change == "kind":
+        kind: ExampleKind = draw(st.sampled_from(["json", "text", "binary", "empty"]))
+        example = dataclasses.replace(
+            example, kind=kind, parsed=draw(JSON) if kind == "json" else None
+        )
+    elif change == "example place":
+        example = dataclasses.replace(example, place=draw(st.sampled_from(["r ok", "r other"])))
+    else:
+        example = dataclasses.replace(example, parsed=draw(JSON))
+    examples[position] = example
+    return dataclasses.replace(op, examples=tuple(examples))
 
 
 @st.composite
 def two_builds(
     draw: st.DrawFn,
 ) -> tuple[tuple[Api, Overrides | None, str], tuple[Api, Overrides | None, str]]:
+    """An earlier build, and a later one: another collection, or the same with a few changes."""
     first = draw(builds())
-    if draw(st.booleans()):
+    if draw(st.integers(0, 4)) == 0:
         return first, draw(builds())
-    # The second build changes one thing of the first: a request, the overrides or the policy.
     api, overrides, policy = first
     ops = list(api.operations)
-    change = draw(st.sampled_from(["op", "overrides", "policy"]))
-    if change == "op" and ops:
-        ops[draw(st.integers(0, len(ops) - 1))] = draw(OPERATIONS)
-    elif change == "overrides":
-        overrides = draw(st.one_of(st.none(), OVERRIDES))
-    else:
-        policy = "all" if policy == "seen" else "seen"
+    for _ in range(draw(st.integers(1, 2))):
+        change = draw(
+            st.sampled_from(
+                ["edit", "edit", "edit", "add", "remove", "order", "overrides", "policy"]
+            )
+        )
+        if change == "edit" and ops:
+            index = draw(st.integers(0, len(ops) - 1))
+            ops[index] = edited(draw, ops[index])
+        elif change == "add":
+            ops.insert(draw(st.integers(0, len(ops))), draw(OPERATIONS))
+        elif change == "remove" and ops:
+            del ops[draw(st.integers(0, len(ops) - 1))]
+        elif change == "order":
+            ops = draw(st.permutations(ops))
+        elif change == "overrides":
+            overrides = draw(st.one_of(st.none(), OVERRIDES))
+        elif change == "policy":
+            policy = "all" if policy == "seen" else "seen"
     return first, (api_of(ops), overrides, policy)
 
 
@@ -451,11 +525,73 @@ def test_the_property_meets_the_cases_it_is_for() -> None:
     inferred, warnings = run(api)
     messages = " ".join(warning.message for warning in warnings)
     assert "deeper than" in messages and "only empty" in messages and "only as null" in messages
+    twice = api_of(ops * 2)  # the second replayed after the first, its tokens offset
     for wanted, policy in [(None, "seen"), (overrides, "all")]:
-        memo = records_of(api_of(ops * 2), wanted, policy)
-        assert run(api, memo, wanted, policy) == run(api, None, wanted, policy)
+        memo = records_of(twice, wanted, policy)
+        assert run(twice, memo, wanted, policy) == run(twice, None, wanted, policy)
     assert "recursive" in repr(inferred.shapes)
     assert {usage.role for shape in inferred.shapes for usage in shape.usages} == {
         "response",
         "request",
     }
+
+
+def base_operation() -> Operation:
+    """A request each of whose inputs shows in what inference gives."""
+    return operation(
+        PLACES[0],
+        FOLDERS[0],
+        [
+            Example("ok", "r ok", 200, (), "", "", "json", {"id": 1, "user": {"id": "a"}}),
+            Example("deep", "r deep", 200, (), "", "", "json", deep(MAX_BODY_DEPTH + 1)),
+            Example("error", "r error", 404, (), "", "", "json", {"message": "no"}),
+        ],
+        Body(
+            "json",
+            "application/json",
+            {"id": 1, "user": {"id": "x", "name": "n"}, "name": "n", "items": [1]},
+            fills=((("user", "id"), "token"),),
+            defaults=((("name",), "n"),),
+            untyped=(("id",),),
+        ),
+    )
+
+
+def with_example(op: Operation, position: int, **changes: Any) -> Operation:
+    examples = list(op.examples)
+    examples[position] = dataclasses.replace(examples[position], **changes)
+    return dataclasses.replace(op, examples=tuple(examples))
+
+
+def with_body(op: Operation, **changes: Any) -> Operation:
+    assert op.body is not None
+    return dataclasses.replace(op, body=dataclasses.replace(op.body, **changes))
+
+
+CHANGES: dict[str, Callable[[Operation], Operation]] = {
+    "place": lambda op: dataclasses.replace(op, place=PLACES[1]),
+    "status": lambda op: with_example(op, 0, status=500),
+    "kind": lambda op: with_example(op, 0, kind="text", parsed=None),
+    "saved body": lambda op: with_example(op, 0, parsed={"id": 1, "user": None}),
+    "saved response place": lambda op: with_example(op, 1, place="r deeper"),
+    "request body": lambda op: with_body(op, example={"id": 1, "user": {"id": 2}}),
+    "fills": lambda op: with_body(op, fills=()),
+    "defaults": lambda op: with_body(op, defaults=((("name",), 3),)),
+    "untyped": lambda op: with_body(op, untyped=()),
+    "body mode": lambda op: with_body(op, mode="text"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_every_input_of_a_request_is_part_of_its_record(change: str) -> None:
+    before = base_operation()
+    after = CHANGES[change](before)
+    overrides = Overrides(optional=frozenset({(PLACES[0], "response", "$.user")}))
+    # The request after another one (its tokens offset), and the change shows in the result.
+    first = operation(
+        PLACES[2], (), [Example("ok", "r", 200, (), "", "", "json", {"a": {"b": 1}})], None
+    )
+    apis = [api_of([first, op, op]) for op in (before, after)]
+    assert run(apis[0], None, overrides) != run(apis[1], None, overrides)
+    memo = records_of(apis[0], overrides)
+    assert run(apis[1], memo, overrides) == run(apis[1], None, overrides)
