@@ -190,7 +190,7 @@ def broken_records() -> list[Any]:
     """Records of the right overall form with one part wrong."""
     record = a_record()
     adds = record[0]
-    role, path, order, row, plain = adds[-1]
+    role, path, order, row, linked = adds[-1]
     last = len(adds) - 1
 
     def with_last_add(add: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -198,7 +198,7 @@ def broken_records() -> list[Any]:
 
     def with_field_type(ref: Any) -> tuple[Any, ...]:
         key, _, required, default = row[0]
-        return with_last_add((role, path, order, ((key, ref, required, default), *row[1:]), plain))
+        return with_last_add((role, path, order, ((key, ref, required, default), *row[1:]), linked))
 
     return [
         record[:5],
@@ -206,9 +206,10 @@ def broken_records() -> list[Any]:
         replaced(record, 1, -1),
         replaced(record, 1, "3"),
         with_last_add((role, path, order, row)),
-        with_last_add(("reply", path, order, row, plain)),
-        with_last_add((role, list(path), order, row, plain)),
+        with_last_add(("reply", path, order, row, linked)),
+        with_last_add((role, list(path), order, row, linked)),
         with_last_add((role, path, order, row, 1)),
+        with_last_add((role, path, order, row, list(linked))),
         with_field_type(("model", last)),  # a shape refers to itself or a later one
         with_field_type(("model", -1)),
         with_field_type(("recursive", record[1])),  # a token the record never used
@@ -216,10 +217,12 @@ def broken_records() -> list[Any]:
         with_field_type(("list",)),
         with_field_type(("strr",)),
         with_field_type(None),
-        with_last_add((role, path, order, ((row[0][0], ("model", 0), True, ()),), True)),
-        with_last_add((role, path, order, ((row[0][0], ("str",), 1, ()),), plain)),
-        with_last_add((role, path, order, ((row[0][0], ("str",), True, ([],)),), plain)),
-        with_last_add((role, path, order, ((row[0][0], ("str",), True, (1, 2)),), plain)),
+        # A row whose positions of the types with ids are not those given.
+        with_last_add((role, path, order, ((row[0][0], ("model", 0), True, ()),), ())),
+        with_last_add((role, path, order, ((row[0][0], ("str",), True, ()),), (0,))),
+        with_last_add((role, path, order, ((row[0][0], ("str",), 1, ()),), ())),
+        with_last_add((role, path, order, ((row[0][0], ("str",), True, ([],)),), ())),
+        with_last_add((role, path, order, ((row[0][0], ("str",), True, (1, 2)),), ())),
         replaced(record, 2, ((0, len(adds)),)),
         replaced(record, 2, ((record[1], 0),)),
         replaced(record, 3, (("place", 1),)),
@@ -230,6 +233,16 @@ def broken_records() -> list[Any]:
         replaced(record, 5, (None, ("jsonish",), None, None)),
         replaced(record, 5, (None, (["json"],), None, None)),
     ]
+
+
+def test_a_record_of_the_right_form_is_kept() -> None:
+    """The control of the test below: the record it breaks, and one like those it makes."""
+    record = a_record()
+    role, path, order, row, _ = record[0][-1]
+    simple = ((row[0][0], ("str",), True, ("x",)),)
+    other = replaced(record, 0, (*record[0][:-1], (role, path, order, simple, ())))
+    data = marshal.dumps((MEMO_FORMAT, {b"d" * 20: record, b"e" * 20: other}))
+    assert len(InferMemo.from_bytes(data)) == 2
 
 
 @pytest.mark.parametrize("index", range(len(broken_records())))
@@ -248,7 +261,7 @@ def test_anything_else_gives_an_empty_memo() -> None:
         data[:-1],
         data[: len(data) // 2],
         data[:1],
-        marshal.dumps(("zgen-infer-memo/0", InferMemo.from_bytes(data).records)),
+        marshal.dumps(("zgen-infer-memo/1", InferMemo.from_bytes(data).records)),
         marshal.dumps((MEMO_FORMAT, [])),
         marshal.dumps((MEMO_FORMAT, {"text key": a_record()})),
         marshal.dumps((MEMO_FORMAT,)),

@@ -840,14 +840,14 @@ def merge_evidence(shapes: list[Shape], ops: list[OperationTypes]) -> Inferred:
 #
 # A record, as plain data (marshal writes and reads it, and it is the memo file's content):
 # (adds, tokens, frame_shapes, warnings, used, (response, response_kinds, error, request)) with
-#   adds: ((role, path, order, row, plain), ...): the keys in the order seen, the fields'
-#     registry key ((key, type, required, default), ...) sorted by key, whether no type of it
-#     holds a shape id or token (then the row is the global registry's key as it is)
+#   adds: ((role, path, order, row, linked), ...): the keys in the order seen, the fields'
+#     registry key ((key, type, required, default), ...) sorted by key, the positions in it of
+#     the types that hold a shape id or token (the others are the global registry's as they are)
 #   tokens: the number of frame tokens used; frame_shapes: ((local token, local shape id), ...)
 #   warnings: ((place, message), ...) in order; used: the override keys it used, sorted
 # and every type with local ("model", shape id) and ("recursive", token) refs.
 Record = tuple[Any, ...]
-MEMO_FORMAT = "zgen-infer-memo/1"
+MEMO_FORMAT = "zgen-infer-memo/2"
 _SIMPLE_KINDS = frozenset(
     ("str", "int", "float", "bool", "datetime", "date", "uuid", "any", "null", "dict")
 )
@@ -969,8 +969,8 @@ class _AddLog(_Registry):
     def add(self, fields: list[FieldShape], usage: Usage) -> int:
         ordered = sorted(fields, key=lambda f: f.key)
         row = tuple((f.key, f.type, f.required, f.default) for f in ordered)
-        plain = not any(_holds_ids(f.type) for f in fields)
-        self.adds.append((usage.role, usage.path, tuple(f.key for f in fields), row, plain))
+        linked = tuple(i for i, f in enumerate(ordered) if _holds_ids(f.type))
+        self.adds.append((usage.role, usage.path, tuple(f.key for f in fields), row, linked))
         return len(self.adds) - 1
 
 
@@ -1020,12 +1020,13 @@ def _replay(inferrer: _Inferrer, index: int, record: Record) -> OperationTypes:
     inferrer.next_token += tokens
     ids: list[int] = []
     registry = inferrer.registry
-    for role, path, order, row, plain in adds:
-        if not plain:
-            row = tuple(
-                (key, _global_ref(ref, ids, offset), required, default)
-                for key, ref, required, default in row
-            )
+    for role, path, order, row, linked in adds:
+        if linked:
+            entries = list(row)
+            for position in linked:
+                key, ref, required, default = entries[position]
+                entries[position] = (key, _global_ref(ref, ids, offset), required, default)
+            row = tuple(entries)
         ids.append(registry.add_row(row, Usage(index, role, path), order))
     for token, local in frame_shapes:
         inferrer.frame_shapes[token + offset] = ids[local]
@@ -1091,18 +1092,19 @@ def _valid_record(record: Any, known: set[Any]) -> bool:
     for shape, add in enumerate(adds):
         if type(add) is not tuple or len(add) != 5:
             return False
-        role, path, order, row, plain = add
+        role, path, order, row, linked = add
         if (
             role not in ROLES
             or not _valid_text_tuple(path)
             or not _valid_text_tuple(order)
             or type(row) is not tuple
-            or type(plain) is not bool
+            or type(linked) is not tuple
         ):
             return False
-        if plain and row in known:  # the same fields (a shape of many requests) found valid
+        if not linked and row in known:  # the same fields (a shape of many requests) found valid
             continue
-        for entry in row:
+        positions = []
+        for position, entry in enumerate(row):
             if type(entry) is not tuple or len(entry) != 4:
                 return False
             key, ref, required, default = entry
@@ -1117,11 +1119,12 @@ def _valid_record(record: Any, known: set[Any]) -> bool:
                 if not _valid_ref(ref, shape, tokens):
                     return False
                 if _holds_ids(ref):
-                    if plain:
-                        return False
+                    positions.append(position)
                 else:
                     known.add(ref)
-        if plain:
+        if tuple(positions) != linked:
+            return False
+        if not linked:
             known.add(row)
     if type(frame_shapes) is not tuple or not all(
         type(pair) is tuple
