@@ -3,6 +3,8 @@
 Samples are merged with genson (plus a string strategy that detects formats only when every
 sample matches). The merged schema is turned into TypeRefs: hashable type expressions whose
 objects point into a registry of structurally unique shapes. Names come later, from naming.
+A rebuild can pass the `InferMemo` of the last build: the requests whose inputs did not change
+are replayed from their records instead of inferred again.
 """
 
 from __future__ import annotations
@@ -939,7 +941,7 @@ class _DigestKeys:
             MAX_BODY_DEPTH,
             self.policy,
             op.place,
-            op.folders,
+            op.folders,  # warnings take them from the request at hand: not needed, but cheap
             tuple(
                 (e.status, e.kind, e.place, e.parsed) if e.kind == "json" else (e.status, e.kind)
                 for e in op.examples
