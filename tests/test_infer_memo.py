@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import marshal
 from collections.abc import Callable
 from pathlib import Path
@@ -608,3 +609,17 @@ def test_every_input_of_a_request_is_part_of_its_record(change: str) -> None:
     assert run(apis[0], None, overrides) != run(apis[1], None, overrides)
     memo = records_of(apis[0], overrides)
     assert run(apis[1], memo, overrides) == run(apis[1], None, overrides)
+
+
+def test_reading_a_memo_leaves_the_garbage_collector_as_it_was() -> None:
+    data = valid_bytes()
+    assert gc.isenabled()
+    InferMemo.from_bytes(data)
+    InferMemo.from_bytes(b"garbage")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        InferMemo.from_bytes(data)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
