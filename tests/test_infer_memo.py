@@ -300,14 +300,14 @@ def deep(levels: int) -> Any:
     return value
 
 
+def containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)
+    )
+
+
 JSON = st.one_of(
-    st.recursive(
-        SCALAR,
-        lambda inner: st.one_of(
-            st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)
-        ),
-        max_leaves=12,
-    ),
+    st.recursive(SCALAR, containers, max_leaves=12),
     st.sampled_from(
         [
             deep(MAX_BODY_DEPTH + 1),
