@@ -3,10 +3,15 @@
 Samples are merged with genson (plus a string strategy that detects formats only when every
 sample matches). The merged schema is turned into TypeRefs: hashable type expressions whose
 objects point into a registry of structurally unique shapes. Names come later, from naming.
+A rebuild can pass the `InferMemo` of the last build: the requests whose inputs did not change
+are replayed from their records instead of inferred again.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import marshal
 import re
 import uuid
 from collections.abc import Mapping
@@ -406,6 +411,22 @@ class _Registry:
         self.orders[shape_id].append(tuple(f.key for f in fields))
         return shape_id
 
+    def add_row(
+        self, key: tuple[tuple[Any, ...], ...], usage: Usage, order: tuple[str, ...]
+    ) -> int:
+        """`add` of the fields whose registry key (sorted by field key) and order are given: the
+        replay of a memo's record has them at hand, without FieldShapes to make and sort."""
+        shape_id = self.ids.get(key)
+        if shape_id is None:
+            shape_id = len(self.fields)
+            self.ids[key] = shape_id
+            self.fields.append(tuple(FieldShape(*entry) for entry in key))
+            self.usages.append([])
+            self.orders.append([])
+        self.usages[shape_id].append(usage)
+        self.orders[shape_id].append(order)
+        return shape_id
+
 
 def depth(value: Any, limit: int) -> int:
     """The nesting depth of a JSON value, computed without recursion, stopping past limit."""
@@ -682,10 +703,20 @@ def union(members: list[TypeRef]) -> TypeRef:
 
 
 def infer(
-    api: Api, diagnostics: Diagnostics, overrides: Overrides | None = None, policy: str = "seen"
+    api: Api,
+    diagnostics: Diagnostics,
+    overrides: Overrides | None = None,
+    policy: str = "seen",
+    memo: InferMemo | None = None,
 ) -> Inferred:
+    """The types of every body. With a `memo` (the records of an earlier build), a request whose
+    inputs are unchanged is replayed from its record instead of inferred; afterwards the memo
+    holds the records of this call's requests only. The result is the same either way."""
     inferrer = _Inferrer(api, diagnostics, overrides or Overrides(), policy)
-    ops = tuple(inferrer.operation(index, op) for index, op in enumerate(api.operations))
+    if memo is None:
+        ops = tuple(inferrer.operation(index, op) for index, op in enumerate(api.operations))
+    else:
+        ops = tuple(_memoized(inferrer, memo))
     for request, role, path in sorted(
         (set(inferrer.overrides.types) | inferrer.overrides.optional) - inferrer.used
     ):
@@ -800,3 +831,336 @@ def merge_evidence(shapes: list[Shape], ops: list[OperationTypes]) -> Inferred:
         for op in ops
     )
     return Inferred(tuple(result), new_ops)
+
+
+# The inference memo (a rebuild after a small change): `_Inferrer.operation` reads only its own
+# request, the overrides of that request's place and the policy, and leaves its mark on the shared
+# state through `registry.add`, frame tokens, `frame_shapes`, `warn` and `used`. A record is that
+# mark made with a fresh local state (shape ids = the index of the `add` call, tokens from 0);
+# replaying it into the shared state gives what running `operation` there gives: the global
+# registry dedups the replayed fields as it would have dedup'd the computed ones, and tokens are
+# offset by the shared `next_token` (they are part of the registry's keys).
+#
+# A record, as plain data (marshal writes and reads it, and it is the memo file's content):
+# (adds, tokens, frame_shapes, warnings, used, (response, response_kinds, error, request)) with
+#   adds: ((role, path, order, row, linked), ...): the keys in the order seen, the fields'
+#     registry key ((key, type, required, default), ...) sorted by key, the positions in it of
+#     the types that hold a shape id or token (the others are the global registry's as they are)
+#   tokens: the number of frame tokens used; frame_shapes: ((local token, local shape id), ...)
+#   warnings: ((place, message), ...) in order; used: the override keys it used, sorted
+# and every type with local ("model", shape id) and ("recursive", token) refs.
+Record = tuple[Any, ...]
+MEMO_FORMAT = "zgen-infer-memo/2"
+_SIMPLE_KINDS = frozenset(
+    ("str", "int", "float", "bool", "datetime", "date", "uuid", "any", "null", "dict")
+)
+_KINDS = frozenset(("json", "text", "binary", "empty"))
+_DEFAULT_TYPES = (str, int, float, bool)  # of the JSON scalars normalize takes as defaults
+
+
+class InferMemo:
+    """Per-request inference records of an earlier build, keyed by the digest of their inputs."""
+
+    def __init__(self, records: Mapping[bytes, Record] | None = None) -> None:
+        self.records: dict[bytes, Record] = dict(records or {})
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def to_bytes(self) -> bytes:
+        return marshal.dumps((MEMO_FORMAT, self.records))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> InferMemo:
+        """The memo `to_bytes` wrote, or an empty memo for anything else. marshal builds plain
+        values and never runs code (a code object it may build is rejected, never called)."""
+        # marshal makes a tuple per type and field, and every few hundred new tuples the cyclic
+        # garbage collector looks at them all (and at the rest of the heap): with it paused the
+        # loading takes a fifth of the time at 2000 requests. Plain tuples make no cycles.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            loaded = marshal.loads(data)
+        except (EOFError, ValueError, TypeError):
+            return cls()
+        finally:
+            if collecting:
+                gc.enable()
+        if not (
+            type(loaded) is tuple
+            and len(loaded) == 2
+            and loaded[0] == MEMO_FORMAT
+            and type(loaded[1]) is dict
+        ):
+            return cls()
+        records: dict[Any, Any] = loaded[1]
+        known: set[Any] = set()
+        try:
+            for digest, record in records.items():
+                if type(digest) is not bytes or not _valid_record(record, known):
+                    return cls()
+        except TypeError:  # an unhashable value where a type should be
+            return cls()
+        return cls(records)
+
+
+def _memoized(inferrer: _Inferrer, memo: InferMemo) -> list[OperationTypes]:
+    """`inferrer.operation` for every request, replayed from the memo where it can be."""
+    keys = _DigestKeys(inferrer.overrides, inferrer.policy)
+    old = memo.records
+    new: dict[bytes, Record] = {}
+    ops = []
+    for index, op in enumerate(inferrer.api.operations):
+        digest = keys.digest(op)
+        if digest is None:  # inputs marshal cannot write (never from parsed JSON): no record
+            ops.append(inferrer.operation(index, op))
+            continue
+        record = new.get(digest) or old.get(digest)
+        if record is None:
+            record = _record(inferrer, index, op)
+        new[digest] = record
+        ops.append(_replay(inferrer, index, record))
+    memo.records = new
+    return ops
+
+
+class _DigestKeys:
+    """The digest of everything `_Inferrer.operation` reads for one request."""
+
+    def __init__(self, overrides: Overrides, policy: str) -> None:
+        self.policy = policy
+        types: dict[str, list[tuple[str, str, TypeRef]]] = {}
+        for (request, role, path), wanted in overrides.types.items():
+            types.setdefault(request, []).append((role, path, wanted))
+        optional: dict[str, list[tuple[str, str]]] = {}
+        for request, role, path in overrides.optional:
+            optional.setdefault(request, []).append((role, path))
+        self.overrides = {
+            place: (
+                tuple(sorted(types.get(place, ()), key=lambda entry: entry[:2])),
+                tuple(sorted(optional.get(place, ()))),
+            )
+            for place in set(types) | set(optional)
+        }
+
+    def digest(self, op: Operation) -> bytes | None:
+        body = op.body
+        inputs = (
+            MEMO_FORMAT,
+            MAX_BODY_DEPTH,
+            self.policy,
+            op.place,
+            op.folders,  # warnings take them from the request at hand: not needed, but cheap
+            tuple(
+                (e.status, e.kind, e.place, e.parsed) if e.kind == "json" else (e.status, e.kind)
+                for e in op.examples
+            ),
+            (
+                (body.example, body.untyped, body.defaults, body.fills)
+                if body is not None and body.mode == "json"
+                else None
+            ),
+            self.overrides.get(op.place),
+        )
+        try:
+            # Version 2: no back-references, so equal values give equal bytes however they share
+            # objects. marshal tags every value with its type (1, 1.0 and True differ).
+            data = marshal.dumps(inputs, 2)
+        except ValueError:  # not a plain value, or nested too deep for marshal
+            return None
+        return hashlib.blake2b(data, digest_size=20).digest()
+
+
+class _AddLog(_Registry):
+    """A registry that dedups nothing: the local shape id of an `add` is its index."""
+
+    def __init__(self) -> None:
+        self.adds: list[tuple[Any, ...]] = []
+
+    def add(self, fields: list[FieldShape], usage: Usage) -> int:
+        ordered = sorted(fields, key=lambda f: f.key)
+        row = tuple((f.key, f.type, f.required, f.default) for f in ordered)
+        linked = tuple(i for i, f in enumerate(ordered) if _holds_ids(f.type))
+        self.adds.append((usage.role, usage.path, tuple(f.key for f in fields), row, linked))
+        return len(self.adds) - 1
+
+
+def _holds_ids(ref: TypeRef) -> bool:
+    """Whether a type holds a shape id or a frame token."""
+    kind = ref[0]
+    if kind == "model" or kind == "recursive":
+        return True
+    if kind == "list":
+        return _holds_ids(ref[1])
+    if kind == "union":
+        return any(_holds_ids(member) for member in ref[1])
+    return False
+
+
+class _Recorder(_Inferrer):
+    """An inferrer with a fresh local state that keeps its warnings instead of reporting them."""
+
+    def __init__(self, parent: _Inferrer) -> None:
+        super().__init__(parent.api, parent.diagnostics, parent.overrides, parent.policy)
+        self.log = _AddLog()
+        self.registry = self.log
+        self.warnings: list[tuple[str, str]] = []
+
+    def warn(self, place: str, message: str) -> None:
+        self.warnings.append((place, message))
+
+
+def _record(inferrer: _Inferrer, index: int, op: Operation) -> Record:
+    recorder = _Recorder(inferrer)
+    types = recorder.operation(index, op)
+    return (
+        tuple(recorder.log.adds),
+        recorder.next_token,
+        tuple(recorder.frame_shapes.items()),
+        tuple(recorder.warnings),
+        tuple(sorted(recorder.used)),
+        (types.response, types.response_kinds, types.error, types.request),
+    )
+
+
+def _replay(inferrer: _Inferrer, index: int, record: Record) -> OperationTypes:
+    """What `inferrer.operation(index, op)` does, from the record of that request."""
+    adds, tokens, frame_shapes, warnings, used, (response, kinds, error, request) = record
+    inferrer.current = index
+    offset = inferrer.next_token
+    inferrer.next_token += tokens
+    ids: list[int] = []
+    registry = inferrer.registry
+    for role, path, order, row, linked in adds:
+        if linked:
+            entries = list(row)
+            for position in linked:
+                key, ref, required, default = entries[position]
+                entries[position] = (key, _global_ref(ref, ids, offset), required, default)
+            row = tuple(entries)
+        ids.append(registry.add_row(row, Usage(index, role, path), order))
+    for token, local in frame_shapes:
+        inferrer.frame_shapes[token + offset] = ids[local]
+    for place, message in warnings:
+        inferrer.warn(place, message)
+    inferrer.used.update(used)
+    return OperationTypes(
+        None if response is None else _global_ref(response, ids, offset),
+        kinds,
+        None if error is None else _global_ref(error, ids, offset),
+        None if request is None else _global_ref(request, ids, offset),
+    )
+
+
+def _global_ref(ref: TypeRef, ids: list[int], offset: int) -> TypeRef:
+    """A recorded type with its local shape ids and tokens made those of the shared state."""
+    kind = ref[0]
+    if kind == "model":
+        return ("model", ids[ref[1]])
+    if kind == "recursive":
+        return ("recursive", ref[1] + offset)
+    if kind == "list":
+        return ("list", _global_ref(ref[1], ids, offset))
+    if kind == "union":
+        # `union` again: its order (and which members are equal) may depend on the shape ids.
+        return union([_global_ref(member, ids, offset) for member in ref[1]])
+    return ref
+
+
+def _valid_ref(ref: Any, shapes: int, tokens: int) -> bool:
+    """A type a record may hold: shape ids below `shapes`, tokens below `tokens`."""
+    if type(ref) is not tuple or not ref:
+        return False
+    kind = ref[0]
+    if kind in ("model", "recursive"):
+        limit = shapes if kind == "model" else tokens
+        return len(ref) == 2 and type(ref[1]) is int and 0 <= ref[1] < limit
+    if kind == "list":
+        return len(ref) == 2 and _valid_ref(ref[1], shapes, tokens)
+    if kind == "union":
+        return (
+            len(ref) == 2
+            and type(ref[1]) is tuple
+            and all(_valid_ref(member, shapes, tokens) for member in ref[1])
+        )
+    return len(ref) == 1 and type(kind) is str and kind in _SIMPLE_KINDS
+
+
+def _valid_text_tuple(value: Any) -> bool:
+    return type(value) is tuple and all(type(item) is str for item in value)
+
+
+def _valid_record(record: Any, known: set[Any]) -> bool:
+    """Whether a value read from a memo file is a record `_replay` can use (see `Record`).
+    `known` holds the types and plain rows found valid that hold no shape id or token (valid in
+    any record): most fields have one of a few types, many requests share shapes, and a set
+    lookup is cheaper than a check (a record file's check is part of every rebuild's time)."""
+    if type(record) is not tuple or len(record) != 6:
+        return False
+    adds, tokens, frame_shapes, warnings, used, types = record
+    if type(adds) is not tuple or type(tokens) is not int or tokens < 0:
+        return False
+    for shape, add in enumerate(adds):
+        if type(add) is not tuple or len(add) != 5:
+            return False
+        role, path, order, row, linked = add
+        if (
+            role not in ROLES
+            or not _valid_text_tuple(path)
+            or not _valid_text_tuple(order)
+            or type(row) is not tuple
+            or type(linked) is not tuple
+        ):
+            return False
+        if not linked and row in known:  # the same fields (a shape of many requests) found valid
+            continue
+        positions = []
+        for position, entry in enumerate(row):
+            if type(entry) is not tuple or len(entry) != 4:
+                return False
+            key, ref, required, default = entry
+            if (
+                type(key) is not str
+                or type(required) is not bool
+                or type(default) is not tuple
+                or (default and (len(default) > 1 or type(default[0]) not in _DEFAULT_TYPES))
+            ):
+                return False
+            if ref not in known:
+                if not _valid_ref(ref, shape, tokens):
+                    return False
+                if _holds_ids(ref):
+                    positions.append(position)
+                else:
+                    known.add(ref)
+        if tuple(positions) != linked:
+            return False
+        if not linked:
+            known.add(row)
+    if type(frame_shapes) is not tuple or not all(
+        type(pair) is tuple
+        and len(pair) == 2
+        and type(pair[0]) is int
+        and 0 <= pair[0] < tokens
+        and type(pair[1]) is int
+        and 0 <= pair[1] < len(adds)
+        for pair in frame_shapes
+    ):
+        return False
+    if type(warnings) is not tuple or not all(
+        type(pair) is tuple and len(pair) == 2 and _valid_text_tuple(pair) for pair in warnings
+    ):
+        return False
+    if type(used) is not tuple or not all(
+        type(key) is tuple and len(key) == 3 and _valid_text_tuple(key) and key[1] in ROLES
+        for key in used
+    ):
+        return False
+    if type(types) is not tuple or len(types) != 4:
+        return False
+    response, kinds, error, request = types
+    return (
+        all(ref is None or _valid_ref(ref, len(adds), tokens) for ref in (response, error, request))
+        and type(kinds) is tuple
+        and all(type(kind) is str and kind in _KINDS for kind in kinds)
+    )
