@@ -28,7 +28,7 @@ from .format import (
     source_key,
     unchanged_files,
 )
-from .infer import Inferred, infer, parse_overrides
+from .infer import InferMemo, Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
 from .memo import Memo
@@ -147,6 +147,15 @@ class Analysis:
     paging: tuple[Paging | None, ...] = ()  # per operation
 
 
+@dataclass
+class Memos:
+    """The stage memos of one package (see memo.py): what its last build kept, by name, and what
+    this build keeps for the next."""
+
+    last: Mapping[str, bytes] = field(default_factory=dict)
+    now: dict[str, bytes] = field(default_factory=dict)
+
+
 @contextmanager
 def _timed(report: BuildReport | None, stage: str) -> Iterator[None]:
     start = time.perf_counter()
@@ -167,6 +176,7 @@ def analyze(
     environments: dict[Path, EnvironmentValues] | None = None,
     loaded: LoadedCollection | None = None,
     output: Path | None = None,
+    memos: Memos | None = None,
 ) -> Analysis:
     """Load (unless `loaded` is given), normalize, infer and name one collection; with `output`,
     the model names the package there published stay (see `previous_models`)."""
@@ -189,7 +199,10 @@ def analyze(
     with _timed(report, "normalize"):
         api = normalize(loaded, diagnostics, environment=values)
     with _timed(report, "infer"):
-        inferred = infer(api, diagnostics, overrides, settings.optional)
+        infer_memo = InferMemo.from_bytes(memos.last.get("infer", b"")) if memos else None
+        inferred = infer(api, diagnostics, overrides, settings.optional, memo=infer_memo)
+        if memos is not None and infer_memo is not None:
+            memos.now["infer"] = infer_memo.to_bytes()
     with _timed(report, "paging"):
         paging, inferred = detect_paging(api, inferred, paging_overrides)
     with _timed(report, "names"):
@@ -446,9 +459,9 @@ class _Build:
         """Analyse, generate the models of and render one collection; start its compile check."""
         report = self.report
         guess = chosen.package or package_name(collection_title(loaded))
-        kept = buildcache.read_memo(self.output, guess)
+        memos = Memos(buildcache.read_memo(self.output, guess))
         for name, memo in STAGE_MEMOS.items():
-            memo.start(kept.get(name))
+            memo.start(memos.last.get(name))
         # Model names an earlier build published stay importable (as aliases) while their shape
         # does: `output` is where analyze finds them.
         analysis = analyze(
@@ -459,6 +472,7 @@ class _Build:
             environments=self.env_values,
             loaded=loaded,
             output=self.output,
+            memos=memos,
         )
         api, inferred, names = analysis.api, analysis.inferred, analysis.names
         self.published[names.package] = published_models(inferred, names)
@@ -505,7 +519,8 @@ class _Build:
         changed = {path: text for path, text in files.items() if path not in unchanged}
         self.checks.append(Checks(analysis, changed, pool))
         self.rendered[package.package] = files
-        self.memos[package.package] = {name: memo.kept() for name, memo in STAGE_MEMOS.items()}
+        memos.now.update((name, memo.kept()) for name, memo in STAGE_MEMOS.items())
+        self.memos[package.package] = memos.now
         self.vouched.update(package.vouched)
         examples = sum(len(op.examples) for op in api.operations)
         summary = PackageSummary(
