@@ -86,6 +86,7 @@ def base() -> dict[str, Any]:
         request(
             "Ping",
             "https://api.example.test/ping",
+            header=[{"key": "X-Sid", "value": "{{sid}}"}],
             responses=[response("ok", 200, "pong", "text/plain")],
         ),
         variable=[
@@ -176,6 +177,22 @@ def new_host_variable(data: dict[str, Any]) -> None:
     data["item"][2]["request"]["url"] = "{{status_host}}/ping"
 
 
+def folder_renamed(data: dict[str, Any]) -> None:
+    data["item"][1]["name"] = "Purchases"
+
+
+def later_folder_makes_a_credential(data: dict[str, Any]) -> None:
+    # Orders' auth makes `sid` a credential before Ping (after Orders) uses it as an option; the
+    # requests Ping starts from differ only in that client-level value.
+    data["item"][1]["auth"] = bearer("{{sid}}")
+
+
+def later_host_variable(data: dict[str, Any]) -> None:
+    # `api_key` becomes a host (every request sees the hosts of the whole collection): the body
+    # of Create order, before it, fills it in as a value, no longer as a credential.
+    data["item"].append(request("Status", "{{api_key}}/status"))
+
+
 def reorder_keys(data: dict[str, Any]) -> None:
     item = data["item"][0]["item"][1]
     data["item"][0]["item"][1] = dict(reversed(item.items()))
@@ -195,6 +212,9 @@ VARIANTS: dict[str, Callable[[dict[str, Any]], None]] = {
     "literal secret added": literal_secret,
     "new host variable": new_host_variable,
     "item keys reordered": reorder_keys,
+    "folder renamed": folder_renamed,
+    "later folder makes a credential": later_folder_makes_a_credential,
+    "later host variable": later_host_variable,
 }
 
 
@@ -259,6 +279,44 @@ def test_a_new_credential_upstream_misses_the_requests_after_it(
     read = counting_reads(monkeypatch)
     run(changed, memo)
     assert read == ["Users / Get user", "Orders / Create order", "Ping"]
+
+
+def test_requests_added_or_removed_upstream_keep_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    memo = NormalizeMemo()
+    run(base(), memo)
+    smaller = base()
+    remove_request(smaller)  # Get user now creates `host`; the requests after it start as before
+    read = counting_reads(monkeypatch)
+    assert run(smaller, memo) == run(smaller)
+    assert read[:1] == ["Users / Get user"] and len(read) == 1 + 3
+    read.clear()
+    memo = NormalizeMemo()
+    run(base(), memo)
+    larger = base()
+    larger["item"].insert(0, request("First", "{{host}}/first"))
+    read.clear()
+    assert run(larger, memo) == run(larger)
+    # List users now finds `host` made (by First): the others start from what they started from
+    assert read[:2] == ["First", "Users / List users"] and len(read) == 2 + 5
+
+
+def test_a_host_first_seen_later_is_counted_as_new() -> None:
+    # `alt` is made by an option (a header) before Last uses it as its host: the client-level
+    # values Last starts from are the same with or without First, only the hosts counted differ.
+    # (A record of Last made with First would not add `alt` to the hosts in order.)
+    with_first = collection(
+        request("First", "{{alt}}/a"),
+        request("Header", "https://x.test/h", header=[{"key": "X-Alt", "value": "{{alt}}"}]),
+        request("Last", "{{alt}}/b"),
+        request("Again", "{{alt}}/c"),  # `alt` the base URL: the most used host
+        variable=[{"key": "alt", "value": "https://alt.test"}],
+    )
+    without_first = copy.deepcopy(with_first)
+    del without_first["item"][0]
+    assert_same_with_memo(with_first, without_first)
+    assert_same_with_memo(without_first, with_first)
 
 
 def test_memo_holds_only_the_last_calls_records() -> None:

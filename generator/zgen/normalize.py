@@ -1055,9 +1055,14 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
 # A rebuild after a small edit reads the same requests as the last build: a NormalizeMemo keeps,
 # per request, what reading it gave (the Operation, what it changed in _State, the warnings), under
 # a digest of everything reading it reads: the item's JSON value (key order included), its folder
-# path, inherited auth and pointer, the file name and variables, and the whole _State it starts
-# from. Any upstream change (an earlier request's new host or credential, a folder's auth, a
-# variable) changes that digest, so the memo can only miss, never answer for different inputs.
+# path and inherited auth, the file name and variables, and the parts of _State it reads as they
+# are when it starts: client_vars (whole, sorted: nothing reads its order, the Api sorts it), hosts,
+# and which hosts host_counts holds (host_var only tests membership, then adds one). Not in the key: the pointer (read_request reads it only for a
+# ZgenError, and a call that raised is never recorded), the counts themselves and host_order (the
+# record adds to them: its count increments and its appended hosts), secrets_found (only ever
+# appended to: the record appends the same). So an upstream change that these miss (a request
+# added or removed with a known host) still hits, and any other (a new credential, a folder's
+# auth, a variable) misses: the memo never answers for different inputs.
 # Only read_request is memoized: walk_items, folder auth and the collection-level steps always run.
 
 MEMO_FORMAT = "zgen-normalize-memo-1"
@@ -1067,8 +1072,8 @@ _Warned = tuple[
 ]  # what Diagnostics.warn got: file, place, message, request, folder
 _VarEntry = tuple[str, str, str | None, bool, str]  # client_vars key and its ClientVar's fields
 # What one read_request call changed in _State (which only ever adds): the client_vars entries it
-# set (in dict order), the host counts it changed (their new values), what it appended to
-# host_order and secrets_found, the hosts it added.
+# set (in dict order), what it added to host counts, what it appended to host_order and
+# secrets_found, the hosts it added.
 _Delta = tuple[
     tuple[_VarEntry, ...],
     tuple[tuple[str, int], ...],
@@ -1147,17 +1152,15 @@ def remembered_request(
     vars_before = dict(state.client_vars)
     counts_before = dict(state.host_counts)
     order_before, secrets_before = len(state.host_order), len(state.secrets_found)
+    # (pointer is left out of the key: see above)
     try:
         key = _digest(
             (
                 state.fixed_digest,
                 folders,
                 _auth_plain(inherited),
-                pointer,
-                tuple(_var_entry(k, v) for k, v in vars_before.items()),
-                tuple(counts_before.items()),
-                tuple(state.host_order),
-                tuple(state.secrets_found),
+                tuple(_var_entry(k, vars_before[k]) for k in sorted(vars_before)),
+                tuple(sorted(counts_before)),
                 tuple(sorted(hosts_before)),
                 item,
             )
@@ -1170,8 +1173,8 @@ def remembered_request(
         var_entries, counts, order, secrets, hosts = delta
         for k, var_key, default, secret, description in var_entries:
             state.client_vars[k] = ClientVar(var_key, default, secret, description)
-        for host, count in counts:
-            state.host_counts[host] = count
+        for host, added in counts:
+            state.host_counts[host] += added
         state.host_order.extend(order)
         state.secrets_found.extend(secrets)
         state.hosts.update(hosts)
@@ -1187,7 +1190,11 @@ def remembered_request(
         state.captured = None
     delta = (
         tuple(_var_entry(k, v) for k, v in state.client_vars.items() if vars_before.get(k) != v),
-        tuple((h, n) for h, n in state.host_counts.items() if counts_before.get(h) != n),
+        tuple(
+            (h, n - counts_before.get(h, 0))
+            for h, n in state.host_counts.items()
+            if counts_before.get(h) != n
+        ),
         tuple(state.host_order[order_before:]),
         tuple(state.secrets_found[secrets_before:]),
         tuple(sorted(state.hosts - hosts_before)),
