@@ -1142,10 +1142,9 @@ class NormalizeMemo:
 
 def _digest(value: Any) -> bytes:
     # marshal version 2 writes a value the same way whatever else refers to its parts (version 3+
-    # marks objects by reference count), so equal inputs give equal digests across runs.
-    return hashlib.sha256(
-        marshal.dumps(value, 2)
-    ).digest()  # sha256: faster than blake2b here (CPU SHA instructions)
+    # marks objects by reference count), so equal inputs give equal digests across runs. sha256:
+    # faster than blake2b here (the CPU's SHA instructions).
+    return hashlib.sha256(marshal.dumps(value, 2)).digest()
 
 
 def remembered_request(
