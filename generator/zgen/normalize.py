@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import json
+import marshal
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -52,6 +55,7 @@ TEXT_TYPES = ("text/", "xml", "html", "javascript", "csv", "yaml", "x-www-form-u
 JSON_LANGS = {"json"}
 TEXT_LANGS = {"xml", "html", "text", "javascript", "raw"}
 HOST_KEY = "base_url"
+HOST_VAR_RE = re.compile(r"^\s*\{\{\s*([^{}]+?)\s*\}\}")  # a URL that starts with a variable
 
 
 def parse_template(text: str) -> Template:
@@ -134,9 +138,17 @@ class _State:
     hosts: set[str] = field(default_factory=set)  # variables used as a URL host or base
     current: tuple[str, str] = ("", "")  # the request being read: its place and folder
     folders: dict[tuple[str, ...], str] = field(default_factory=dict)  # path -> description
+    # With a memo (see NormalizeMemo): the last call's records, this call's, the digest of what
+    # every request reads but never changes, and the warnings of the request being recorded.
+    memo_last: dict[bytes, _Record] | None = None
+    memo_now: dict[bytes, _Record] | None = None
+    fixed_digest: bytes = b""
+    captured: list[_Warned] | None = None
 
     def warn(self, place: str, message: str) -> None:
         request, folder = self.current
+        if self.captured is not None:
+            self.captured.append((self.file, place, message, request, folder))
         self.diagnostics.warn(self.file, place, message, request=request, folder=folder)
 
     def var_value(self, key: str) -> str | None:
@@ -205,8 +217,14 @@ def collection_title(loaded: LoadedCollection) -> str:
 
 
 def normalize(
-    loaded: LoadedCollection, diagnostics: Diagnostics, environment: EnvironmentValues | None = None
+    loaded: LoadedCollection,
+    diagnostics: Diagnostics,
+    environment: EnvironmentValues | None = None,
+    memo: NormalizeMemo | None = None,
 ) -> Api:
+    """The collection as the IR. With a `memo`, a request whose inputs are those of a request the
+    memo's last call read is not read again (see NormalizeMemo); afterwards the memo holds this
+    call's records."""
     data = loaded.data
     info = data.get("info") if isinstance(data.get("info"), dict) else {}
     assert isinstance(info, dict)
@@ -217,11 +235,20 @@ def normalize(
     state.hosts.update(host_variables(data["item"]))
     warn_secret_variables(state)
     root_auth = parse_auth(state, data.get("auth"), "collection auth", None)
-    walk_items(state, data["item"], (), root_auth, operations, "/item")
+    if memo is None:
+        walk_items(state, data["item"], (), root_auth, operations, "/item")
+    else:
+        state.memo_last, state.memo_now = memo.records, {}
+        state.fixed_digest = _digest((MEMO_FORMAT, state.file, state.variables))
+        try:
+            walk_items(state, data["item"], (), root_auth, operations, "/item")
+        finally:
+            memo.records = state.memo_now
+    # A folder holds requests when its path starts the folder path of one (a set of those prefixes,
+    # not a scan of every request per folder).
+    holding = {op.folders[:depth] for op in operations for depth in range(len(op.folders) + 1)}
     folders = tuple(
-        Folder(path, description)
-        for path, description in state.folders.items()
-        if any(op.folders[: len(path)] == path for op in operations)
+        Folder(path, description) for path, description in state.folders.items() if path in holding
     )
     if not operations:
         state.warn("/item", "the collection has no requests")
@@ -264,7 +291,7 @@ def host_variables(items: list[Any]) -> set[str]:
             elif isinstance(host, str):
                 texts.append(host)
             for text in texts:
-                match = re.match(r"^\s*\{\{\s*([^{}]+?)\s*\}\}", text)
+                match = HOST_VAR_RE.match(text)
                 if match:
                     found.add(match.group(1))
     return found
@@ -331,7 +358,9 @@ def normalize_request(
     place = " / ".join((*folders, name or "(unnamed request)"))
     state.current = (place, " / ".join(folders))
     try:
-        return read_request(state, item, folders, inherited, pointer, name, place)
+        if state.memo_now is None:
+            return read_request(state, item, folders, inherited, pointer, name, place)
+        return remembered_request(state, item, folders, inherited, pointer, name, place)
     finally:
         state.current = ("", "")
 
@@ -1020,3 +1049,395 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
             )
         )
     return examples
+
+
+# ---------------------------------------------------------------- the per-request memo
+
+# A rebuild after a small edit reads the same requests as the last build: a NormalizeMemo keeps,
+# per request, what reading it gave (the Operation, what it changed in _State, the warnings), under
+# a digest of everything reading it reads: the item's JSON value (key order included), its folder
+# path and inherited auth, the file name and variables, and the parts of _State it reads as they
+# are when it starts: client_vars (whole, sorted: nothing reads its order, the Api sorts it), hosts,
+# and which hosts host_counts holds (host_var only tests membership, then adds one). Not in the key: the pointer (read_request reads it only for a
+# ZgenError, and a call that raised is never recorded), the counts themselves and host_order (the
+# record adds to them: its count increments and its appended hosts), secrets_found (only ever
+# appended to: the record appends the same). So an upstream change that these miss (a request
+# added or removed with a known host) still hits, and any other (a new credential, a folder's
+# auth, a variable) misses: the memo never answers for different inputs.
+# Only read_request is memoized: walk_items, folder auth and the collection-level steps always run.
+
+MEMO_FORMAT = "zgen-normalize-memo-1"
+
+_Warned = tuple[
+    str, str, str, str, str
+]  # what Diagnostics.warn got: file, place, message, request, folder
+_VarEntry = tuple[str, str, str | None, bool, str]  # client_vars key and its ClientVar's fields
+# What one read_request call changed in _State (which only ever adds): the client_vars entries it
+# set (in dict order), what it added to host counts, what it appended to host_order and
+# secrets_found, the hosts it added.
+_Delta = tuple[
+    tuple[_VarEntry, ...],
+    tuple[tuple[str, int], ...],
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[str, ...],
+]
+_Record = tuple[Operation, _Delta, tuple[_Warned, ...]]
+
+
+class NormalizeMemo:
+    """Per-request results of the last `normalize` call that was given this memo (`records`, by
+    the digest of the request's inputs). Persisted with marshal of plain data, never pickle: the
+    file lives in the user's output folder, and reading it runs no code."""
+
+    def __init__(self) -> None:
+        self.records: dict[bytes, _Record] = {}
+
+    def to_bytes(self) -> bytes:
+        entries = [
+            (key, _operation_plain(op), delta, warned)
+            for key, (op, delta, warned) in self.records.items()
+        ]
+        try:
+            return marshal.dumps((MEMO_FORMAT, tuple(entries)))
+        except ValueError:  # a body nested too deep for marshal: keep the others
+            kept = []
+            for entry in entries:
+                try:
+                    marshal.dumps(entry)
+                except ValueError:
+                    continue
+                kept.append(entry)
+            return marshal.dumps((MEMO_FORMAT, tuple(kept)))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> NormalizeMemo:
+        """The memo `to_bytes` wrote; an empty one for anything else (garbage, truncated, another
+        format, a value of the wrong type anywhere)."""
+        memo = cls()
+        # Reading creates a few hundred thousand containers (the saved bodies), none of them in a
+        # cycle: the cyclic collector, run on every few hundred, made reading N=2000 three times
+        # slower. It is switched back on as it was.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            value = marshal.loads(data)
+            tag, entries = _tuple(value, 2)
+            if tag != MEMO_FORMAT:
+                return memo
+            records: dict[bytes, _Record] = {}
+            for entry in _tuple(entries):
+                key, op, delta, warned = _tuple(entry, 4)
+                if not isinstance(key, bytes):
+                    raise ValueError("key")
+                records[key] = (_operation_from(op), _delta_from(delta), _warned_from(warned))
+        except (EOFError, ValueError, TypeError, RecursionError):
+            return memo
+        finally:
+            if collecting:
+                gc.enable()
+        memo.records = records
+        return memo
+
+
+def _digest(value: Any) -> bytes:
+    # marshal version 2 writes a value the same way whatever else refers to its parts (version 3+
+    # marks objects by reference count), so equal inputs give equal digests across runs. sha256:
+    # faster than blake2b here (the CPU's SHA instructions).
+    return hashlib.sha256(marshal.dumps(value, 2)).digest()
+
+
+def remembered_request(
+    state: _State,
+    item: dict[str, Any],
+    folders: tuple[str, ...],
+    inherited: AuthSpec | None,
+    pointer: str,
+    name: str,
+    place: str,
+) -> Operation:
+    """read_request, answered from the memo's last call when every input is the same."""
+    assert state.memo_last is not None and state.memo_now is not None
+    client_vars = state.client_vars
+    # (pointer is left out of the key: see above)
+    try:
+        key = _digest(
+            (
+                state.fixed_digest,
+                folders,
+                _auth_plain(inherited),
+                tuple(_var_entry(k, client_vars[k]) for k in sorted(client_vars)),
+                tuple(sorted(state.host_counts)),
+                tuple(sorted(state.hosts)),
+                item,
+            )
+        )
+    except ValueError:  # a value marshal cannot write (not JSON, or nested too deep): no memo
+        return read_request(state, item, folders, inherited, pointer, name, place)
+    record = state.memo_now.get(key) or state.memo_last.get(key)
+    if record is not None:
+        operation, delta, warned = record
+        var_entries, counts, order, secrets, hosts = delta
+        for k, var_key, default, secret, description in var_entries:
+            state.client_vars[k] = ClientVar(var_key, default, secret, description)
+        for host, added in counts:
+            state.host_counts[host] += added
+        state.host_order.extend(order)
+        state.secrets_found.extend(secrets)
+        state.hosts.update(hosts)
+        for file, where, message, request, folder in warned:
+            state.diagnostics.warn(file, where, message, request=request, folder=folder)
+        state.memo_now[key] = record
+        return operation
+    hosts_before = set(state.hosts)
+    vars_before = dict(state.client_vars)
+    counts_before = dict(state.host_counts)
+    order_before, secrets_before = len(state.host_order), len(state.secrets_found)
+    state.captured = []
+    try:
+        operation = read_request(state, item, folders, inherited, pointer, name, place)
+        captured = tuple(state.captured)
+    finally:
+        state.captured = None
+    delta = (
+        tuple(_var_entry(k, v) for k, v in state.client_vars.items() if vars_before.get(k) != v),
+        tuple(
+            (h, n - counts_before.get(h, 0))
+            for h, n in state.host_counts.items()
+            if counts_before.get(h) != n
+        ),
+        tuple(state.host_order[order_before:]),
+        tuple(state.secrets_found[secrets_before:]),
+        tuple(sorted(state.hosts - hosts_before)),
+    )
+    state.memo_now[key] = (operation, delta, captured)
+    return operation
+
+
+def _var_entry(key: str, var: ClientVar) -> _VarEntry:
+    return (key, var.key, var.default, var.secret, var.description)
+
+
+# Operations to plain tuples (marshal writes them) and back, checking every value's type.
+
+
+def _auth_plain(auth: AuthSpec | None) -> tuple[Any, ...] | None:
+    if auth is None:
+        return None
+    return (auth.kind, auth.postman_type, auth.location, auth.name, auth.prefix, auth.credentials)
+
+
+def _operation_plain(op: Operation) -> tuple[Any, ...]:
+    body = op.body
+    return (
+        op.place,
+        op.folders,
+        op.name,
+        op.method,
+        op.host,
+        op.path,
+        tuple(
+            (p.key, p.location, p.required, p.default, p.description, p.multiple) for p in op.params
+        ),
+        op.query,
+        op.headers,
+        (
+            None
+            if body is None
+            else (
+                body.mode,
+                body.content_type,
+                body.example,
+                tuple((f.key, f.is_file, f.required, f.description) for f in body.fields),
+                body.fills,
+                body.defaults,
+                body.untyped,
+            )
+        ),
+        _auth_plain(op.auth),
+        op.description,
+        tuple(
+            (e.name, e.place, e.status, e.headers, e.body, e.content_type, e.kind, e.parsed)
+            for e in op.examples
+        ),
+    )
+
+
+def _tuple(value: Any, length: int | None = None) -> tuple[Any, ...]:
+    if not isinstance(value, tuple) or (length is not None and len(value) != length):
+        raise ValueError("expected a tuple")
+    return value
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a str")
+    return value
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected a bool")
+    return value
+
+
+def _one_of(value: Any, allowed: tuple[str, ...]) -> Any:
+    if value not in allowed or not isinstance(value, str):
+        raise ValueError("unexpected value")
+    return value
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    return tuple(_str(text) for text in _tuple(value))
+
+
+def _template(value: Any) -> Template:
+    return tuple(
+        (_one_of(kind, ("text", "var")), _str(text))
+        for kind, text in (_tuple(part, 2) for part in _tuple(value))
+    )
+
+
+def _named_templates(value: Any) -> tuple[tuple[str, Template], ...]:
+    return tuple(
+        (_str(key), _template(template))
+        for key, template in (_tuple(entry, 2) for entry in _tuple(value))
+    )
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json(value: Any) -> Any:
+    """A JSON value as json.loads gives it (dict, list, str, int, float, bool, None), checked
+    all the way down without recursion (only containers go on the stack: bodies are mostly
+    leaves, and this runs over every saved body when a memo is read)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is dict:
+            if not all(type(key) is str for key in node):
+                raise ValueError("not JSON")
+            children = node.values()
+        elif kind is list:
+            children = node
+        elif kind in _JSON_SCALARS:
+            continue
+        else:
+            raise ValueError("not JSON")
+        for child in children:
+            child_kind = type(child)
+            if child_kind is dict or child_kind is list:
+                stack.append(child)
+            elif child_kind not in _JSON_SCALARS:
+                raise ValueError("not JSON")
+    return value
+
+
+def _auth_from(value: Any) -> AuthSpec | None:
+    if value is None:
+        return None
+    kind, postman_type, location, name, prefix, credentials = _tuple(value, 6)
+    return AuthSpec(
+        _one_of(kind, ("bearer", "basic", "apikey", "oauth2", "unsupported")),
+        _str(postman_type),
+        _one_of(location, ("header", "query")),
+        _str(name),
+        _str(prefix),
+        _strs(credentials),
+    )
+
+
+def _body_from(value: Any) -> Body | None:
+    if value is None:
+        return None
+    mode, content_type, example, fields, fills, defaults, untyped = _tuple(value, 7)
+    return Body(
+        _one_of(mode, ("json", "text", "urlencoded", "formdata", "file", "graphql")),
+        _opt_str(content_type),
+        _json(example),
+        tuple(
+            FormField(_str(k), _bool(is_file), _bool(required), _str(desc))
+            for k, is_file, required, desc in (_tuple(f, 4) for f in _tuple(fields))
+        ),
+        tuple((_strs(path), _str(key)) for path, key in (_tuple(f, 2) for f in _tuple(fills))),
+        tuple((_strs(path), _json(v)) for path, v in (_tuple(d, 2) for d in _tuple(defaults))),
+        tuple(_strs(path) for path in _tuple(untyped)),
+    )
+
+
+def _example_from(value: Any) -> Example:
+    name, place, status, headers, body, content_type, kind, parsed = _tuple(value, 8)
+    if not isinstance(status, int) or isinstance(status, bool):
+        raise ValueError("expected a status code")
+    return Example(
+        _str(name),
+        _str(place),
+        status,
+        tuple((_str(k), _str(v)) for k, v in (_tuple(h, 2) for h in _tuple(headers))),
+        _str(body),
+        _str(content_type),
+        _one_of(kind, ("json", "text", "binary", "empty")),
+        _json(parsed),
+    )
+
+
+def _operation_from(value: Any) -> Operation:
+    place, folders, name, method, host, path, params, query, headers, body, auth, desc, examples = (
+        _tuple(value, 13)
+    )
+    return Operation(
+        place=_str(place),
+        folders=_strs(folders),
+        name=_str(name),
+        method=_str(method),
+        host=_str(host),
+        path=_template(path),
+        params=tuple(
+            Param(
+                _str(k),
+                _one_of(location, ("path", "query")),
+                _bool(required),
+                _opt_str(default),
+                _str(description),
+                _bool(multiple),
+            )
+            for k, location, required, default, description, multiple in (
+                _tuple(p, 6) for p in _tuple(params)
+            )
+        ),
+        query=_named_templates(query),
+        headers=_named_templates(headers),
+        body=_body_from(body),
+        auth=_auth_from(auth),
+        description=_str(desc),
+        examples=tuple(_example_from(example) for example in _tuple(examples)),
+    )
+
+
+def _delta_from(value: Any) -> _Delta:
+    var_entries, counts, order, secrets, hosts = _tuple(value, 5)
+    entries: list[_VarEntry] = []
+    for entry in _tuple(var_entries):
+        k, key, default, secret, description = _tuple(entry, 5)
+        entries.append((_str(k), _str(key), _opt_str(default), _bool(secret), _str(description)))
+    checked_counts: list[tuple[str, int]] = []
+    for entry in _tuple(counts):
+        host, count = _tuple(entry, 2)
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise ValueError("expected a count")
+        checked_counts.append((_str(host), count))
+    return (tuple(entries), tuple(checked_counts), _strs(order), _strs(secrets), _strs(hosts))
+
+
+def _warned_from(value: Any) -> tuple[_Warned, ...]:
+    result: list[_Warned] = []
+    for entry in _tuple(value):
+        file, place, message, request, folder = _tuple(entry, 5)
+        result.append((_str(file), _str(place), _str(message), _str(request), _str(folder)))
+    return tuple(result)
