@@ -71,8 +71,9 @@ def values() -> list[dict[str, Any]]:
 
 
 def all_text(folder: Path) -> str:
+    """Every file under `folder`, the build cache's binary files among them, as text."""
     return "\n".join(
-        p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*")) if p.is_file()
+        p.read_bytes().decode("utf-8", "replace") for p in sorted(folder.rglob("*")) if p.is_file()
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import zgen.infer
+import zgen.normalize
 import zgen.render
 from conftest import collection, output_files, request, response
 from zgen.buildcache import memo_path
@@ -61,9 +62,9 @@ def api(note: str, count: int = 6) -> dict[str, Any]:
 
 @pytest.fixture
 def computed(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """How many fixture files, statement layouts and requests' inferences were computed (not
-    taken from a memo)."""
-    counts = {"fixtures": 0, "layouts": 0, "inferred": 0}
+    """How many fixture files, statement layouts, requests' inferences and requests read were
+    computed (not taken from a memo)."""
+    counts = {"fixtures": 0, "layouts": 0, "inferred": 0, "read": 0}
     real_fixture, real_layout = zgen.render._fixture_data, zgen.render._statement_layout
     real_record = zgen.infer._record
 
@@ -72,6 +73,13 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         return real_record(*args)
 
     monkeypatch.setattr(zgen.infer, "_record", record)
+    real_read = zgen.normalize.read_request
+
+    def read(*args: Any) -> Any:
+        counts["read"] += 1
+        return real_read(*args)
+
+    monkeypatch.setattr(zgen.normalize, "read_request", read)
 
     def fixture(*args: Any) -> str:
         counts["fixtures"] += 1
@@ -100,7 +108,7 @@ def test_a_rebuild_computes_only_what_changed_and_gives_the_bytes_of_a_fresh_bui
     out = tmp_path / "a" / "out"
     build([source], out)
     assert computed["fixtures"] == 12 and computed["layouts"] > 12
-    assert computed["inferred"] == 6
+    assert computed["inferred"] == 6 and computed["read"] == 6
     first_layouts = computed["layouts"]
     memo = next(out.glob(".zgen-cache/*.memo"))
     assert memo == memo_path(out, "test_api")
@@ -119,10 +127,11 @@ def test_a_rebuild_computes_only_what_changed_and_gives_the_bytes_of_a_fresh_bui
     if damage is None:
         assert computed["fixtures"] == 1  # the edited saved response's fixture only
         assert computed["inferred"] == 1  # its request's bodies only
+        assert computed["read"] == 1  # its request only
         assert computed["layouts"] < first_layouts / 4
     else:
         assert computed["fixtures"] == 12 and computed["layouts"] == first_layouts
-        assert computed["inferred"] == 6
+        assert computed["inferred"] == 6 and computed["read"] == 6
     fresh = tmp_path / "b" / "out"
     build([write(tmp_path / "b" / "api.json", api("second"))], fresh)
     assert output_files(out) == output_files(fresh)

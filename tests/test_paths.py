@@ -113,7 +113,10 @@ def test_nothing_written_outside_the_output_folder(
     (package,) = [summary.package for summary in report.packages]
     assert SAFE_NAME.match(package) and len(package) <= 64
     assert sorted(p.name for p in out.iterdir()) == sorted([package, CACHE_DIR])
-    assert sorted(p.name for p in (out / CACHE_DIR).iterdir()) == [".gitignore", f"{package}.json"]
+    cached = {p.name for p in (out / CACHE_DIR).iterdir()}
+    assert cached - {"jinja"} == {".gitignore", f"{package}.json", f"{package}.memo"}
+    # (compiled templates, when this process compiled them: named by Jinja's hex digest)
+    assert all(re.fullmatch(r"[0-9a-f]+\.cache", p.name) for p in out.glob(f"{CACHE_DIR}/jinja/*"))
     for path in (out / package).rglob("*"):
         rel = path.relative_to(out / package)
         assert all(

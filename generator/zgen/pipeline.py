@@ -34,7 +34,7 @@ from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
 from .memo import Memo
 from .modelgen import ModelsCache, models_input, warm_up
 from .naming import Names, Published, assign, legacy_models, package_name, published_models
-from .normalize import collection_title, normalize
+from .normalize import NormalizeMemo, collection_title, normalize
 from .paging import Paging
 from .paging import detect as detect_paging
 from .paging import parse_overrides as parse_paging_overrides
@@ -197,7 +197,10 @@ def analyze(
                 cache[settings.environment] = load_environment(settings.environment)
             values = cache[settings.environment]
     with _timed(report, "normalize"):
-        api = normalize(loaded, diagnostics, environment=values)
+        norm_memo = NormalizeMemo.from_bytes(memos.last.get("normalize", b"")) if memos else None
+        api = normalize(loaded, diagnostics, environment=values, memo=norm_memo)
+        if memos is not None and norm_memo is not None:
+            memos.now["normalize"] = norm_memo.to_bytes()
     with _timed(report, "infer"):
         infer_memo = InferMemo.from_bytes(memos.last.get("infer", b"")) if memos else None
         inferred = infer(api, diagnostics, overrides, settings.optional, memo=infer_memo)
