@@ -44,20 +44,31 @@ def test_a_memo_computes_each_new_question_once_and_keeps_only_this_builds() -> 
 
 
 def api(note: str, count: int = 6) -> dict[str, Any]:
+    """`count` requests, every other one sending a JSON body; `note` is in the first's response."""
+    sent = {"data": [{"name": "a", "tags": ["x", "y"], "owner": {"id": "1", "name": "b"}}]}
     return collection(
         *(
             request(
                 f"Get thing {i}",
                 f"{{{{base_url}}}}/things/{i}/:id?limit=10&with=all",
+                method="POST" if i % 2 else "GET",
                 responses=[
                     response("ok", 200, {"id": str(i), "note": note if i == 0 else "same"}),
                     response("missing", 404, {"code": "NOT_FOUND", "message": "no"}),
                 ],
+                **(
+                    {"body": {"mode": "raw", "raw": json.dumps(sent), "options": JSON_OPTIONS}}
+                    if i % 2
+                    else {}
+                ),
             )
             for i in range(count)
         ),
         variable=[{"key": "base_url", "value": "https://api.example.com"}],
     )
+
+
+JSON_OPTIONS = {"raw": {"language": "json"}}
 
 
 @pytest.fixture

@@ -843,7 +843,8 @@ def fixture_data(
     """The fixture file of a saved response: the response, and the request it answers (with the
     body the test sends, when that is saved data rather than code: `body`, None for none)."""
     try:
-        sent = None if body is None else marshal.dumps(body)
+        # (version 2: later versions' bytes depend on how the value's objects are shared)
+        sent = None if body is None else marshal.dumps(body, 2)
     except ValueError:  # not plain data: not kept
         return _fixture_data(example, method, path, wire, body)
     query, headers = (tuple(tuple(entry) for entry in entries) for entries in wire)
