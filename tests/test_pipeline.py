@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO
@@ -12,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from zgen.buildcache import CACHE_DIR
 from zgen.cli import read_config
+from zgen.diagnostics import ZgenError
 from zgen.pipeline import build
 
 COLLECTIONS = sorted((REPO / "collections").glob("*.json"))
@@ -216,3 +219,42 @@ def test_the_fast_path_check_of_a_written_path_agrees_with_the_full_one(path: st
     except ValueError:
         return
     assert _within(inside, "pkg") == expected
+
+
+def test_the_garbage_collector_is_paused_during_a_build_and_on_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import json
+
+    import zgen.modelgen
+    import zgen.pipeline
+    import zgen.render
+    from conftest import collection, request, response
+
+    seen: list[bool] = []
+    real_render = zgen.render.render
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real_render(*args, **kwargs)
+
+    def warm(*args: Any) -> None:  # in each worker: is its collector on?
+        (tmp_path / f"worker-gc-{os.getpid()}").write_text(str(gc.isenabled()))
+        zgen.modelgen.warm_up()
+
+    monkeypatch.setattr(zgen.pipeline, "render", spy)
+    monkeypatch.setattr(zgen.pipeline, "warm_up", warm)
+    monkeypatch.setattr(zgen.pipeline, "POOL_MIN_REQUESTS", 1)
+    data = collection(request("Ping", "{{host}}/ping", responses=[response("ok", 200, {"a": 1})]))
+    source = tmp_path / "api.json"
+    source.write_text(json.dumps(data), encoding="utf-8")
+    assert gc.isenabled()
+    build([source], tmp_path / "out", workers=2)
+    assert seen == [False] and gc.isenabled()
+    workers = [p.read_text() for p in tmp_path.glob("worker-gc-*")]
+    assert workers and set(workers) == {"True"}
+    source.write_text("{ not json", encoding="utf-8")
+    with pytest.raises(ZgenError):
+        build([source], tmp_path / "out")
+    assert gc.isenabled()
