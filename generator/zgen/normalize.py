@@ -29,7 +29,7 @@ from .ir import (
     TemplatePart,
 )
 from .load import LoadedCollection
-from .redact import redact_body, redact_headers
+from .redact import redact_body, redact_headers, redact_json, redact_text
 
 VAR_RE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 SECRET_NAME_RE = re.compile(
@@ -1210,8 +1210,23 @@ def remembered_request(
         tuple(state.secrets_found[secrets_before:]),
         tuple(sorted(state.hosts - hosts_before)),
     )
-    state.memo_now[key] = (operation, delta, captured)
+    if not _holds_credentials(operation):
+        state.memo_now[key] = (operation, delta, captured)
     return operation
+
+
+def _holds_credentials(operation: Operation) -> bool:
+    """Whether the request body the collection shows holds a credential (the IR keeps it, the
+    output redacts it): such a request is not remembered, so that no credential is written to the
+    build cache; it is read again on every build."""
+    body = operation.body
+    if body is None:
+        return False
+    if body.mode == "json" and isinstance(body.example, (dict, list)):
+        return redact_json(body.example)[1]
+    if isinstance(body.example, str):
+        return redact_text(body.example) != body.example
+    return False
 
 
 def _var_entry(key: str, var: ClientVar) -> _VarEntry:
