@@ -27,16 +27,13 @@ from urllib.parse import quote
 
 import jinja2
 
-from . import __version__
+from . import __version__, layout
 from .infer import Inferred, TypeRef, holds_circular
 from .ir import Api, AuthSpec, Body, Example, Operation, Template
 from .layout import (
     bare_def,
-    bracketed,
     docstring_literal,
     float_literal,
-    nested_call,
-    signature,
     statement,
     string_literal,
     width,
@@ -1140,9 +1137,49 @@ def _statement_layout(code: str, indent: int) -> str:
     return code if laid is None else laid
 
 
+# The layout module's other constructs, through the same memo (None, "black lays it out some
+# other way", kept as ""):
+
+
+def bracketed(
+    head: str,
+    items: Sequence[str],
+    tail: str,
+    *,
+    indent: int = 0,
+    literal: bool = False,
+    signature: bool = False,
+) -> str | None:
+    """layout.bracketed (see there)."""
+    key = ("bracketed", head, tuple(items), tail, indent, literal, signature)
+    laid = LAYOUTS.get(
+        key,
+        lambda: layout.bracketed(
+            head, items, tail, indent=indent, literal=literal, signature=signature
+        )
+        or "",
+    )
+    return laid or None
+
+
+def signature(head: str, params: Sequence[str], tail: str, indent: int = 0) -> str | None:
+    """layout.signature (see there)."""
+    key = ("signature", head, tuple(params), tail, indent)
+    return LAYOUTS.get(key, lambda: layout.signature(head, params, tail, indent) or "") or None
+
+
+def nested_call(
+    heads: Sequence[str], call: str, arguments: Sequence[str], *, indent: int = 0
+) -> str | None:
+    """layout.nested_call (see there)."""
+    key = ("nested_call", tuple(heads), call, tuple(arguments), indent)
+    laid = LAYOUTS.get(key, lambda: layout.nested_call(heads, call, arguments, indent=indent) or "")
+    return laid or None
+
+
 # The statements laid out (a few thousand calls in a big collection's client.py), and the fixture
 # files written, by the last build: a rebuild takes those it asks again (see memo.Memo).
-LAYOUTS: Memo[tuple[str, int], str] = Memo()
+LAYOUTS: Memo[tuple[Any, ...], str] = Memo()
 FIXTURES: Memo[tuple[Any, ...], str] = Memo()
 CIRCULAR: Memo[bytes, bool] = Memo()  # whether a saved JSON body holds a circular reference
 
