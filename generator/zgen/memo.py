@@ -13,14 +13,17 @@ whose reading runs no code.
 
 from __future__ import annotations
 
+import functools
 import gc
 import marshal
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Memo(Generic[K, V]):
@@ -71,3 +74,34 @@ def paused_gc() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+# The memos kept with a package's build, by name (pipeline starts and keeps each of them).
+MEMOS: dict[str, Memo[Any, Any]] = {}
+
+
+def named(name: str) -> Memo[Any, Any]:
+    """A new memo, kept with every package's build under `name`."""
+    assert name not in MEMOS, name
+    memo: Memo[Any, Any] = Memo()
+    MEMOS[name] = memo
+    return memo
+
+
+def persisted(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A pure function of plain positional arguments, its answers kept in the memo `name` (in
+    place of functools.cache: the next build of the package takes them from the build cache)."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        memo = named(name)
+
+        @functools.wraps(function)
+        def remembered(*args: P.args, **kwargs: P.kwargs) -> R:
+            if kwargs:
+                return function(*args, **kwargs)
+            result: R = memo.get(args, lambda: function(*args, **kwargs))
+            return result
+
+        return remembered
+
+    return decorate

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from .diagnostics import ZgenError
 from .infer import Inferred, Overrides, Role, Shape, TypeRef, Usage
 from .ir import Api, Operation
+from .memo import persisted
 
 MAX_WORDS = 12
 MAX_METHOD_CHARS = 40  # a method name is cut at a word boundary after this many characters
@@ -574,7 +575,7 @@ def class_name(parts: list[str]) -> str:
     return _class_name(tuple(parts))
 
 
-@functools.lru_cache(maxsize=WORD_CACHE)  # pure, and asked again for each candidate of each usage
+@persisted("class_names")  # pure, and asked again for each candidate of each usage
 def _class_name(parts: tuple[str, ...]) -> str:
     name = pascal(_collapse_runs(parts))
     if name[:1].isdigit():
@@ -600,7 +601,7 @@ def shape_candidates(
     return found
 
 
-@functools.lru_cache(maxsize=WORD_CACHE)  # pure; a rebuild asks for every name a second time
+@persisted("usage_names")  # pure; a rebuild asks for every name a second time
 def usage_name(
     prefix: tuple[str, ...], role_name: Role, path: tuple[str, ...], keys: int | None
 ) -> str:
@@ -635,7 +636,7 @@ def key_path_names(shape: Shape) -> list[str]:
     return [name for _, name in sorted(found)]
 
 
-@functools.lru_cache(maxsize=WORD_CACHE)  # pure; the same paths recur across shapes and passes
+@persisted("key_path_names")  # pure; the same paths recur across shapes and passes
 def _key_path_names(path: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
     """(depth, name) of each name `key_path_names` takes from one success path."""
     parts = _path_parts(path)
@@ -980,7 +981,7 @@ def field_names(shape: Shape, order: tuple[str, ...]) -> tuple[tuple[str, str], 
     return _field_names(order)
 
 
-@functools.lru_cache(maxsize=WORD_CACHE)  # pure: the same key orders recur across shapes and passes
+@persisted("field_names")  # pure: the same key orders recur across shapes and passes
 def _field_names(order: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     taken: set[str] = set()
     chosen: dict[str, str] = {}

@@ -32,7 +32,7 @@ from .format import (
 from .infer import InferMemo, Inferred, infer, parse_overrides
 from .ir import Api
 from .load import DEFAULT_MAX_BYTES, LoadedCollection, load
-from .memo import Memo, paused_gc
+from .memo import MEMOS, paused_gc
 from .modelgen import ModelsCache, models_input, warm_up
 from .naming import Names, Published, assign, legacy_models, package_name, published_models
 from .normalize import NormalizeMemo, collection_title, normalize
@@ -40,9 +40,6 @@ from .paging import Paging
 from .paging import detect as detect_paging
 from .paging import parse_overrides as parse_paging_overrides
 from .render import (
-    CIRCULAR,
-    FIXTURES,
-    LAYOUTS,
     builtin_template,
     model_docs,
     operation_constant,
@@ -467,7 +464,7 @@ class _Build:
         report = self.report
         guess = chosen.package or package_name(collection_title(loaded))
         memos = Memos(buildcache.read_memo(self.output, guess))
-        for name, memo in STAGE_MEMOS.items():
+        for name, memo in MEMOS.items():
             memo.start(memos.last.get(name))
         # Model names an earlier build published stay importable (as aliases) while their shape
         # does: `output` is where analyze finds them.
@@ -526,7 +523,7 @@ class _Build:
         changed = {path: text for path, text in files.items() if path not in unchanged}
         self.checks.append(Checks(analysis, changed, pool))
         self.rendered[package.package] = files
-        memos.now.update((name, memo.kept()) for name, memo in STAGE_MEMOS.items())
+        memos.now.update((name, memo.kept()) for name, memo in MEMOS.items())
         self.memos[package.package] = memos.now
         self.vouched.update(package.vouched)
         examples = sum(len(op.examples) for op in api.operations)
@@ -580,14 +577,6 @@ class _Build:
         report.pieces_formatted = formatted.pieces_formatted
         report.pieces_reused = formatted.pieces_reused
         return formatted
-
-
-# The memos of pure functions a build keeps for the next build of the same package (see memo.py).
-STAGE_MEMOS: dict[str, Memo[Any, Any]] = {
-    "layouts": LAYOUTS,
-    "fixtures": FIXTURES,
-    "circular": CIRCULAR,
-}
 
 
 # From this many requests on, a build starts its worker processes before analysing the collection

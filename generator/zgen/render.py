@@ -38,7 +38,7 @@ from .layout import (
     string_literal,
     width,
 )
-from .memo import Memo, paused_gc
+from .memo import Memo, named, paused_gc
 from .naming import RESERVED_NAMES, STATUS_ERRORS, Names
 from .paging import PAGING_PARAMS, Paging, norm
 from .redact import redact_body, redact_headers
@@ -1179,9 +1179,11 @@ def nested_call(
 
 # The statements laid out (a few thousand calls in a big collection's client.py), and the fixture
 # files written, by the last build: a rebuild takes those it asks again (see memo.Memo).
-LAYOUTS: Memo[tuple[Any, ...], str] = Memo()
-FIXTURES: Memo[tuple[Any, ...], str] = Memo()
-CIRCULAR: Memo[bytes, bool] = Memo()  # whether a saved JSON body holds a circular reference
+LAYOUTS: Memo[tuple[Any, ...], str] = named("layouts")
+FIXTURES: Memo[tuple[Any, ...], str] = named("fixtures")
+CIRCULAR: Memo[bytes, bool] = named(
+    "circular"
+)  # whether a saved JSON body holds a circular reference
 
 
 def signature_call(head: str, params: Sequence[str], tail: str, indent: int = 0) -> str:
