@@ -8,8 +8,10 @@ import copy
 import importlib.util
 import json
 import multiprocessing
+import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -314,3 +316,29 @@ def test_a_worker_still_starting_when_the_build_is_done_is_stopped_not_waited_fo
     assert tree(tmp_path / "workers") == tree(tmp_path / "here")
     assert set(multiprocessing.active_children()) <= children  # every worker is gone
     assert not waited.exists(), "the build waited for a worker that had no task"
+
+
+def test_later_workers_load_the_generator_after_the_first_one_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the first worker loads the model generator, the others wait (the analysis has the
+    other core): each later worker starts loading only when the first is done."""
+    real = zgen.modelgen.warm_up
+
+    def logged(*args: Any) -> None:
+        started = time.monotonic()
+        real(*args)
+        (tmp_path / f"warm-{os.getpid()}").write_text(f"{started} {time.monotonic()}")
+
+    monkeypatch.setattr(zgen.pipeline, "warm_up", logged)
+    pool = zgen.pipeline._WorkerPool(3)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("warm-*"))) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        pool.shutdown()
+    spans = sorted(tuple(map(float, path.read_text().split())) for path in tmp_path.glob("warm-*"))
+    assert len(spans) == 3
+    first_done = spans[0][1]
+    assert all(start >= first_done for start, _ in spans[1:])

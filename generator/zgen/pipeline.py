@@ -626,17 +626,19 @@ _STARTING, _READY, _STOPPED = 1, 2, 3  # a worker's state in _WorkerPool.states
 
 
 def _start_worker(ranks: Any, states: Any) -> None:
-    """Load the model generator in a new worker. A worker after the first starts at a lower
-    priority: on a busy machine, the analysis (this process) and the first worker's start-up go
-    first (a rebuild after a small change needs no more); an idle core runs it all the same."""
+    """Load the model generator in a new worker. The workers after the first wait until it is
+    loaded (or a while at most): meanwhile the analysis (this process) and the first worker's
+    start-up have the machine's cores to themselves (a rebuild after a small change needs no
+    more), and the others load on the core the first one leaves idle."""
     gc.enable()  # (a forked worker inherits the build's paused collector)
     with ranks.get_lock():
         rank = ranks.value
         ranks.value += 1
         states[2 * rank], states[2 * rank + 1] = _STARTING, os.getpid()
-    if rank > 0:
-        with suppress(OSError):
-            os.nice(WORKER_NICENESS)
+    waited = 0.0
+    while rank > 0 and states[0] == _STARTING and waited < STAGGER_LIMIT:
+        time.sleep(STAGGER_POLL)
+        waited += STAGGER_POLL
     warm_up()
     with ranks.get_lock():
         # The pool stops a worker only while it is starting, and under this lock: a worker that
@@ -647,7 +649,8 @@ def _start_worker(ranks: Any, states: Any) -> None:
         states[2 * rank] = _READY
 
 
-WORKER_NICENESS = 5
+STAGGER_POLL = 0.01  # s: how often a waiting worker looks whether the first one is loaded
+STAGGER_LIMIT = 2.0  # s: how long it waits at most
 
 
 def _inputs_key(source: Path, settings: SourceSettings) -> str | None:
