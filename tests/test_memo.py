@@ -16,8 +16,10 @@ import zgen.infer
 import zgen.normalize
 import zgen.render
 from conftest import collection, output_files, request, response
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from zgen.buildcache import memo_path
-from zgen.memo import Memo
+from zgen.memo import Memo, value_digest
 from zgen.pipeline import build
 
 
@@ -157,3 +159,26 @@ def test_a_check_writes_no_memo_and_a_memo_is_per_package(tmp_path: Path) -> Non
     build([source, write(tmp_path / "other.json", other)], tmp_path / "out")
     memos = sorted(p.name for p in (tmp_path / "out" / ".zgen-cache").glob("*.memo"))
     assert memos == ["other_api.memo", "test_api.memo"]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON)
+def test_a_memo_key_depends_on_the_value_only_not_on_how_its_objects_are_shared(
+    value: Any,
+) -> None:
+    """The class of the bug where a key was marshal's default output (its bytes change with the
+    objects' reference counts): the digest of a value, of a copy of it, and of a container that
+    holds it several times over (shared objects) agree; values that differ differ."""
+    copied = json.loads(json.dumps(value))
+    held = [value, value, copied]  # `value` shared three times, then its copy
+    assert value_digest(value) == value_digest(copied)
+    assert value_digest(held) == value_digest([copied, copied, json.loads(json.dumps(value))])
+    assert value_digest(value) != value_digest([value])
+    assert len({value_digest(1), value_digest(1.0), value_digest(True), value_digest("1")}) == 4

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import hashlib
 import marshal
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
@@ -105,3 +106,12 @@ def persisted(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return remembered
 
     return decorate
+
+
+def value_digest(value: Any) -> bytes:
+    """A digest of a plain value (str, bytes, numbers, None, tuples, lists, dicts of them), as a
+    memo key: equal values give equal digests in any process. marshal version 2 writes a value
+    the same way whatever else refers to its parts (version 3+ marks objects by reference count)
+    and tags each with its type (1, 1.0 and True differ). Raises ValueError for anything else, or
+    a value nested too deep."""
+    return hashlib.sha256(marshal.dumps(value, 2)).digest()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import hashlib
 import json
 import marshal
 import re
@@ -29,6 +27,7 @@ from .ir import (
     TemplatePart,
 )
 from .load import LoadedCollection
+from .memo import paused_gc, value_digest
 from .redact import redact_body, redact_headers, redact_json, redact_text
 
 VAR_RE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
@@ -239,7 +238,7 @@ def normalize(
         walk_items(state, data["item"], (), root_auth, operations, "/item")
     else:
         state.memo_last, state.memo_now = memo.records, {}
-        state.fixed_digest = _digest((MEMO_FORMAT, state.file, state.variables))
+        state.fixed_digest = value_digest((MEMO_FORMAT, state.file, state.variables))
         try:
             walk_items(state, data["item"], (), root_auth, operations, "/item")
         finally:
@@ -1118,33 +1117,22 @@ class NormalizeMemo:
         # Reading creates a few hundred thousand containers (the saved bodies), none of them in a
         # cycle: the cyclic collector, run on every few hundred, made reading N=2000 three times
         # slower. It is switched back on as it was.
-        collecting = gc.isenabled()
-        gc.disable()
         try:
-            value = marshal.loads(data)
-            tag, entries = _tuple(value, 2)
-            if tag != MEMO_FORMAT:
-                return memo
-            records: dict[bytes, _Record] = {}
-            for entry in _tuple(entries):
-                key, op, delta, warned = _tuple(entry, 4)
-                if not isinstance(key, bytes):
-                    raise ValueError("key")
-                records[key] = (_operation_from(op), _delta_from(delta), _warned_from(warned))
+            with paused_gc():
+                value = marshal.loads(data)
+                tag, entries = _tuple(value, 2)
+                if tag != MEMO_FORMAT:
+                    return memo
+                records: dict[bytes, _Record] = {}
+                for entry in _tuple(entries):
+                    key, op, delta, warned = _tuple(entry, 4)
+                    if not isinstance(key, bytes):
+                        raise ValueError("key")
+                    records[key] = (_operation_from(op), _delta_from(delta), _warned_from(warned))
         except (EOFError, ValueError, TypeError, RecursionError):
             return memo
-        finally:
-            if collecting:
-                gc.enable()
         memo.records = records
         return memo
-
-
-def _digest(value: Any) -> bytes:
-    # marshal version 2 writes a value the same way whatever else refers to its parts (version 3+
-    # marks objects by reference count), so equal inputs give equal digests across runs. sha256:
-    # faster than blake2b here (the CPU's SHA instructions).
-    return hashlib.sha256(marshal.dumps(value, 2)).digest()
 
 
 def remembered_request(
@@ -1161,7 +1149,7 @@ def remembered_request(
     client_vars = state.client_vars
     # (pointer is left out of the key: see above)
     try:
-        key = _digest(
+        key = value_digest(
             (
                 state.fixed_digest,
                 folders,

@@ -39,12 +39,7 @@ from .normalize import NormalizeMemo, collection_title, normalize
 from .paging import Paging
 from .paging import detect as detect_paging
 from .paging import parse_overrides as parse_paging_overrides
-from .render import (
-    builtin_template,
-    model_docs,
-    operation_constant,
-    render,
-)
+from .render import builtin_template, model_docs, operation_constant, render
 from .render import environment as template_environment
 from .write import Plan, apply, plan, read_manifest, reading_manifests
 
@@ -375,7 +370,7 @@ def build(
                     continue
                 if pool is None and count > 1 and _requests(loaded.data) >= POOL_MIN_REQUESTS:
                     pool = _WorkerPool(count)
-                state.add(source, chosen, loaded, inputs, mark, pool)
+                state.add(source, chosen, loaded, guess, inputs, mark, pool)
             with _timed(report, "format"):
                 formatted = state.format(count, pool, progress)
         finally:
@@ -456,13 +451,14 @@ class _Build:
         source: Path,
         chosen: SourceSettings,
         loaded: LoadedCollection,
+        guess: str,
         inputs: str | None,
         mark: int,
         pool: Executor | None,
     ) -> None:
-        """Analyse, generate the models of and render one collection; start its compile check."""
+        """Analyse, generate the models of and render one collection (`guess`: the package it
+        names, which its stage memos are kept with); start its compile check."""
         report = self.report
-        guess = chosen.package or package_name(collection_title(loaded))
         memos = Memos(buildcache.read_memo(self.output, guess))
         for name, memo in MEMOS.items():
             memo.start(memos.last.get(name))

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import json
 import keyword
-import marshal
 import math
 import re
 import textwrap
@@ -38,7 +36,7 @@ from .layout import (
     string_literal,
     width,
 )
-from .memo import Memo, named, paused_gc
+from .memo import Memo, named, paused_gc, value_digest
 from .naming import RESERVED_NAMES, STATUS_ERRORS, Names
 from .paging import PAGING_PARAMS, Paging, norm
 from .redact import redact_body, redact_headers
@@ -840,8 +838,7 @@ def fixture_data(
     """The fixture file of a saved response: the response, and the request it answers (with the
     body the test sends, when that is saved data rather than code: `body`, None for none)."""
     try:
-        # (version 2: later versions' bytes depend on how the value's objects are shared)
-        sent = None if body is None else marshal.dumps(body, 2)
+        sent = None if body is None else value_digest(body)
     except ValueError:  # not plain data: not kept
         return _fixture_data(example, method, path, wire, body)
     query, headers = (tuple(tuple(entry) for entry in entries) for entries in wire)
@@ -858,15 +855,10 @@ def _example_key(example: Example) -> tuple[Any, ...]:
         example.place,
         example.status,
         example.headers,
-        text_digest(example.body),
+        value_digest(example.body),
         example.content_type,
         example.kind,
     )
-
-
-def text_digest(text: str) -> bytes:
-    """A text's digest, as a memo key for it (a saved body is kilobytes; the key is 16 bytes)."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _fixture_data(
@@ -1485,7 +1477,7 @@ def render_tests(
                 error is None
                 and example.kind == "json"
                 and CIRCULAR.get(  # (normalize derives `parsed` from the body text)
-                    text_digest(example.body), functools.partial(holds_circular, example.parsed)
+                    value_digest(example.body), functools.partial(holds_circular, example.parsed)
                 )
             )
             modules.setdefault(names.test_modules[index], []).append(
