@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from . import buildcache
+from . import buildcache, compilecheck
 from .diagnostics import Diagnostics, InternalError, Warning, ZgenError
 from .environment import EnvironmentValues, load_environment
 from .format import (
@@ -242,43 +242,42 @@ def check_compiles(analysis: Analysis, files: Mapping[str, str]) -> None:
     Checks(analysis, files).finish()
 
 
-def compile_errors(batch: list[tuple[str, str]]) -> list[tuple[str, int, str]]:
-    """(path, line, message) of each (path, source) that does not compile (in a worker or here)."""
-    errors = []
-    for path, source in batch:
-        try:
-            compile(source, path, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError) as exc:
-            errors.append((path, getattr(exc, "lineno", None) or 0, str(getattr(exc, "msg", exc))))
-    return errors
-
-
 class Checks:
-    """The compile check of one package's modules: in the worker processes when there are some
-    (the build goes on meanwhile), else here; `finish` raises for the first module that does not
-    compile (by path)."""
+    """The compile check of one package's modules (see compilecheck: only the pieces the last
+    build did not compile): in the worker processes when there are some (the build goes on
+    meanwhile), else here; `finish` raises for the first module that does not compile (by path),
+    and keeps the pieces that compiled with the package's stage memos (`memos`)."""
 
     def __init__(
-        self, analysis: Analysis, files: Mapping[str, str], pool: Executor | None = None
+        self,
+        analysis: Analysis,
+        files: Mapping[str, str],
+        pool: Executor | None = None,
+        memos: Memos | None = None,
     ) -> None:
         self.analysis = analysis
         self.files = files
-        batches: list[list[tuple[str, str]]] = [[]]
+        self.memos = memos
+        self.plan = compilecheck.plan(files, memos.last.get(COMPILED) if memos else None)
+        batches: list[list[compilecheck.Task]] = [[]]
         size = 0
-        for path, source in sorted(files.items()):
-            if not path.endswith(".py"):
-                continue
+        for task in self.plan.tasks:
             if pool is not None and size >= CHECK_BATCH_BYTES:
                 batches.append([])
                 size = 0
-            batches[-1].append((path, source))
-            size += len(source)
-        self.futures = [pool.submit(compile_errors, b) for b in batches] if pool is not None else []
+            batches[-1].append(task)
+            size += len(task[1]) + sum(len(piece) for piece in task[2])
+        self.futures = (
+            [pool.submit(compilecheck.failing, b) for b in batches] if pool is not None else []
+        )
         self.batches = batches if pool is None else []
 
     def finish(self) -> None:
-        errors = [error for future in self.futures for error in future.result()]
-        errors += [error for batch in self.batches for error in compile_errors(batch)]
+        failed = [path for future in self.futures for path in future.result()]
+        failed += [path for batch in self.batches for path in compilecheck.failing(batch)]
+        errors = compilecheck.compile_errors([(path, self.files[path]) for path in failed])
+        if self.memos is not None:
+            self.memos.now[COMPILED] = self.plan.kept(set(failed))
         if not errors:
             return
         path, line, message = min(errors)
@@ -292,6 +291,7 @@ class Checks:
         )
 
 
+COMPILED = "compiled"  # the stage memo of the pieces that compiled (see compilecheck)
 CHECK_BATCH_BYTES = 2_000_000  # source text per compile task sent to a worker process
 
 
@@ -344,59 +344,62 @@ def build(
     state = _Build(output, report)
     # The cyclic garbage collector is paused for the build: the stages make few cycles, and the
     # collector, left on, walks the build's whole heap again and again (a fifth of a build's time;
-    # a few MB more at the peak). Worker processes turn it back on (see _start_worker).
-    with paused_gc(), reading_manifests():  # each package's manifest parsed once
-        count = workers if workers is not None else default_workers()
-        pool: ProcessPoolExecutor | None = None  # started when a collection is to be built
-        try:
-            for source in sources:
-                given = (settings or {}).get(source)
-                chosen = SourceSettings(
-                    package=(given.package if given else None) or (packages or {}).get(source),
-                    environment=(given.environment if given else None) or environment,
-                    templates=(given.templates if given else None) or templates,
-                    overrides=given.overrides if given else {},
-                    config_file=given.config_file if given else "pyproject.toml",
-                    optional=given.optional if given else "seen",
+    # a few MB more at the peak). Worker processes turn it back on (see _start_worker). It stays
+    # off until the files are written: turned on in between, it would walk every object the
+    # build made so far (all in its youngest generation) at the next allocation.
+    with paused_gc():
+        with reading_manifests():  # each package's manifest parsed once
+            count = workers if workers is not None else default_workers()
+            pool: ProcessPoolExecutor | None = None  # started when a collection is to be built
+            try:
+                for source in sources:
+                    given = (settings or {}).get(source)
+                    chosen = SourceSettings(
+                        package=(given.package if given else None) or (packages or {}).get(source),
+                        environment=(given.environment if given else None) or environment,
+                        templates=(given.templates if given else None) or templates,
+                        overrides=given.overrides if given else {},
+                        config_file=given.config_file if given else "pyproject.toml",
+                        optional=given.optional if given else "seen",
+                    )
+                    mark = len(report.diagnostics.warnings)
+                    with _timed(report, "load"):
+                        loaded = load(source, report.diagnostics, max_bytes=max_bytes)
+                        inputs = _inputs_key(source, chosen)
+                        guess = chosen.package or package_name(collection_title(loaded))
+                        kept = buildcache.unchanged(output, guess, inputs) if inputs else None
+                    if kept is not None:
+                        state.keep(loaded.file, guess, kept, mark)
+                        continue
+                    if pool is None and count > 1 and _requests(loaded.data) >= POOL_MIN_REQUESTS:
+                        pool = _WorkerPool(count)
+                    state.add(source, chosen, loaded, guess, inputs, mark, pool)
+                with _timed(report, "format"):
+                    formatted = state.format(count, pool, progress)
+            finally:
+                if pool is not None:
+                    pool.shutdown(cancel_futures=True)
+            with _timed(report, "write"):
+                report.plan = plan(
+                    output,
+                    formatted.packages,
+                    diff=check,
+                    records=formatted.records,
+                    models=state.published,
+                    model_cache=state.model_records,
+                    kept=state.kept_files,
+                    on_disk={
+                        path: text for files in state.known.values() for path, text in files.items()
+                    },
                 )
-                mark = len(report.diagnostics.warnings)
-                with _timed(report, "load"):
-                    loaded = load(source, report.diagnostics, max_bytes=max_bytes)
-                    inputs = _inputs_key(source, chosen)
-                    guess = chosen.package or package_name(collection_title(loaded))
-                    kept = buildcache.unchanged(output, guess, inputs) if inputs else None
-                if kept is not None:
-                    state.keep(loaded.file, guess, kept, mark)
-                    continue
-                if pool is None and count > 1 and _requests(loaded.data) >= POOL_MIN_REQUESTS:
-                    pool = _WorkerPool(count)
-                state.add(source, chosen, loaded, guess, inputs, mark, pool)
-            with _timed(report, "format"):
-                formatted = state.format(count, pool, progress)
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
         with _timed(report, "write"):
-            report.plan = plan(
-                output,
-                formatted.packages,
-                diff=check,
-                records=formatted.records,
-                models=state.published,
-                model_cache=state.model_records,
-                kept=state.kept_files,
-                on_disk={
-                    path: text for files in state.known.values() for path, text in files.items()
-                },
-            )
-    with paused_gc(), _timed(report, "write"):
-        if not check:
-            apply(report.plan)
-            _record(output, report.plan, state.records)
-            if state.compiled is not None:
-                state.compiled.save()
-            for package, memos in state.memos.items():
-                buildcache.write_memo(output, package, memos)
+            if not check:
+                apply(report.plan)
+                _record(output, report.plan, state.records)
+                if state.compiled is not None:
+                    state.compiled.save()
+                for package, memos in state.memos.items():
+                    buildcache.write_memo(output, package, memos)
     return report
 
 
@@ -517,7 +520,7 @@ class _Build:
         unchanged = unchanged_files(self.output, package.package, files, source_keys=self.keys)
         self.known[package.package] = unchanged
         changed = {path: text for path, text in files.items() if path not in unchanged}
-        self.checks.append(Checks(analysis, changed, pool))
+        self.checks.append(Checks(analysis, changed, pool, memos))
         self.rendered[package.package] = files
         memos.now.update((name, memo.kept()) for name, memo in MEMOS.items())
         self.memos[package.package] = memos.now
