@@ -18,12 +18,13 @@ keeps the code for black to format.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from black.strings import str_width
+
+from .memo import persisted
 
 LINE_LENGTH = 100
 INDENT = "    "
@@ -217,8 +218,9 @@ def float_literal(value: float) -> str:
 DOCSTRING_BACKSLASH_RE = re.compile(r"\\\s*\n")
 
 
-# (cached: the sync and the async method of a request have the same docstring)
-@functools.lru_cache(maxsize=8192)
+# (cached: the sync and the async method of a request have the same docstring, and a rebuild
+# takes the docstrings it had from its build cache)
+@persisted("docstring_literals")
 def docstring_literal(body: str, indent: int, close_on_own_line: bool = False) -> str:
     """The triple-quoted docstring black makes of `body` (escaped text, see render.docstring,
     lines unindented) at `indent` spaces: the first line carries no indentation (the template

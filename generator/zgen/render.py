@@ -36,7 +36,7 @@ from .layout import (
     string_literal,
     width,
 )
-from .memo import Memo, named, paused_gc, value_digest
+from .memo import Memo, named, paused_gc, persisted, value_digest
 from .naming import RESERVED_NAMES, STATUS_ERRORS, Names
 from .paging import PAGING_PARAMS, Paging, norm
 from .redact import redact_body, redact_headers
@@ -95,8 +95,9 @@ def wrap_markdown(text: str, width: int) -> list[str]:
     return list(_wrapped_markdown(text, width))
 
 
-# The same texts recur (argument entries of many methods): each is wrapped once.
-@functools.lru_cache(maxsize=8192)
+# The same texts recur (argument entries of many methods): each is wrapped once, and a rebuild
+# takes the wrapping of the texts it had from its build cache.
+@persisted("wrapped_markdown")
 def _wrapped_markdown(text: str, width: int) -> tuple[str, ...]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
     # What a docstring keeps (see `docstring`): other control characters are not whitespace here.
