@@ -82,6 +82,37 @@ print("@@ZGEN_BENCH@@" + json.dumps(out), flush=True)
 """
 
 
+# `zgen build --watch`: the first build, then the edited collection built again in the same
+# process, its worker processes (the model generator loaded) kept; between the two, the garbage
+# of the first build is collected, as the watch does while it waits for a change.
+_WATCH_CHILD = r"""
+import gc, json, sys, time
+from pathlib import Path
+from zgen.pipeline import KeptWorkers, build
+with KeptWorkers() as kept:
+    build([Path(sys.argv[1])], output=Path(sys.argv[3]), check=False, kept_workers=kept)
+    gc.collect()
+    t1 = time.perf_counter()
+    report = build([Path(sys.argv[2])], output=Path(sys.argv[3]), check=False, kept_workers=kept)
+    t_build = time.perf_counter() - t1
+out = {
+    "import_s": 0.0,
+    "build_s": t_build,
+    "timings": {str(k): float(v) for k, v in report.timings.items()},
+    "files_written": report.files_written,
+    "files_unchanged": report.files_unchanged,
+    "files_removed": report.files_removed,
+    "formatted": report.formatted,
+    "pieces_formatted": report.pieces_formatted,
+    "pieces_reused": report.pieces_reused,
+    "model_groups": report.model_groups,
+    "model_groups_generated": report.model_groups_generated,
+    "self_maxrss_kb": 0,
+}
+print("@@ZGEN_BENCH@@" + json.dumps(out), flush=True)
+"""
+
+
 def zgen_available() -> str | None:
     """None if this repo's zgen pipeline exists, else the reason it does not."""
     if not (REPO / "generator" / "zgen" / "pipeline.py").exists():
@@ -117,17 +148,23 @@ def _child_env(scratch: Path) -> dict[str, str]:
 
 
 def build_in_child(
-    collection: Path, out_dir: Path, *, fresh: bool, scratch: Path | None = None
+    collection: Path,
+    out_dir: Path,
+    *,
+    fresh: bool,
+    scratch: Path | None = None,
+    then: Path | None = None,
 ) -> BuildResult:
-    """Run one zgen build of ``collection`` into ``out_dir`` in a child process."""
+    """Run one zgen build of ``collection`` into ``out_dir`` in a child process; with ``then``,
+    the build of that collection after it, in the same process, as `zgen build --watch` does (the
+    result is the second build's)."""
     if fresh and out_dir.exists():
         shutil.rmtree(out_dir)
     scratch = scratch or out_dir.parent
-    res = run_measured(
-        [sys.executable, "-c", _CHILD, str(collection), str(out_dir)],
-        cwd=scratch,
-        env=_child_env(scratch),
-    )
+    args = [_CHILD, str(collection), str(out_dir)]
+    if then is not None:
+        args = [_WATCH_CHILD, str(collection), str(then), str(out_dir)]
+    res = run_measured([sys.executable, "-c", *args], cwd=scratch, env=_child_env(scratch))
     line = next((ln for ln in res.stdout.splitlines() if ln.startswith(MARK)), None)
     if res.returncode != 0 or line is None:
         tail = (res.stderr or res.stdout).strip().splitlines()[-6:]
@@ -181,7 +218,14 @@ class SizeResult:
     full: BuildResult
     rebuild: BuildResult | None = None
     changed: BuildResult | None = None  # rebuild after one saved response changed
+    watched: BuildResult | None = None  # the same, in the process of the first build (--watch)
     models: int = 0
+
+    @property
+    def watched_pct_build(self) -> float | None:
+        if self.watched is None or not self.watched.ok or not self.full.build_s:
+            return None
+        return 100.0 * self.watched.build_s / self.full.build_s
 
     @property
     def changed_pct_build(self) -> float | None:
@@ -296,6 +340,20 @@ def bench_size(n: int, seed: int, work: Path, zgen_ok: bool) -> SizeResult:
         flush=True,
     )
     print(f"  stages (s) : {_stages_line(changed.timings)}", flush=True)
+    watched = build_in_child(
+        coll_path, work / "watched", fresh=True, scratch=work, then=edited_path
+    )
+    result.watched = watched
+    if not watched.ok:
+        print(f"  one change in --watch FAILED: {watched.error}", flush=True)
+        return result
+    print(
+        f"  --watch    : the same change built again in the first build's process: build() "
+        f"{watched.build_s:.2f} s = {_fmt(result.watched_pct_build, '.1f', '%')} of full build(); "
+        f"written {watched.files_written}, models generated {watched.model_groups_generated}",
+        flush=True,
+    )
+    print(f"  stages (s) : {_stages_line(watched.timings)}", flush=True)
     return result
 
 
@@ -475,6 +533,16 @@ def markdown(run: Run, seed: int) -> str:
                 for s in sizes
             ],
         )
+        row(
+            "one saved response changed, in `zgen build --watch`, build() (s)",
+            [_fmt(s.watched.build_s if s.watched and s.watched.ok else None) for s in sizes],
+        )
+        row("… % of full build()", [_fmt(s.watched_pct_build, ".1f", "%") for s in sizes])
+        for stage in STAGES:
+            row(
+                f"… stage {stage} (s)",
+                [_fmt(s.watched.timings.get(stage) if s.watched else None) for s in sizes],
+            )
         lines.append("")
         if run.startup is not None:
             lines.append(
@@ -542,6 +610,7 @@ def markdown(run: Run, seed: int) -> str:
     rebuild_pcts = [s.rebuild_pct_build for s in sizes if s.rebuild_pct_build is not None]
     worst_rebuild = max(rebuild_pcts) if rebuild_pcts else None
     changed = s500.changed_pct_build if s500 else None
+    watched = s500.watched_pct_build if s500 else None
     overhead = run.overhead.ratio if run.overhead is not None else None
     lines.append("| goal | target | measured | status |")
     lines.append("|---|---|---:|---|")
@@ -568,6 +637,11 @@ def markdown(run: Run, seed: int) -> str:
         f"| one saved response changed, 500 requests (build()) | <= {GOAL_CHANGE_PCT:.0f}% of full "
         f"| {_fmt(changed, '.1f', '%')} "
         f"| {_status(None if changed is None else changed <= GOAL_CHANGE_PCT)} |"
+    )
+    lines.append(
+        f"| the same, in `zgen build --watch` (build()) | <= {GOAL_CHANGE_PCT:.0f}% of full "
+        f"| {_fmt(watched, '.1f', '%')} "
+        f"| {_status(None if watched is None else watched <= GOAL_CHANGE_PCT)} |"
     )
     lines.append(
         f"| client overhead | >= {GOAL_OVERHEAD} x raw httpx | {_fmt(overhead, '.2f', ' x')} "

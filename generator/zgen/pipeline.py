@@ -331,12 +331,14 @@ def build(
     max_bytes: int = DEFAULT_MAX_BYTES,
     workers: int | None = None,
     progress: Progress | None = None,
+    kept_workers: KeptWorkers | None = None,
 ) -> BuildReport:
     """Build every collection into `output`; with `check`, only compare. Raises ZgenError on bad input.
 
     `packages`, `templates` and `environment` apply to every source; `settings` (per source, as
     read from [tool.zgen]) take precedence. Nothing is written unless every collection built: a
-    failure leaves the output folder as it was.
+    failure leaves the output folder as it was. With `kept_workers`, the worker processes are taken from
+    it and left running for the next build (see KeptWorkers).
     """
     report = BuildReport(checked=check)
     if output.exists() and not output.is_dir():
@@ -350,7 +352,7 @@ def build(
     with paused_gc():
         with reading_manifests():  # each package's manifest parsed once
             count = workers if workers is not None else default_workers()
-            pool: ProcessPoolExecutor | None = None  # started when a collection is to be built
+            pool: _WorkerPool | None = None  # started when a collection is to be built
             try:
                 for source in sources:
                     given = (settings or {}).get(source)
@@ -372,12 +374,16 @@ def build(
                         state.keep(loaded.file, guess, kept, mark)
                         continue
                     if pool is None and count > 1 and _requests(loaded.data) >= POOL_MIN_REQUESTS:
-                        pool = _WorkerPool(count)
+                        pool = kept_workers.pool(count) if kept_workers else _WorkerPool(count)
                     state.add(source, chosen, loaded, guess, inputs, mark, pool)
                 with _timed(report, "format"):
                     formatted = state.format(count, pool, progress)
-            finally:
+            except KeyboardInterrupt:
                 if pool is not None:
+                    pool.kill()  # (what the workers ignore: see _start_worker)
+                raise
+            finally:
+                if pool is not None and kept_workers is None:
                     pool.shutdown(cancel_futures=True)
             with _timed(report, "write"):
                 report.plan = plan(
@@ -620,6 +626,52 @@ class _WorkerPool(ProcessPoolExecutor):
                         os.kill(self.states[2 * rank + 1], signal.SIGTERM)
         super().shutdown(wait, cancel_futures=cancel_futures)
 
+    def kill(self) -> None:
+        """Stop every worker now (the build was interrupted: nothing they do is wanted). The pool
+        sees them die, as when a worker is killed, and takes no more tasks."""
+        with self.ranks.get_lock():
+            for rank in range(len(self.states) // 2):
+                if self.states[2 * rank] in (_STARTING, _READY):
+                    self.states[2 * rank] = _STOPPED
+                    with suppress(OSError):
+                        os.kill(self.states[2 * rank + 1], signal.SIGTERM)
+        super().shutdown(wait=True, cancel_futures=True)
+
+
+class KeptWorkers:
+    """Worker processes kept from one build to the next (`zgen build --watch`): started by the
+    first build that needs them, they load the model generator once, so a rebuild after a small
+    change does not wait for that. `close` stops them."""
+
+    def __init__(self) -> None:
+        self._pool: _WorkerPool | None = None
+        self._count = 0
+
+    def pool(self, count: int) -> _WorkerPool:
+        """The kept pool of `count` workers (a new one when there is none of that size, or when a
+        worker of the last one died)."""
+        if self._pool is not None and (self._count != count or _broken(self._pool)):
+            self.close()
+        if self._pool is None:
+            self._pool, self._count = _WorkerPool(count), count
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> KeptWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _broken(pool: ProcessPoolExecutor) -> bool:
+    """Whether a worker of `pool` died (the pool then takes no more tasks)."""
+    return bool(getattr(pool, "_broken", False))
+
 
 _STARTING, _READY, _STOPPED = 1, 2, 3  # a worker's state in _WorkerPool.states
 
@@ -630,6 +682,9 @@ def _start_worker(ranks: Any, states: Any) -> None:
     start-up have the machine's cores to themselves (a rebuild after a small change needs no
     more), and the others load on the core the first one leaves idle."""
     gc.enable()  # (a forked worker inherits the build's paused collector)
+    # Ctrl-C reaches every process of the terminal's group: the build (or the watch) stops its
+    # workers itself, rather than each printing its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with ranks.get_lock():
         rank = ranks.value
         ranks.value += 1
