@@ -7,13 +7,16 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import black
 import pytest
 from hypothesis import settings
 from zgen.buildcache import CACHE_DIR
+from zgen.format import BLACK_MODE
 from zgen.pipeline import BuildReport, build
 
 # In CI the property tests draw the same examples on every run (a failure there is reproducible
@@ -63,6 +66,25 @@ def type_checks(cwd: Path, targets: list[str]) -> list[subprocess.CompletedProce
         out, err = process.communicate(timeout=900)
         done.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
     return done
+
+
+def changed_by_black(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8")
+    return black.format_str(text, mode=BLACK_MODE) != text
+
+
+def unchanged_by_black(folder: Path) -> tuple[int, list[str]]:
+    """How many Python files under `folder` there are, and those black would change (black runs
+    on the files in parallel processes)."""
+    files = sorted(path for path in folder.rglob("*.py") if "__pycache__" not in path.parts)
+    with ProcessPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 8))) as pool:
+        verdicts = list(pool.map(changed_by_black, files, chunksize=4))
+    changed = [
+        path.relative_to(folder).as_posix()
+        for path, verdict in zip(files, verdicts, strict=True)
+        if verdict
+    ]
+    return len(files), changed
 
 
 def output_files(folder: Path) -> dict[str, bytes]:

@@ -6,39 +6,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import black
 import pytest
-from conftest import CORPUS, REPO, CorpusBuild
-from zgen.format import BLACK_MODE
+from conftest import REPO, unchanged_by_black
 from zgen.pipeline import build
 
 pytestmark = pytest.mark.slow
 
 
-def changed_by_black(path: Path) -> bool:
-    text = path.read_text(encoding="utf-8")
-    return black.format_str(text, mode=BLACK_MODE) != text
-
-
-def unchanged_by_black(folder: Path) -> tuple[int, list[str]]:
-    """How many Python files under `folder` there are, and those black would change (black runs
-    on the files in parallel processes)."""
-    files = sorted(path for path in folder.rglob("*.py") if "__pycache__" not in path.parts)
-    with ProcessPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 8))) as pool:
-        verdicts = list(pool.map(changed_by_black, files, chunksize=4))
-    changed = [
-        path.relative_to(folder).as_posix()
-        for path, verdict in zip(files, verdicts, strict=True)
-        if verdict
-    ]
-    return len(files), changed
+# (the corpus's packages: in test_corpus.py, with the other tests of the corpus's one build)
 
 
 def _synth() -> Callable[..., dict[str, Any]]:
@@ -54,12 +34,6 @@ def _synth() -> Callable[..., dict[str, Any]]:
 def test_committed_generated_folder_is_black_formatted() -> None:
     count, changed = unchanged_by_black(REPO / "generated")
     assert count > 5 and changed == []
-
-
-def test_corpus_packages_are_black_formatted(corpus: CorpusBuild) -> None:
-    assert len(corpus.report.packages) == len(list(CORPUS.glob("*.json")))
-    count, changed = unchanged_by_black(corpus.output)
-    assert count > 100 and changed == []
 
 
 @pytest.mark.parametrize("requests", [100, 500])

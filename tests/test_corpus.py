@@ -15,7 +15,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import CORPUS, REPO, CorpusBuild, collection, request, response
+from conftest import (
+    CORPUS,
+    REPO,
+    CorpusBuild,
+    collection,
+    request,
+    response,
+    unchanged_by_black,
+)
 from zgen.diagnostics import Diagnostics, warning_lines
 from zgen.infer import infer
 from zgen.load import load
@@ -100,6 +108,12 @@ def test_pyright_is_clean(corpus: CorpusBuild) -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+
+
+def test_black_leaves_every_file_as_it_is(corpus: CorpusBuild) -> None:
+    """Black is the formatter of record (see test_black_identity.py)."""
+    count, changed = unchanged_by_black(corpus.output)
+    assert count > 100 and changed == []
 
 
 def test_ruff_is_clean(corpus: CorpusBuild) -> None:
