@@ -83,18 +83,20 @@ print("@@ZGEN_BENCH@@" + json.dumps(out), flush=True)
 
 
 # `zgen build --watch`: the first build, then the edited collection built again in the same
-# process, its worker processes (the model generator loaded) kept; between the two, the garbage
-# of the first build is collected, as the watch does while it waits for a change.
+# process, its worker processes (the model generator loaded) kept; as the watch does, each build
+# runs with the garbage collector off, and what it leaves is collected before the next one.
 _WATCH_CHILD = r"""
 import gc, json, sys, time
 from pathlib import Path
 from zgen.pipeline import KeptWorkers, build
 with KeptWorkers() as kept:
+    gc.disable()
     build([Path(sys.argv[1])], output=Path(sys.argv[3]), check=False, kept_workers=kept)
     gc.collect()
     t1 = time.perf_counter()
     report = build([Path(sys.argv[2])], output=Path(sys.argv[3]), check=False, kept_workers=kept)
     t_build = time.perf_counter() - t1
+    gc.enable()
 out = {
     "import_s": 0.0,
     "build_s": t_build,

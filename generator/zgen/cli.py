@@ -20,6 +20,7 @@ from .diagnostics import Diagnostics, InternalError, ZgenError, warning_lines
 from .format import Progress
 from .infer import POLICIES
 from .load import DEFAULT_MAX_BYTES
+from .memo import paused_gc
 from .pipeline import BuildReport, KeptWorkers, SourceSettings
 from .pipeline import build as run_build
 from .watch import stop_on_sigterm, watch
@@ -369,7 +370,10 @@ def watch_builds(request: BuildRequest, quiet: bool, verbose: bool) -> None:
     def run() -> list[Path]:
         start = time.perf_counter()
         try:
-            report, out, inputs = request.run(kept=kept)
+            # The collector stays off after the build (see pipeline.build) until the watch waits:
+            # what the build leaves behind is collected then, not at the end of the build.
+            with paused_gc():
+                report, out, inputs = request.run(kept=kept)
         except InternalError as exc:
             click.echo(f"zgen: {exc.line()}", err=True)
         except ZgenError as exc:
@@ -381,7 +385,7 @@ def watch_builds(request: BuildRequest, quiet: bool, verbose: bool) -> None:
             watched[:] = [Path.cwd() / "pyproject.toml", *request.collections]
         if not quiet:
             click.echo(f"zgen: watching {len(set(watched))} input(s) for changes; Ctrl-C to stop")
-        gc.collect()  # the build's garbage, while the watch waits (not in the next build)
+        gc.collect()
         return watched
 
     def announce(paths: list[Path]) -> None:

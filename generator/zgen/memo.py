@@ -60,8 +60,11 @@ class Memo(Generic[K, V]):
             self.last = entries
 
     def kept(self) -> bytes:
-        """What this build asked, for the next one."""
-        return marshal.dumps(self.now)
+        """What this build asked, for the next one; the memo is then empty (its entries are freed
+        now, not walked by the garbage collector when the build is done)."""
+        kept = marshal.dumps(self.now)
+        self.now, self.last = {}, {}
+        return kept
 
 
 @contextmanager

@@ -337,76 +337,110 @@ def build(
 
     `packages`, `templates` and `environment` apply to every source; `settings` (per source, as
     read from [tool.zgen]) take precedence. Nothing is written unless every collection built: a
-    failure leaves the output folder as it was. With `kept_workers`, the worker processes are taken from
-    it and left running for the next build (see KeptWorkers).
+    failure leaves the output folder as it was. With `kept_workers`, the worker processes are
+    taken from it and left running for the next build (see KeptWorkers).
     """
     report = BuildReport(checked=check)
     if output.exists() and not output.is_dir():
         raise ZgenError(str(output), "", "is a file, not an output folder: name a folder with -o")
-    state = _Build(output, report)
     # The cyclic garbage collector is paused for the build: the stages make few cycles, and the
     # collector, left on, walks the build's whole heap again and again (a fifth of a build's time;
     # a few MB more at the peak). Worker processes turn it back on (see _start_worker). It stays
     # off until the files are written: turned on in between, it would walk every object the
     # build made so far (all in its youngest generation) at the next allocation.
+    # (The build runs in a function of its own: when the collector is turned back on, the
+    # objects of the build are gone, and its first collection has little to walk.)
     with paused_gc():
-        with reading_manifests():  # each package's manifest parsed once
-            count = workers if workers is not None else default_workers()
-            pool: _WorkerPool | None = None  # started when a collection is to be built
-            try:
-                for source in sources:
-                    given = (settings or {}).get(source)
-                    chosen = SourceSettings(
-                        package=(given.package if given else None) or (packages or {}).get(source),
-                        environment=(given.environment if given else None) or environment,
-                        templates=(given.templates if given else None) or templates,
-                        overrides=given.overrides if given else {},
-                        config_file=given.config_file if given else "pyproject.toml",
-                        optional=given.optional if given else "seen",
-                    )
-                    mark = len(report.diagnostics.warnings)
-                    with _timed(report, "load"):
-                        loaded = load(source, report.diagnostics, max_bytes=max_bytes)
-                        inputs = _inputs_key(source, chosen)
-                        guess = chosen.package or package_name(collection_title(loaded))
-                        kept = buildcache.unchanged(output, guess, inputs) if inputs else None
-                    if kept is not None:
-                        state.keep(loaded.file, guess, kept, mark)
-                        continue
-                    if pool is None and count > 1 and _requests(loaded.data) >= POOL_MIN_REQUESTS:
-                        pool = kept_workers.pool(count) if kept_workers else _WorkerPool(count)
-                    state.add(source, chosen, loaded, guess, inputs, mark, pool)
-                with _timed(report, "format"):
-                    formatted = state.format(count, pool, progress)
-            except KeyboardInterrupt:
-                if pool is not None:
-                    pool.kill()  # (what the workers ignore: see _start_worker)
-                raise
-            finally:
-                if pool is not None and kept_workers is None:
-                    pool.shutdown(cancel_futures=True)
-            with _timed(report, "write"):
-                report.plan = plan(
-                    output,
-                    formatted.packages,
-                    diff=check,
-                    records=formatted.records,
-                    models=state.published,
-                    model_cache=state.model_records,
-                    kept=state.kept_files,
-                    on_disk={
-                        path: text for files in state.known.values() for path, text in files.items()
-                    },
-                )
-        with _timed(report, "write"):
-            if not check:
-                apply(report.plan)
-                _record(output, report.plan, state.records)
-                if state.compiled is not None:
-                    state.compiled.save()
-                for package, memos in state.memos.items():
-                    buildcache.write_memo(output, package, memos)
+        _build(
+            report,
+            sources,
+            output,
+            check,
+            packages=packages,
+            templates=templates,
+            environment=environment,
+            settings=settings,
+            max_bytes=max_bytes,
+            workers=workers,
+            progress=progress,
+            kept_workers=kept_workers,
+        )
     return report
+
+
+def _build(
+    report: BuildReport,
+    sources: list[Path],
+    output: Path,
+    check: bool,
+    *,
+    packages: dict[Path, str] | None,
+    templates: Path | None,
+    environment: Path | None,
+    settings: Mapping[Path, SourceSettings] | None,
+    max_bytes: int,
+    workers: int | None,
+    progress: Progress | None,
+    kept_workers: KeptWorkers | None,
+) -> None:
+    """build()'s work, into `report`."""
+    state = _Build(output, report)
+    with reading_manifests():  # each package's manifest parsed once
+        count = workers if workers is not None else default_workers()
+        pool: _WorkerPool | None = None  # started when a collection is to be built
+        try:
+            for source in sources:
+                given = (settings or {}).get(source)
+                chosen = SourceSettings(
+                    package=(given.package if given else None) or (packages or {}).get(source),
+                    environment=(given.environment if given else None) or environment,
+                    templates=(given.templates if given else None) or templates,
+                    overrides=given.overrides if given else {},
+                    config_file=given.config_file if given else "pyproject.toml",
+                    optional=given.optional if given else "seen",
+                )
+                mark = len(report.diagnostics.warnings)
+                with _timed(report, "load"):
+                    loaded = load(source, report.diagnostics, max_bytes=max_bytes)
+                    inputs = _inputs_key(source, chosen)
+                    guess = chosen.package or package_name(collection_title(loaded))
+                    kept = buildcache.unchanged(output, guess, inputs) if inputs else None
+                if kept is not None:
+                    state.keep(loaded.file, guess, kept, mark)
+                    continue
+                if pool is None and count > 1 and _requests(loaded.data) >= POOL_MIN_REQUESTS:
+                    pool = kept_workers.pool(count) if kept_workers else _WorkerPool(count)
+                state.add(source, chosen, loaded, guess, inputs, mark, pool)
+            with _timed(report, "format"):
+                formatted = state.format(count, pool, progress)
+        except KeyboardInterrupt:
+            if pool is not None:
+                pool.kill()  # (what the workers ignore: see _start_worker)
+            raise
+        finally:
+            if pool is not None and kept_workers is None:
+                pool.shutdown(cancel_futures=True)
+        with _timed(report, "write"):
+            report.plan = plan(
+                output,
+                formatted.packages,
+                diff=check,
+                records=formatted.records,
+                models=state.published,
+                model_cache=state.model_records,
+                kept=state.kept_files,
+                on_disk={
+                    path: text for files in state.known.values() for path, text in files.items()
+                },
+            )
+    with _timed(report, "write"):
+        if not check:
+            apply(report.plan)
+            _record(output, report.plan, state.records)
+            if state.compiled is not None:
+                state.compiled.save()
+            for package, memos in state.memos.items():
+                buildcache.write_memo(output, package, memos)
 
 
 @dataclass
