@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zgen.buildcache
 from conftest import REPO, collection, output_files, request, response
-from zgen.pipeline import KeptWorkers, _WorkerPool, build
+from zgen.buildcache import memo_path
+from zgen.diagnostics import ZgenError
+from zgen.pipeline import Session, _WorkerPool, build
 from zgen.watch import changed, snapshot, watch
 
 POLL = 0.02
@@ -124,22 +127,52 @@ def _api(note: Any, count: int) -> dict[str, Any]:
     )
 
 
-def test_kept_workers_build_what_a_cold_build_gives(tmp_path: Path) -> None:
-    """Enough requests for worker processes: the rebuild takes the kept ones (the model generator
-    loaded) and writes the bytes a build in a new process writes."""
+def test_a_session_s_rebuild_gives_what_a_cold_build_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Enough requests for worker processes: the session's rebuild takes its workers (the model
+    generator loaded) and the stage memos in memory, writes the bytes a build in a new process
+    writes, and the memos it writes at `flush` serve a build in a new process."""
     source = tmp_path / "api.json"
     out, cold = tmp_path / "out", tmp_path / "cold"
     source.write_text(json.dumps(_api("text", 60)), encoding="utf-8")
-    with KeptWorkers() as kept:
-        build([source], out, workers=2, kept_workers=kept)
-        pool = kept.pool(2)
+    read: list[str] = []
+    real_read = zgen.buildcache.read_memo
+
+    def reading(output: Path, package: str) -> dict[str, bytes]:
+        read.append(package)
+        return real_read(output, package)
+
+    monkeypatch.setattr(zgen.buildcache, "read_memo", reading)
+    with Session() as session:
+        build([source], out, workers=2, session=session)
+        assert read == ["test_api"]  # the first build reads the build cache
+        memo = memo_path(out, "test_api")
+        assert not memo.exists()  # written while the watch waits
+        session.flush()
+        written = memo.read_bytes()
+        pool = session.pool(2)
         shutil.copytree(out, cold, ignore=shutil.ignore_patterns(".zgen-cache"))
         source.write_text(json.dumps(_api(12, 60)), encoding="utf-8")
-        report = build([source], out, workers=2, kept_workers=kept)
-        assert kept.pool(2) is pool  # the same processes
+        report = build([source], out, workers=2, session=session)
+        assert read == ["test_api"]  # the rebuild takes them from memory
+        assert session.pool(2) is pool  # the same processes
         assert report.model_groups_generated >= 1
+        assert memo.read_bytes() == written
         processes = list(pool._processes.values())
+        # a build that fails leaves the session's memos as they were
+        source.write_text("{", encoding="utf-8")
+        with pytest.raises(ZgenError):
+            build([source], out, workers=2, session=session)
+        source.write_text(json.dumps(_api(12, 60)), encoding="utf-8")
+    assert memo.read_bytes() != written  # close wrote the rebuild's
     assert processes and not any(process.is_alive() for process in processes)  # closed: stopped
+    build([source], cold, workers=2)
+    assert output_files(out) == output_files(cold)
+    # the memos the session wrote serve a build in a new process: the same bytes again
+    shutil.copytree(out / ".zgen-cache", cold / ".zgen-cache", dirs_exist_ok=True)
+    source.write_text(json.dumps(_api("other", 60)), encoding="utf-8")
+    build([source], out, workers=2)
     build([source], cold, workers=2)
     assert output_files(out) == output_files(cold)
 

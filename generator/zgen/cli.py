@@ -21,7 +21,7 @@ from .format import Progress
 from .infer import POLICIES
 from .load import DEFAULT_MAX_BYTES
 from .memo import paused_gc
-from .pipeline import BuildReport, KeptWorkers, SourceSettings
+from .pipeline import BuildReport, Session, SourceSettings
 from .pipeline import build as run_build
 from .watch import stop_on_sigterm, watch
 
@@ -278,7 +278,7 @@ class BuildRequest:
     jobs: int | None
 
     def run(
-        self, progress: Progress | None = None, kept: KeptWorkers | None = None
+        self, progress: Progress | None = None, session: Session | None = None
     ) -> tuple[BuildReport, Path, list[Path]]:
         """Build (raises ZgenError, InternalError): the report, the output folder and the inputs
         the build read (to watch)."""
@@ -322,7 +322,7 @@ class BuildRequest:
             max_bytes=self.max_bytes,
             workers=self.jobs,
             progress=progress,
-            kept_workers=kept,
+            session=session,
         )
         return report, out, inputs
 
@@ -373,7 +373,7 @@ def watch_builds(request: BuildRequest, quiet: bool, verbose: bool) -> None:
             # The collector stays off after the build (see pipeline.build) until the watch waits:
             # what the build leaves behind is collected then, not at the end of the build.
             with paused_gc():
-                report, out, inputs = request.run(kept=kept)
+                report, out, inputs = request.run(session=session)
         except InternalError as exc:
             click.echo(f"zgen: {exc.line()}", err=True)
         except ZgenError as exc:
@@ -386,6 +386,7 @@ def watch_builds(request: BuildRequest, quiet: bool, verbose: bool) -> None:
         if not quiet:
             click.echo(f"zgen: watching {len(set(watched))} input(s) for changes; Ctrl-C to stop")
         gc.collect()
+        session.flush()  # the stage memos to the build cache, while the watch waits
         return watched
 
     def announce(paths: list[Path]) -> None:
@@ -394,7 +395,7 @@ def watch_builds(request: BuildRequest, quiet: bool, verbose: bool) -> None:
 
     stop_on_sigterm(stop)
     first = [Path.cwd() / "pyproject.toml", *request.collections]
-    with KeptWorkers() as kept, contextlib.suppress(KeyboardInterrupt):
+    with Session() as session, contextlib.suppress(KeyboardInterrupt):
         watch(run, first, stop=stop, announce=announce)
     if not quiet:
         click.echo("zgen: stopped watching")

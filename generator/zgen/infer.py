@@ -870,6 +870,12 @@ class InferMemo:
         return marshal.dumps((MEMO_FORMAT, self.records))
 
     @classmethod
+    def resumed(cls, last: InferMemo) -> InferMemo:
+        """A memo holding the records `last` ended with, as they are in memory (records are
+        tuples, and infer gives a memo new records)."""
+        return cls(last.records)
+
+    @classmethod
     def from_bytes(cls, data: bytes) -> InferMemo:
         """The memo `to_bytes` wrote, or an empty memo for anything else. marshal builds plain
         values and never runs code (a code object it may build is rejected, never called)."""

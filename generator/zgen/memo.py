@@ -59,12 +59,21 @@ class Memo(Generic[K, V]):
         if isinstance(entries, dict):
             self.last = entries
 
-    def kept(self) -> bytes:
+    def resume(self, entries: dict[K, V]) -> None:
+        """Begin a package's build with the answers its last build in this process asked
+        (`handover`), as they are in memory."""
+        self.now, self.last = {}, entries
+
+    def handover(self) -> dict[K, V]:
         """What this build asked, for the next one; the memo is then empty (its entries are freed
-        now, not walked by the garbage collector when the build is done)."""
-        kept = marshal.dumps(self.now)
+        when the caller lets them go, not walked by the garbage collector after the build)."""
+        entries = self.now
         self.now, self.last = {}, {}
-        return kept
+        return entries
+
+    def kept(self) -> bytes:
+        """What this build asked, for the next one, as kept in the build cache (see handover)."""
+        return marshal.dumps(self.handover())
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from datamodel_code_generator.enums import DataModelType, InputFileType
 from datamodel_code_generator.format import PythonVersion
 
 from .infer import Inferred, TypeRef
+from .memo import Memo, named, value_digest
 from .naming import Names
 
 # From this many models on, a first build generates them in two halves (see ModelsInput.start).
@@ -119,8 +120,7 @@ class ModelsInput:
         output). When it is unchanged since the last build, models.py on disk is still right and
         datamodel-code-generator need not run."""
         options = {key: str(value) for key, value in generator_options(self.package).items()}
-        text = json.dumps([code_version(), options, self.document, self.aliases], sort_keys=True)
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        return _json_key([code_version(), options, self.document, self.aliases])
 
     def raw(self) -> str:
         """The one in-process datamodel-code-generator call, its output as it comes."""
@@ -157,10 +157,7 @@ class ModelsInput:
         for name, definition in defs.items():
             refers = sorted({t for t in _references(definition) if t in defs and t != name})
             stand_ins = {target: stand_in(target, defs[target]) for target in refers}
-            text = json.dumps(
-                [context, name, definition, own_aliases[name], stand_ins], sort_keys=True
-            )
-            key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+            key = _json_key([context, name, definition, own_aliases[name], stand_ins])
             result.append(ModelGroup(key, name, {name: definition, **stand_ins}, own_aliases[name]))
         return tuple(result)
 
@@ -378,6 +375,25 @@ def stand_in(name: str, definition: dict[str, Any]) -> dict[str, Any]:
     field when it has fields: the generator may write a model without fields another way)."""
     fields: dict[str, Any] = {"field": {}} if definition.get("properties") else {}
     return {"type": "object", "title": name, "properties": fields}
+
+
+# The keys of the last build's documents and model groups, by a digest of their parts (the JSON
+# text a key is the digest of is slower to make than the key's own memo key).
+JSON_KEYS: Memo[bytes, str] = named("model_keys")
+
+
+def _json_key(parts: list[Any]) -> str:
+    """The digest of `parts` as sorted JSON (what the manifest records models by)."""
+
+    def compute() -> str:
+        text = json.dumps(parts, sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+    try:
+        found = value_digest(parts)
+    except ValueError:  # (nested too deep for marshal)
+        return compute()
+    return JSON_KEYS.get(found, compute)
 
 
 def _recorded(cache: ModelsCache, group: ModelGroup) -> bool:

@@ -1110,6 +1110,14 @@ class NormalizeMemo:
             return marshal.dumps((MEMO_FORMAT, tuple(kept)))
 
     @classmethod
+    def resumed(cls, last: NormalizeMemo) -> NormalizeMemo:
+        """A memo holding the records `last` ended with, as they are in memory (normalize gives
+        a memo new records; it never changes those it read)."""
+        memo = cls()
+        memo.records = last.records
+        return memo
+
+    @classmethod
     def from_bytes(cls, data: bytes) -> NormalizeMemo:
         """The memo `to_bytes` wrote; an empty one for anything else (garbage, truncated, another
         format, a value of the wrong type anywhere)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import gc
+import marshal
 import multiprocessing
 import os
 import re
@@ -13,7 +15,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 
@@ -42,6 +44,8 @@ from .paging import parse_overrides as parse_paging_overrides
 from .render import builtin_template, model_docs, operation_constant, render
 from .render import environment as template_environment
 from .write import Plan, apply, plan, read_manifest, reading_manifests
+
+T = TypeVar("T")
 
 STAGES = (
     "load",
@@ -143,10 +147,34 @@ class Analysis:
 @dataclass
 class Memos:
     """The stage memos of one package (see memo.py): what its last build kept, by name, and what
-    this build keeps for the next."""
+    this build keeps for the next. Kept as bytes in the build cache; a Session also keeps them in
+    memory, as objects (`warm`: its last build's; `objects`: this build's), so that its next
+    build need not read them, and writes them while the watch waits."""
 
     last: Mapping[str, bytes] = field(default_factory=dict)
     now: dict[str, bytes] = field(default_factory=dict)
+    warm: Mapping[str, Any] = field(default_factory=dict)
+    objects: dict[str, Any] = field(default_factory=dict)
+    serializers: dict[str, Callable[[], bytes]] = field(default_factory=dict)
+
+    def take(self, name: str, read: Callable[[bytes], T], resume: Callable[[Any], T]) -> T:
+        """The memo `name` as the last build left it: `resume` of its object in memory, or `read`
+        of its bytes (empty bytes when there are none)."""
+        found = self.warm.get(name)
+        return resume(found) if found is not None else read(self.last.get(name, b""))
+
+    def keep(self, name: str, kept: Any, serialize: Callable[[], bytes]) -> None:
+        """This build's memo `name`: the object, and how to make its bytes (when written)."""
+        self.objects[name] = kept
+        self.serializers[name] = serialize
+
+    def serialized(self) -> dict[str, bytes]:
+        """Every memo of this build, as bytes (for the build cache)."""
+        return {**self.now, **{name: make() for name, make in self.serializers.items()}}
+
+    def following(self) -> Memos:
+        """The memos of the next build of the package in this process."""
+        return Memos(last=dict(self.now), warm=dict(self.objects))
 
 
 @contextmanager
@@ -190,15 +218,19 @@ def analyze(
                 cache[settings.environment] = load_environment(settings.environment)
             values = cache[settings.environment]
     with _timed(report, "normalize"):
-        norm_memo = NormalizeMemo.from_bytes(memos.last.get("normalize", b"")) if memos else None
+        norm_memo = (
+            memos.take("normalize", NormalizeMemo.from_bytes, NormalizeMemo.resumed)
+            if memos
+            else None
+        )
         api = normalize(loaded, diagnostics, environment=values, memo=norm_memo)
         if memos is not None and norm_memo is not None:
-            memos.now["normalize"] = norm_memo.to_bytes()
+            memos.keep("normalize", norm_memo, norm_memo.to_bytes)
     with _timed(report, "infer"):
-        infer_memo = InferMemo.from_bytes(memos.last.get("infer", b"")) if memos else None
+        infer_memo = memos.take("infer", InferMemo.from_bytes, InferMemo.resumed) if memos else None
         inferred = infer(api, diagnostics, overrides, settings.optional, memo=infer_memo)
         if memos is not None and infer_memo is not None:
-            memos.now["infer"] = infer_memo.to_bytes()
+            memos.keep("infer", infer_memo, infer_memo.to_bytes)
     with _timed(report, "paging"):
         paging, inferred = detect_paging(api, inferred, paging_overrides)
     with _timed(report, "names"):
@@ -331,14 +363,14 @@ def build(
     max_bytes: int = DEFAULT_MAX_BYTES,
     workers: int | None = None,
     progress: Progress | None = None,
-    kept_workers: KeptWorkers | None = None,
+    session: Session | None = None,
 ) -> BuildReport:
     """Build every collection into `output`; with `check`, only compare. Raises ZgenError on bad input.
 
     `packages`, `templates` and `environment` apply to every source; `settings` (per source, as
     read from [tool.zgen]) take precedence. Nothing is written unless every collection built: a
-    failure leaves the output folder as it was. With `kept_workers`, the worker processes are
-    taken from it and left running for the next build (see KeptWorkers).
+    failure leaves the output folder as it was. With `session`, the worker processes are
+    taken from it and left running for the next build (see Session).
     """
     report = BuildReport(checked=check)
     if output.exists() and not output.is_dir():
@@ -363,7 +395,7 @@ def build(
             max_bytes=max_bytes,
             workers=workers,
             progress=progress,
-            kept_workers=kept_workers,
+            session=session,
         )
     return report
 
@@ -381,10 +413,10 @@ def _build(
     max_bytes: int,
     workers: int | None,
     progress: Progress | None,
-    kept_workers: KeptWorkers | None,
+    session: Session | None,
 ) -> None:
     """build()'s work, into `report`."""
-    state = _Build(output, report)
+    state = _Build(output, report, session=session)
     with reading_manifests():  # each package's manifest parsed once
         count = workers if workers is not None else default_workers()
         pool: _WorkerPool | None = None  # started when a collection is to be built
@@ -409,7 +441,7 @@ def _build(
                     state.keep(loaded.file, guess, kept, mark)
                     continue
                 if pool is None and count > 1 and _requests(loaded.data) >= POOL_MIN_REQUESTS:
-                    pool = kept_workers.pool(count) if kept_workers else _WorkerPool(count)
+                    pool = session.pool(count) if session else _WorkerPool(count)
                 state.add(source, chosen, loaded, guess, inputs, mark, pool)
             with _timed(report, "format"):
                 formatted = state.format(count, pool, progress)
@@ -418,7 +450,7 @@ def _build(
                 pool.kill()  # (what the workers ignore: see _start_worker)
             raise
         finally:
-            if pool is not None and kept_workers is None:
+            if pool is not None and session is None:
                 pool.shutdown(cancel_futures=True)
         with _timed(report, "write"):
             report.plan = plan(
@@ -440,7 +472,10 @@ def _build(
             if state.compiled is not None:
                 state.compiled.save()
             for package, memos in state.memos.items():
-                buildcache.write_memo(output, package, memos)
+                if session is not None:  # (written while the watch waits: Session.flush)
+                    session.hold(output, package, memos)
+                else:
+                    buildcache.write_memo(output, package, memos.serialized())
 
 
 @dataclass
@@ -467,7 +502,8 @@ class _Build:
     )
     template_envs: dict[Path | None, jinja2.Environment] = field(default_factory=dict)
     compiled: buildcache.TemplateCache | None = None  # templates compiled, kept for the next build
-    memos: dict[str, dict[str, bytes]] = field(default_factory=dict)  # package -> its stage memos
+    memos: dict[str, Memos] = field(default_factory=dict)  # package -> its stage memos
+    session: Session | None = None
     env_values: dict[Path, EnvironmentValues] = field(default_factory=dict)
 
     def claim(self, package: str, file: str) -> None:
@@ -502,9 +538,13 @@ class _Build:
         """Analyse, generate the models of and render one collection (`guess`: the package it
         names, which its stage memos are kept with); start its compile check."""
         report = self.report
-        memos = Memos(buildcache.read_memo(self.output, guess))
+        held = self.session.memos(self.output, guess) if self.session is not None else None
+        memos = held if held is not None else Memos(buildcache.read_memo(self.output, guess))
         for name, memo in MEMOS.items():
-            memo.start(memos.last.get(name))
+            if name in memos.warm:
+                memo.resume(memos.warm[name])
+            else:
+                memo.start(memos.last.get(name))
         # Model names an earlier build published stay importable (as aliases) while their shape
         # does: `output` is where analyze finds them.
         analysis = analyze(
@@ -562,8 +602,10 @@ class _Build:
         changed = {path: text for path, text in files.items() if path not in unchanged}
         self.checks.append(Checks(analysis, changed, pool, memos))
         self.rendered[package.package] = files
-        memos.now.update((name, memo.kept()) for name, memo in MEMOS.items())
-        self.memos[package.package] = memos.now
+        for name, memo in MEMOS.items():
+            entries = memo.handover()
+            memos.keep(name, entries, functools.partial(marshal.dumps, entries))
+        self.memos[package.package] = memos
         self.vouched.update(package.vouched)
         examples = sum(len(op.examples) for op in api.operations)
         summary = PackageSummary(
@@ -672,14 +714,34 @@ class _WorkerPool(ProcessPoolExecutor):
         super().shutdown(wait=True, cancel_futures=True)
 
 
-class KeptWorkers:
-    """Worker processes kept from one build to the next (`zgen build --watch`): started by the
-    first build that needs them, they load the model generator once, so a rebuild after a small
-    change does not wait for that. `close` stops them."""
+class Session:
+    """What a process keeps from one build to the next (`zgen build --watch`): the worker
+    processes, started by the first build that needs them (they load the model generator once,
+    so a rebuild after a small change does not wait for that), and each package's stage memos as
+    objects in memory (the next build need not read them; `flush` writes them to the build
+    cache, while the watch waits). `close` writes what is not written and stops the workers."""
 
     def __init__(self) -> None:
         self._pool: _WorkerPool | None = None
         self._count = 0
+        self._memos: dict[tuple[Path, str], Memos] = {}  # (output folder, package) -> last build's
+        self._unwritten: set[tuple[Path, str]] = set()
+
+    def memos(self, output: Path, package: str) -> Memos | None:
+        """The stage memos for the next build of `package` into `output` (None: none held)."""
+        held = self._memos.get((output, package))
+        return held.following() if held is not None else None
+
+    def hold(self, output: Path, package: str, memos: Memos) -> None:
+        """A build's stage memos, kept for the next build and written by `flush`."""
+        self._memos[(output, package)] = memos
+        self._unwritten.add((output, package))
+
+    def flush(self) -> None:
+        """Write the stage memos of the builds since the last flush to their build caches."""
+        for output, package in sorted(self._unwritten):
+            buildcache.write_memo(output, package, self._memos[(output, package)].serialized())
+        self._unwritten.clear()
 
     def pool(self, count: int) -> _WorkerPool:
         """The kept pool of `count` workers (a new one when there is none of that size, or when a
@@ -691,11 +753,12 @@ class KeptWorkers:
         return self._pool
 
     def close(self) -> None:
+        self.flush()
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
-    def __enter__(self) -> KeptWorkers:
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -5,7 +5,7 @@ of a templates folder): they are polled (their size, times and inode, a few time
 which sees a file replaced by a rename as an editor or an export saves it, on any file system. A
 change is built once the files have stopped changing for one poll (an export written in several
 steps is built once, whole). The build process stays the same, so what a build keeps in memory
-(the worker processes with the model generator loaded, see pipeline.KeptWorkers) is there for the
+(the worker processes with the model generator loaded, see pipeline.Session) is there for the
 next one.
 """
 
