@@ -9,6 +9,7 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import shutil
 import sys
 import threading
 import time
@@ -342,3 +343,35 @@ def test_later_workers_load_the_generator_after_the_first_one_has(
     assert len(spans) == 3
     first_done = spans[0][1]
     assert all(start >= first_done for start, _ in spans[1:])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_session_s_rebuilds_after_edit_after_edit_are_what_builds_in_new_processes_give(
+    tmp_path: Path, workers: int
+) -> None:
+    """`zgen build --watch` keeps its stage memos in memory from one build to the next: each of a
+    run of edits (every kind, to the first and the last request, and back) builds in the session
+    the bytes a build in a new process gives from the same folder."""
+    original = _synth()(60, seed=5)
+    versions = [original]
+    for edit in EDITS.values():
+        for which in (0, -1):
+            changed = copy.deepcopy(versions[-1])
+            target = requests(changed["item"])[which]
+            saved = next(r for r in target["response"] if isinstance(json.loads(r["body"]), dict))
+            saved["body"] = json.dumps(edit(json.loads(saved["body"])), indent=2)
+            versions.append(changed)
+    versions.append(original)
+    source = tmp_path / "api.json"
+    out = tmp_path / "out"
+    with zgen.pipeline.Session() as session:
+        for step, version in enumerate(versions):
+            cold = tmp_path / f"cold{step}"
+            if out.exists():  # the folder as the session's last build left it, without its cache
+                shutil.copytree(out, cold, ignore=shutil.ignore_patterns(".zgen-cache"))
+            source.write_text(json.dumps(version), encoding="utf-8")
+            build([source], out, workers=workers, session=session)
+            if step:
+                build([source], cold, workers=workers)
+                assert tree(out) == tree(cold), f"step {step}"
