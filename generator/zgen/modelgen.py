@@ -7,7 +7,7 @@ import functools
 import hashlib
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -155,7 +155,7 @@ class ModelsInput:
         context = json.dumps([code_version(), options], sort_keys=True)
         result = []
         for name, definition in defs.items():
-            refers = sorted({t for t in _references(definition) if t in defs and t != name})
+            refers = sorted(t for t in _references(definition) if t in defs and t != name)
             stand_ins = {target: stand_in(target, defs[target]) for target in refers}
             key = _json_key([context, name, definition, own_aliases[name], stand_ins])
             result.append(ModelGroup(key, name, {name: definition, **stand_ins}, own_aliases[name]))
@@ -402,16 +402,20 @@ def _recorded(cache: ModelsCache, group: ModelGroup) -> bool:
     return list(record) == [group.name] and record[group.name][0].startswith(f"class {group.name}(")
 
 
-def _references(schema: Any) -> Iterator[str]:
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str):
-            yield ref.rsplit("/", 1)[-1]
-        for value in schema.values():
-            yield from _references(value)
-    elif isinstance(schema, list):
-        for value in schema:
-            yield from _references(value)
+def _references(schema: Any) -> set[str]:
+    """The names of the models a schema refers to (`$ref` anywhere in it)."""
+    found: set[str] = set()
+    pending = [schema]
+    while pending:  # (a walk of the containers only: a model's schema has ~10x more leaves)
+        node = pending.pop()
+        if type(node) is dict:
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                found.add(ref.rsplit("/", 1)[-1])
+            pending.extend(value for value in node.values() if type(value) in (dict, list))
+        elif type(node) is list:
+            pending.extend(value for value in node if type(value) in (dict, list))
+    return found
 
 
 def _cut(raw: str) -> Cut | None:
