@@ -166,13 +166,14 @@ def doc_entry(name: str, text: str, width: int) -> list[str]:
     return [f"    {lines[0]}", *(f"        {line}" if line else "" for line in lines[1:])]
 
 
-def export_order(name: str) -> tuple[int, list[tuple[int, int | str]]]:
+@functools.lru_cache(maxsize=65536)  # pure; every model name is sorted by it several times
+def export_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...]]:
     """The order of names in `__all__` and import lists that isort and ruff expect:
     CONSTANTS, then Classes, then the rest, each in natural order (Model2 before Model10)."""
     category = 0 if name.isupper() else 1 if name[:1].isupper() else 2
-    natural = [
+    natural = tuple(
         (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part
-    ]
+    )
     return category, natural
 
 
