@@ -86,11 +86,13 @@ print("@@ZGEN_BENCH@@" + json.dumps(out), flush=True)
 # edited one again, each a one-change rebuild, in the same process, its worker processes (the
 # model generator loaded) and stage memos kept; as the watch does, each build runs with the
 # garbage collector off, and what it leaves is collected, and its stage memos written, before the
-# next one. The median rebuild is reported.
+# next one, which starts two polls later (the watch builds a change once a poll has seen it
+# settled: never sooner than that after the last build). The median rebuild is reported.
 _WATCH_CHILD = r"""
 import gc, json, sys, time
 from pathlib import Path
 from zgen.pipeline import Session, build
+from zgen.watch import POLL_SECONDS
 first, edited, output = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 rebuilds = []
 with Session() as session:
@@ -99,6 +101,7 @@ with Session() as session:
     for source in (edited, first, edited):
         gc.collect()
         session.flush()
+        time.sleep(2 * POLL_SECONDS)
         t1 = time.perf_counter()
         report = build([source], output=output, check=False, session=session)
         rebuilds.append((time.perf_counter() - t1, report))

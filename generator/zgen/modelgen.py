@@ -120,7 +120,9 @@ class ModelsInput:
         output). When it is unchanged since the last build, models.py on disk is still right and
         datamodel-code-generator need not run."""
         options = {key: str(value) for key, value in generator_options(self.package).items()}
-        return _json_key([code_version(), options, self.document, self.aliases])
+        # (not from the memo of group keys: the document changes whenever any model does)
+        text = json.dumps([code_version(), options, self.document, self.aliases], sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
     def raw(self) -> str:
         """The one in-process datamodel-code-generator call, its output as it comes."""
@@ -377,8 +379,8 @@ def stand_in(name: str, definition: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "title": name, "properties": fields}
 
 
-# The keys of the last build's documents and model groups, by a digest of their parts (the JSON
-# text a key is the digest of is slower to make than the key's own memo key).
+# The keys of the last build's model groups, by a digest of their parts (the JSON text a key is
+# the digest of is slower to make than the key's own memo key).
 JSON_KEYS: Memo[bytes, str] = named("model_keys")
 
 
