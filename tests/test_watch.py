@@ -300,3 +300,22 @@ def test_killing_the_pool_stops_a_running_task_instead_of_waiting_for_it() -> No
     with pytest.raises(BrokenProcessPool):
         running.result(timeout=60)
     assert not any(process.is_alive() for process in processes)
+
+
+def test_a_session_replaces_workers_that_died(tmp_path: Path) -> None:
+    source = tmp_path / "api.json"
+    source.write_text(json.dumps(_api("text", 60)), encoding="utf-8")
+    out, cold = tmp_path / "out", tmp_path / "cold"
+    with Session() as session:
+        build([source], out, workers=2, session=session)
+        pool = session.pool(2)
+        for process in list(pool._processes.values()):
+            assert process.pid is not None
+            os.kill(process.pid, signal.SIGKILL)  # (as the kernel's out-of-memory killer would)
+        _until(lambda: bool(getattr(pool, "_broken", False)))
+        shutil.copytree(out, cold, ignore=shutil.ignore_patterns(".zgen-cache"))
+        source.write_text(json.dumps(_api(12, 60)), encoding="utf-8")
+        build([source], out, workers=2, session=session)
+        assert session.pool(2) is not pool
+    build([source], cold, workers=2)
+    assert output_files(out) == output_files(cold)

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import tomllib
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -378,6 +379,10 @@ def watch_builds(request: BuildRequest, quiet: bool, verbose: bool) -> None:
             click.echo(f"zgen: {exc.line()}", err=True)
         except ZgenError as exc:
             click.echo(f"zgen: error: {exc.line()}", err=True)
+        except BrokenProcessPool:  # (the next build starts new workers: see Session.pool)
+            click.echo(
+                "zgen: a worker process died during the build; nothing was written", err=True
+            )
         else:
             print_report(report, out, quiet, verbose, time.perf_counter() - start)
             watched[:] = inputs

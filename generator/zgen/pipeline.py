@@ -370,7 +370,8 @@ def build(
     `packages`, `templates` and `environment` apply to every source; `settings` (per source, as
     read from [tool.zgen]) take precedence. Nothing is written unless every collection built: a
     failure leaves the output folder as it was. With `session`, the worker processes are
-    taken from it and left running for the next build (see Session).
+    taken from it and left running, and the stage memos are taken from it and left with it, for
+    the next build (see Session).
     """
     report = BuildReport(checked=check)
     if output.exists() and not output.is_dir():
