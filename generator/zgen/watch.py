@@ -5,13 +5,14 @@ of a templates folder): they are polled (their size, times and inode, a few time
 which sees a file replaced by a rename as an editor or an export saves it, on any file system. A
 change is built once the files have stopped changing for one poll (an export written in several
 steps is built once, whole). The build process stays the same, so what a build keeps in memory
-(the worker processes with the model generator loaded, see pipeline.Session) is there for the
-next one.
+(the worker processes with the model generator loaded, the stage memos: see pipeline.Session) is
+there for the next one.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -93,7 +94,6 @@ def _after(inputs: Iterable[Path], now: dict[Path, Seen]) -> dict[Path, Seen]:
 
 def stop_on_sigterm(stop: threading.Event) -> None:
     """Make SIGTERM end the watch as Ctrl-C does (so the worker processes are stopped)."""
-    import signal
 
     def handler(signum: int, frame: object) -> None:
         stop.set()
