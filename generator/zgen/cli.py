@@ -366,6 +366,7 @@ def watch_builds(request: BuildRequest, quiet: bool, verbose: bool) -> None:
     """`zgen build --watch`: build, then again after each change of an input, until Ctrl-C (or
     SIGTERM). A build that fails prints its error and the watch goes on."""
     stop = threading.Event()
+    first = [Path.cwd() / "pyproject.toml", *request.collections]  # (known before a build)
     watched: list[Path] = []
 
     def run() -> list[Path]:
@@ -387,7 +388,7 @@ def watch_builds(request: BuildRequest, quiet: bool, verbose: bool) -> None:
             print_report(report, out, quiet, verbose, time.perf_counter() - start)
             watched[:] = inputs
         if not watched:  # the first build failed before it knew its inputs
-            watched[:] = [Path.cwd() / "pyproject.toml", *request.collections]
+            watched[:] = first
         if not quiet:
             click.echo(f"zgen: watching {len(set(watched))} input(s) for changes; Ctrl-C to stop")
         gc.collect()
@@ -399,7 +400,6 @@ def watch_builds(request: BuildRequest, quiet: bool, verbose: bool) -> None:
             click.echo(f"zgen: {', '.join(str(path) for path in paths)} changed; building again")
 
     stop_on_sigterm(stop)
-    first = [Path.cwd() / "pyproject.toml", *request.collections]
     with Session() as session, contextlib.suppress(KeyboardInterrupt):
         watch(run, first, stop=stop, announce=announce)
     if not quiet:

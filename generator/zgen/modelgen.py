@@ -121,8 +121,7 @@ class ModelsInput:
         datamodel-code-generator need not run."""
         options = {key: str(value) for key, value in generator_options(self.package).items()}
         # (not from the memo of group keys: the document changes whenever any model does)
-        text = json.dumps([code_version(), options, self.document, self.aliases], sort_keys=True)
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        return _json_digest([code_version(), options, self.document, self.aliases])
 
     def raw(self) -> str:
         """The one in-process datamodel-code-generator call, its output as it comes."""
@@ -384,18 +383,19 @@ def stand_in(name: str, definition: dict[str, Any]) -> dict[str, Any]:
 JSON_KEYS: Memo[bytes, str] = named("model_keys")
 
 
-def _json_key(parts: list[Any]) -> str:
+def _json_digest(parts: list[Any]) -> str:
     """The digest of `parts` as sorted JSON (what the manifest records models by)."""
+    text = json.dumps(parts, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
-    def compute() -> str:
-        text = json.dumps(parts, sort_keys=True)
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
+def _json_key(parts: list[Any]) -> str:
+    """`_json_digest(parts)`, from the memo when the last build asked for the same parts."""
     try:
         found = value_digest(parts)
     except ValueError:  # (nested too deep for marshal)
-        return compute()
-    return JSON_KEYS.get(found, compute)
+        return _json_digest(parts)
+    return JSON_KEYS.get(found, functools.partial(_json_digest, parts))
 
 
 def _recorded(cache: ModelsCache, group: ModelGroup) -> bool:
