@@ -20,10 +20,10 @@ from zgen.naming import (
     Names,
     assign,
     collapse_runs,
-    name_words,
     package_name,
     repeated_run,
 )
+from zgen.naming import words as split_words
 from zgen.normalize import normalize
 
 URL = "https://api.example.com"
@@ -41,8 +41,10 @@ def everything(names: Names) -> set[str]:
 
 def test_acronyms_stay_whole_in_package_and_class_words() -> None:
     assert package_name("Zoho CRM REST APIs v8") == "zoho_crm_rest_apis_v8"
-    assert name_words("List APIs") == ["list", "apis"]
-    assert name_words("getURLsList") == ["get", "urls", "list"]
+    assert split_words("List APIs") == ["list", "apis"]
+    assert split_words("getURLsList") == ["get", "urls", "list"]
+    # every name made of words: namespaces and methods too (`External APIs` was `external_ap_is`)
+    assert split_words("userIDs") == ["user", "ids"]
     names = names_of(
         collection(
             request("Get", f"{URL}/a", responses=[response("ok", 200, {"myAPIs": {"a": 1}})])
@@ -50,6 +52,43 @@ def test_acronyms_stay_whole_in_package_and_class_words() -> None:
     )
     assert "GetMyApis" in names.models.values()
 
+
+
+def test_every_name_keeps_plural_acronyms_and_digit_acronyms_whole() -> None:
+    """One word split serves every name: a folder, a request, a field key and the package (a real
+    collection's `External APIs` folder was `client.external_ap_is`, `C2M` was `c2_m`)."""
+    data = collection(
+        {
+            "name": "External APIs",
+            "item": [
+                request(
+                    "List URLs",
+                    f"{URL}/urls",
+                    responses=[response("ok", 200, {"userIDs": [1], "S3Bucket": "b"})],
+                )
+            ],
+        },
+        name="C2M B2B APIs",
+    )
+    names = names_of(data)
+    assert names.op_namespace == (("external_apis",),)
+    assert names.namespaces[("external_apis",)] == "ExternalApis"
+    assert names.methods == ("list_urls",)
+    fields = dict(next(iter(names.fields.values())))
+    assert fields == {"userIDs": "user_ids", "S3Bucket": "s3_bucket"}
+    assert package_name("C2M B2B APIs") == "c2m_b2b_apis"
+    table = {
+        "v2API": ["v2", "api"],
+        "Web3API": ["web3", "api"],
+        "EC2Instance": ["ec2", "instance"],
+        "E2E tests": ["e2e", "tests"],
+        "getAPIsStatus": ["get", "apis", "status"],
+        "HTTPServer": ["http", "server"],
+        "ISO8601Date": ["iso8601", "date"],
+        "page2Token": ["page2", "token"],
+        "2FA": ["2", "fa"],
+    }
+    assert {text: split_words(text) for text in table} == table
 
 def test_repeated_word_runs_collapse() -> None:
     assert collapse_runs(["backup", "history", "history"]) == ["backup", "history"]

@@ -26,7 +26,6 @@ from zgen.naming import (
     field_base,
     field_names,
     key_path_names,
-    name_words,
     non_ascii_words,
     pascal,
     path_parts,
@@ -41,7 +40,10 @@ from zgen.naming import (
 
 def reference_words(text: str) -> list[str]:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
+    text = re.sub(r"([A-Z]{2,})s(?![a-z])", lambda m: m.group(1).capitalize() + "s", text)
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
+    text = re.sub(r"(?<=[0-9])(?=[A-Z][a-z])", " ", text)
+    text = re.sub(r"(?<![A-Z0-9])([0-9]+)(?=[A-Z])", r"\1 ", text)
     text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
     return [w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)]
 
@@ -82,7 +84,7 @@ def reference_path_parts(path: tuple[str, ...]) -> list[list[str]]:
             elif parts and parts[-1]:
                 parts[-1] = [*parts[-1][:-1], singular(parts[-1][-1])]
             continue
-        parts.append(name_words(key)[:MAX_WORDS] or non_ascii_words(key))
+        parts.append(words(key)[:MAX_WORDS] or non_ascii_words(key))
     return parts
 
 

@@ -218,7 +218,13 @@ RESERVED_FIELDS = {
 # time with the published names), over a few thousand distinct inputs: each is memoized. The
 # cached forms return tuples; the public ones a fresh list, so no caller can change a cached value.
 WORD_CACHE = 1 << 16  # entries per memoized function: far more than the distinct words of a build
-CAMEL_RE = re.compile(r"([a-z0-9])([A-Z])")
+# Word boundaries: lower-case to upper-case (`userId`); a run of digits to a capitalised word
+# (`S3Bucket`, `EC2Instance`); a run of digits to capitals unless capitals come before the digits
+# too (`v2API` splits, `C2M`, `B2B`, `E2E` stay one word); capitals to a capitalised word
+# (`HTTPServer`). A plural acronym stays whole (`APIs`, `userIDs`, `getURLsList`: apis, ids, urls,
+# not ap, is).
+ACRONYM_PLURAL_RE = re.compile(r"([A-Z]{2,})s(?![a-z])")
+CAMEL_RE = re.compile(r"[a-z](?=[A-Z])|[0-9](?=[A-Z][a-z])|(?<![A-Z0-9])[0-9]+(?=[A-Z])")
 CAPS_RE = re.compile(r"([A-Z]+)([A-Z][a-z])")
 WORD_RE = re.compile(r"[A-Za-z0-9]+")
 
@@ -227,7 +233,8 @@ WORD_RE = re.compile(r"[A-Za-z0-9]+")
 def _words(text: str) -> tuple[str, ...]:
     if not text.isascii():  # (NFKD leaves ASCII text as it is)
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = CAMEL_RE.sub(r"\1 \2", text)
+    text = ACRONYM_PLURAL_RE.sub(lambda m: m.group(1).capitalize() + "s", text)
+    text = CAMEL_RE.sub(r"\g<0> ", text)
     text = CAPS_RE.sub(r"\1 \2", text)
     return tuple(w.lower() for w in WORD_RE.findall(text))
 
@@ -235,14 +242,6 @@ def _words(text: str) -> tuple[str, ...]:
 def words(text: str) -> list[str]:
     """Split any text into lower-case ASCII words, breaking camelCase."""
     return list(_words(text))
-
-
-ACRONYM_PLURAL_RE = re.compile(r"([A-Z]{2,})s(?![a-z])")
-
-
-def name_words(text: str) -> list[str]:
-    """`words`, keeping a plural acronym whole: `REST APIs` -> rest, apis (not ap, is)."""
-    return words(ACRONYM_PLURAL_RE.sub(lambda m: m.group(1).capitalize() + "s", text))
 
 
 @functools.lru_cache(maxsize=WORD_CACHE)
@@ -294,7 +293,7 @@ def model_prefix_words(
     longer than `limit` characters, the outer folders' words go first, then the request's last."""
     own = words(method)
     seen = {singular(w) for w in own}
-    kept = [w for folder in folders for w in name_words(folder) if singular(w) not in seen]
+    kept = [w for folder in folders for w in words(folder) if singular(w) not in seen]
     result = collapse_runs([*kept, *own])
     while len(result) > len(own) and (len("".join(result)) > limit or result[0][:1].isdigit()):
         result = result[1:]
@@ -433,7 +432,7 @@ def file_stem(name: str, limit: int) -> str:
 
 
 def package_name(title: str) -> str:
-    name = file_stem(snake(" ".join(name_words(title)) or title, prefix="api"), 60)
+    name = file_stem(snake(" ".join(words(title)) or title, prefix="api"), 60)
     if name in SHADOWED_MODULES or name in WINDOWS_RESERVED:
         name = f"{name}_api"
     return name
@@ -567,7 +566,7 @@ def _path_parts(path: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
             elif parts and parts[-1]:
                 parts[-1] = (*parts[-1][:-1], singular(parts[-1][-1]))
             continue
-        parts.append(tuple(name_words(key)[:MAX_WORDS] or non_ascii_words(key)))
+        parts.append(tuple(words(key)[:MAX_WORDS] or non_ascii_words(key)))
     return tuple(parts)
 
 
