@@ -204,7 +204,8 @@ def test_summary_verbose_and_check(tmp_path: Path) -> None:
         assert f"{stage} " in timings
     assert f"wrote {out / 'ping_api' / 'client.py'}" in first.output
     assert (
-        "zgen: ping_api from ping.json: 1 requests, 1 models, 1 fixtures, 1 tests" in first.output
+        "zgen: ping_api from ping.json: 1 requests, 1 models, 1 saved responses, 1 tests"
+        in first.output
     )
     assert "written, 0 unchanged, 0 removed in" in first.output
     second = runner.invoke(main, ["build", str(source), "-o", str(out), "-v"])

@@ -53,7 +53,6 @@ def test_acronyms_stay_whole_in_package_and_class_words() -> None:
     assert "GetMyApis" in names.models.values()
 
 
-
 def test_every_name_keeps_plural_acronyms_and_digit_acronyms_whole() -> None:
     """One word split serves every name: a folder, a request, a field key and the package (a real
     collection's `External APIs` folder was `client.external_ap_is`, `C2M` was `c2_m`)."""
@@ -89,6 +88,7 @@ def test_every_name_keeps_plural_acronyms_and_digit_acronyms_whole() -> None:
         "2FA": ["2", "fa"],
     }
     assert {text: split_words(text) for text in table} == table
+
 
 def test_repeated_word_runs_collapse() -> None:
     assert collapse_runs(["backup", "history", "history"]) == ["backup", "history"]

@@ -317,7 +317,8 @@ def test_emptied_folders_are_pruned_inside_the_package_only(tmp_path: Path) -> N
     out = tmp_path / "out"
     build([source], out)
     assert (out / "ping" / "fixtures").is_dir()
-    write_source(source, collection(request("Ping", "https://x.test/ping"), name="Ping"))
+    # (a request without a saved response has a fixture too: the collection loses its request)
+    write_source(source, collection(name="Ping"))
     build([source], out)
     assert not (out / "ping" / "fixtures").exists()
     assert (out / "ping" / "client.py").is_file()

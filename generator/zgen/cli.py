@@ -446,7 +446,7 @@ def print_summary(report: BuildReport, elapsed: float) -> None:
         click.echo(
             f"zgen: {pkg.package} from {pkg.source}: {pkg.requests} requests"
             f"{f' ({len(paged)} paged: {by_scheme(paged)})' if paged else ''}, {pkg.models} models, "
-            f"{pkg.responses} fixtures, {pkg.tests} tests"
+            f"{pkg.responses} saved responses, {pkg.tests} tests"
         )
     click.echo(
         f"zgen: {len(report.packages)} package(s), {len(report.diagnostics.warnings)} warning(s); "

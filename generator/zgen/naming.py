@@ -1006,6 +1006,8 @@ def field_base(key: str) -> str:
 def fixture_names(
     api: Api, ns_paths: list[tuple[str, ...]], methods: list[str]
 ) -> tuple[tuple[str, ...], ...]:
+    """Per request, a fixture name per saved response; a request without any has one fixture,
+    the request alone (`<method>__request`)."""
     taken: set[str] = set()
     result = []
     for index, op in enumerate(api.operations):
@@ -1021,6 +1023,8 @@ def fixture_names(
             )
             taken.add(name)
             names.append(name)
+        if not op.examples:  # the fixture of the test of the request alone (see render_tests)
+            names.append(unique(file_stem(f"{stem}__request", 120), taken, "_again"))
         result.append(tuple(names))
     return tuple(result)
 

@@ -949,6 +949,8 @@ def parse_body(state: _State, raw: Any, content_type: str | None, place: str) ->
                 entry.get("disabled") is not True,
                 description_text(entry.get("description")),
             )
+        if not fields:  # (as an empty raw body: nothing to send, no argument to ask for)
+            return None
         form_type = "application/x-www-form-urlencoded" if mode == "urlencoded" else None
         return Body(mode, form_type, None, tuple(fields.values()))
     if mode == "file":

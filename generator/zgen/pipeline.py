@@ -615,7 +615,8 @@ class _Build:
             requests=len(api.operations),
             models=len(inferred.shapes),
             responses=examples,
-            tests=examples,
+            # (a request without a saved response has a test of its own: see render_tests)
+            tests=sum(max(1, len(op.examples)) for op in api.operations),
             paged=tuple(
                 (op.place, found.scheme, found.evidence)
                 for op, found in zip(api.operations, analysis.paging, strict=True)

@@ -1456,14 +1456,22 @@ def render_tests(
             elif sample == SAVED_FORM:
                 setup.append(form_setup(op.body, names.forms[index]))
         accessor = ".".join(("client", *names.op_namespace[index], names.methods[index]))
-        for position, example in enumerate(op.examples):
+        # A request without a saved response is tested alone: the request it sends, answered
+        # with an empty 204 (the fixture of a request alone, named so by the naming pass).
+        examples = op.examples or (Example("request", op.place, 204, (), "", "", "empty"),)
+        for position, example in enumerate(examples):
             fixture = names.fixtures[index][position]
             out[f"{pkg}/fixtures/{fixture}.json"] = fixture_data(
                 example, op.method, path, expected_wire(op, wire_values), saved_body
             )
             # Wrapped to the line length, each line at the function body's indentation (as black
             # re-indents the lines of a docstring); spaces mean nothing here.
-            doc = "\n    ".join(fill(f"{example.place} ({example.status})", LINE_LENGTH - 10, ""))
+            title = (
+                f"{example.place} ({example.status})"
+                if op.examples
+                else f"{op.place}: the request it sends (the collection saved no response)"
+            )
+            doc = "\n    ".join(fill(title, LINE_LENGTH - 10, ""))
             load = bracketed("return SavedResponse.load(", [literal(fixture)], ")", indent=4)
             signature = bare_def(fixture, "SavedResponse")
             fixtures.append(
