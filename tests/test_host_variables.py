@@ -102,3 +102,94 @@ def test_a_host_variable_marked_secret_is_still_a_host_without_its_value(tmp_pat
     (var,) = api.variables
     assert (var.key, var.secret, var.default) == ("authServer", False, None)
     assert "https://auth.internal" not in json.dumps([str(v) for v in api.variables])
+
+
+def _defaults(variables: list[dict[str, Any]], url: str, **fields: Any) -> dict[str, Any]:
+    """Each client-level value's default, after normalizing one request to `url`."""
+    data = collection(request("Get", url, **fields), name="Nested", variable=variables)
+    api = normalize(LoadedCollection("n.json", "n", data, "v2.1"), Diagnostics())
+    return {var.key: var.default for var in api.variables}
+
+
+def test_variables_in_a_variable_are_resolved_as_postman_sends_them() -> None:
+    """`baseUrl` is `https://{{tenant}}.{{region}}.example.com` (a real vendor collection's
+    style): its default is the URL Postman would call, not the text with braces."""
+    variables = [
+        {"key": "tenant", "value": "acme"},
+        {"key": "region", "value": "{{zone}}"},  # (two levels deep)
+        {"key": "zone", "value": "eu"},
+        {"key": "baseUrl", "value": "https://{{tenant}}.{{region}}.example.com/"},
+        {"key": "api", "value": "{{baseUrl}}v2"},
+        {"key": "user", "value": "{{me}}"},
+        {"key": "me", "value": "u-1"},
+    ]
+    assert _defaults(variables, "{{baseUrl}}/widgets")["baseUrl"] == "https://acme.eu.example.com"
+    assert _defaults(variables, "{{api}}/widgets")["api"] == "https://acme.eu.example.com/v2"
+    found = _defaults(variables, "{{baseUrl}}/widgets?owner={{user}}")
+    assert found["user"] == "u-1"
+
+
+def test_a_variable_that_refers_to_no_value_has_no_default() -> None:
+    """An unknown, secret or circular reference leaves the value to the caller: never a default
+    with braces in it (a URL that cannot resolve), never the secret."""
+    variables = [
+        {"key": "unknown", "value": "https://{{nowhere}}.example.com"},
+        {"key": "keyed", "value": "https://example.com/{{apiKey}}"},
+        {"key": "apiKey", "value": "k-123456"},
+        {"key": "loop", "value": "https://{{back}}.example.com"},
+        {"key": "back", "value": "{{loop}}"},
+        {"key": "dynamic", "value": "https://{{$guid}}.example.com"},
+    ]
+    for key in ("unknown", "keyed", "loop", "dynamic"):
+        found = _defaults(variables, "{{" + key + "}}/x")
+        assert found[key] is None, key
+        assert not any("k-123456" in str(value) for value in found.values())
+
+
+def test_a_nested_base_url_builds_and_its_tests_pass(build_collection: Builder) -> None:
+    data = collection(
+        request("Get widget", "{{baseUrl}}/widgets/1", responses=[response("ok", 200, {"id": 1})]),
+        name="Nested",
+        variable=[
+            {"key": "tenant", "value": "acme"},
+            {"key": "baseUrl", "value": "https://{{tenant}}.example.com"},
+        ],
+    )
+    _, out = build_collection(data, package="nested")
+    client = (out / "nested" / "client.py").read_text(encoding="utf-8")
+    assert 'default_base_url="https://acme.example.com"' in client
+    assert "{{" not in client
+    result = run_generated_tests(out, "-p", "no:randomly", "nested/tests")
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_a_path_glued_to_a_base_url_ending_in_a_slash_shares_its_base() -> None:
+    """`{{baseUrl}}v1/merchants` with `baseUrl` = `https://api.example.com/` (a real collection's
+    style): Postman sends `https://api.example.com/v1/merchants`. The variable is the host, `v1`
+    the path: one `base_url` argument, not a second base URL for the glued requests."""
+    data = collection(
+        request("Merchants", "{{baseUrl}}v1/merchants"),
+        request("Health", {"raw": "{{baseUrl}}health", "host": ["{{baseUrl}}health"]}),
+        request("Status", "{{baseUrl}}/status"),
+        request("Zone", "{{zone}}.example.com/x"),  # a host name glued to a variable: kept
+        request("Bare", "{{bare}}v2/y"),  # a value without a trailing slash: kept as written
+        name="Glued",
+        variable=[
+            {"key": "baseUrl", "value": "https://api.example.com/"},
+            {"key": "zone", "value": "https://eu"},
+            {"key": "bare", "value": "https://api.example.com"},
+        ],
+    )
+    api = normalize(LoadedCollection("g.json", "g", data, "v2.1"), Diagnostics())
+    paths = {op.name: "".join(text for _, text in op.path) for op in api.operations}
+    hosts = {op.name: op.host for op in api.operations}
+    assert paths == {
+        "Merchants": "/v1/merchants",
+        "Health": "/health",
+        "Status": "/status",
+        "Zone": "/x",
+        "Bare": "/y",
+    }
+    assert hosts["Merchants"] == hosts["Health"] == hosts["Status"] == "baseUrl"
+    assert hosts["Zone"] == "{{zone}}.example.com"
+    assert hosts["Bare"] == "{{bare}}v2"

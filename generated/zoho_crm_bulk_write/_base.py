@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import datetime
 import email.utils
 import functools
 import inspect
@@ -15,6 +16,7 @@ import os
 import random
 import threading
 import time
+import uuid
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -143,6 +145,24 @@ class Value:
 
 
 @dataclass(frozen=True)
+class Fresh:
+    """A value made anew for each call (its retries send the same), as Postman makes its dynamic
+    variables when it sends: `{{$guid}}` (an idempotency key), `{{$timestamp}}`..."""
+
+    name: str
+
+    def make(self) -> str:
+        if self.name == "$timestamp":
+            return str(int(time.time()))
+        if self.name == "$isoTimestamp":
+            now = datetime.datetime.now(datetime.UTC)
+            return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        if self.name == "$randomInt":
+            return str(random.randint(0, 1000))
+        return str(uuid.uuid4())  # $guid, $randomUUID
+
+
+@dataclass(frozen=True)
 class Operation:
     """What a request sends every time, and how its answer is read: one constant per request."""
 
@@ -151,8 +171,8 @@ class Operation:
     error_type: Any = None
     host: str | None = None
     auth: AuthScheme | None = None
-    headers: tuple[tuple[str, tuple[str | Value, ...]], ...] = ()
-    query: tuple[tuple[str, tuple[str | Value, ...]], ...] = ()
+    headers: tuple[tuple[str, tuple[str | Value | Fresh, ...]], ...] = ()
+    query: tuple[tuple[str, tuple[str | Value | Fresh, ...]], ...] = ()
     files: tuple[str, ...] = ()
     content_type: str | None = None
     paging: Paging | None = None  # how the request pages, when it does (see the end of this module)
@@ -815,8 +835,17 @@ class BaseClient:
         )
         return request, token
 
-    def _fill(self, parts: tuple[str | Value, ...]) -> str | None:
-        return join(*(part if isinstance(part, str) else self._value(part.name) for part in parts))
+    def _fill(self, parts: tuple[str | Value | Fresh, ...]) -> str | None:
+        return join(
+            *(
+                (
+                    part
+                    if isinstance(part, str)
+                    else part.make() if isinstance(part, Fresh) else self._value(part.name)
+                )
+                for part in parts
+            )
+        )
 
     def _fill_body(self, operation: Operation, json: Any) -> Any:
         """The JSON body with the client-level values and defaults it names but the call left out."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,31 @@ def _instant(value: str) -> datetime.datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None
+
+
+# What a value made fresh for each call looks like, by its Postman dynamic variable (an expected
+# header or query value holds the variable where the client sends a fresh value: see _base.Fresh).
+FRESH = {
+    "$guid": r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+    "$randomUUID": r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+    "$timestamp": r"[0-9]{10,}",
+    "$isoTimestamp": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z",
+    "$randomInt": r"[0-9]+",
+}
+FRESH_RE = re.compile(r"\{\{(\$\w+)\}\}")
+
+
+def same_value(sent: str | None, expected: str) -> bool:
+    """A sent header or query value is the expected one (where that holds `{{$guid}}`..., a value
+    made fresh for the call, of its form)."""
+    if sent is None or "{{$" not in expected:
+        return sent == expected
+    parts = FRESH_RE.split(expected)  # text, variable, text, ...
+    pattern = "".join(
+        FRESH.get(part, re.escape("{{" + part + "}}")) if index % 2 else re.escape(part)
+        for index, part in enumerate(parts)
+    )
+    return re.fullmatch(pattern, sent) is not None
 
 
 def same_json(actual: Any, expected: Any) -> bool:
@@ -200,10 +226,16 @@ class SavedResponse:
         expected = unquote((TEST_BASE_URL_PATH + self.path) or "/")
         assert unquote(request.url.raw_path.decode("ascii").split("?", 1)[0]) == expected
         query = sorted(request.url.params.multi_items())
-        assert query == sorted(self.query), f"{self.place}: the query differs"
+        expected_query = sorted(self.query)
+        assert len(query) == len(expected_query) and all(
+            key == want_key and same_value(value, want)
+            for (key, value), (want_key, want) in zip(query, expected_query, strict=True)
+        ), f"{self.place}: the query differs"
         for key, value in self.request_headers:
             sent = request.headers.get(key)
-            assert sent == value, f"{self.place}: header {key!r} is {sent!r}, not {value!r}"
+            assert same_value(
+                sent, value
+            ), f"{self.place}: header {key!r} is {sent!r}, not {value!r}"
 
     def assert_result(self, result: Any) -> None:
         """The parsed result holds exactly the saved body."""

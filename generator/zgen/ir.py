@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-# A piece of text that may refer to client-level values: ("text", "abc") or ("var", "org-id").
-TemplatePart = tuple[Literal["text", "var"], str]
+# A piece of text that may refer to client-level values: ("text", "abc") or ("var", "org-id"), or
+# (in a fixed header or query value) a value made fresh for each request, as Postman's dynamic
+# variables are: ("dynamic", "$guid") (see normalize.DYNAMIC).
+TemplatePart = tuple[Literal["text", "var", "dynamic"], str]
 Template = tuple[TemplatePart, ...]
 
 BodyMode = Literal["json", "text", "urlencoded", "formdata", "file", "graphql"]

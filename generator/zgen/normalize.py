@@ -55,6 +55,10 @@ JSON_LANGS = {"json"}
 TEXT_LANGS = {"xml", "html", "text", "javascript", "raw"}
 HOST_KEY = "base_url"
 HOST_VAR_RE = re.compile(r"^\s*\{\{\s*([^{}]+?)\s*\}\}")  # a URL that starts with a variable
+# Postman's dynamic variables that a client makes fresh for each request, as Postman does when it
+# sends (an `Idempotency-Key: {{$guid}}` header must differ from one request to the next): in a
+# fixed header or query value, each is a ("dynamic", name) part (see _base.Fresh).
+DYNAMIC = frozenset({"$guid", "$randomUUID", "$timestamp", "$isoTimestamp", "$randomInt"})
 
 
 def parse_template(text: str) -> Template:
@@ -150,14 +154,32 @@ class _State:
             self.captured.append((self.file, place, message, request, folder))
         self.diagnostics.warn(self.file, place, message, request=request, folder=folder)
 
-    def var_value(self, key: str) -> str | None:
+    def var_value(self, key: str, seen: frozenset[str] = frozenset()) -> str | None:
+        """A variable's value as Postman sends it (the variables it refers to resolved), or None:
+        none known, a secret, or one it refers to has no value."""
         entry = self.variables.get(key)
         if entry is None:
             return None
         value, secret, _ = entry
         if secret or (looks_secret(key) and key not in self.hosts) or value == "":
             return None
-        return value
+        return self.resolved(value, seen | {key})
+
+    def resolved(self, value: str, seen: frozenset[str]) -> str | None:
+        """`value` with each `{{variable}}` in it replaced by that variable's value (Postman
+        resolves them when it sends: `https://{{tenant}}.example.com`); None when one has no
+        value, or refers back to a variable in `seen` (a cycle)."""
+        if "{{" not in value:
+            return value
+        parts = []
+        for kind, text in parse_template(value):
+            inner = text if kind == "text" else None
+            if kind == "var" and text not in seen:
+                inner = self.var_value(text, seen)
+            if inner is None:
+                return None
+            parts.append(inner)
+        return "".join(parts)
 
     def credential(self, key: str, description: str = "") -> str:
         if key in self.hosts:
@@ -191,9 +213,10 @@ class _State:
         self.hosts.add(key)
         value, marked, desc = self.variables.get(key, ("", False, ""))
         existing = self.client_vars.get(key)
+        default = self.resolved(value, frozenset({key})) if value and not marked else None
         self.client_vars[key] = ClientVar(
             key,
-            value.rstrip("/") if value and not marked else None,
+            default.rstrip("/") if default else None,
             False,
             desc or (existing.description if existing else ""),
         )
@@ -576,6 +599,7 @@ def parse_url(
                     value if isinstance(value, str) else ("" if value is None else str(value)),
                     description_text(entry.get("description")),
                 )
+    host, segments = unglued(state, host, segments)
     host_key = host_var(state, host, place)
     path, params = path_template(state, segments, path_vars)
     query_params, fixed = parse_query(state, query_entries, place)
@@ -588,6 +612,23 @@ def parse_url(
             )
     query_params = [param for param in query_params if param.key not in path_keys]
     return host_key, path, (*params, *query_params), fixed
+
+
+GLUED_RE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}([^{}/]+)")  # `{{baseUrl}}v1`
+
+
+def unglued(state: _State, host: str, segments: list[str]) -> tuple[str, list[str]]:
+    """`{{baseUrl}}v1/merchants` where the variable's value ends with a slash (Postman then sends
+    `https://api.example.com/v1/merchants`): the variable is the host, and `v1` the first path
+    segment, so that the requests of one base URL share one client argument."""
+    match = GLUED_RE.fullmatch(host)
+    if match is None:
+        return host, segments
+    key, rest = match.groups()
+    value = state.variables.get(key, ("", False, ""))[0]
+    if not value.endswith("/"):
+        return host, segments
+    return "{{" + key + "}}", [rest, *segments]
 
 
 def segment_text(part: Any) -> str:
@@ -697,9 +738,7 @@ def parse_query(
             if disabled:
                 params[key] = Param(key, "query", False, None, desc)
                 continue
-            fixed[key] = tuple(
-                (kind, state.option(text) if kind == "var" else text) for kind, text in template
-            )
+            fixed[key] = tuple(_option_part(state, part) for part in template)
         elif looks_secret(key) and value and not disabled:
             cred = state.literal_secret(key, f"{place} (query `{key}`)", f"query parameter `{key}`")
             fixed[key] = (("var", cred),)
@@ -779,10 +818,19 @@ def parse_headers(
                 (kind, state.credential(text) if kind == "var" else text) for kind, text in template
             )
             continue
-        headers[key] = tuple(
-            (kind, state.option(text) if kind == "var" else text) for kind, text in template
-        )
+        headers[key] = tuple(_option_part(state, part) for part in template)
     return tuple(headers.items()), content_type
+
+
+def _option_part(state: _State, part: TemplatePart) -> TemplatePart:
+    """A part of a fixed header or query value: a variable is a client-level option, or a dynamic
+    variable (made fresh for each request); text stays."""
+    kind, text = part
+    if kind != "var":
+        return part
+    if text in DYNAMIC:
+        return ("dynamic", text)
+    return ("var", state.option(text))
 
 
 JSON_COMMENT_RE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
@@ -1310,7 +1358,7 @@ def _strs(value: Any) -> tuple[str, ...]:
 
 def _template(value: Any) -> Template:
     return tuple(
-        (_one_of(kind, ("text", "var")), _str(text))
+        (_one_of(kind, ("text", "var", "dynamic")), _str(text))
         for kind, text in (_tuple(part, 2) for part in _tuple(value))
     )
 

@@ -355,9 +355,18 @@ def annotation(ref: TypeRef, names: Names, imports: set[str]) -> str:
 
 
 def template_expr(template: Template, var_names: dict[str, str]) -> str:
-    """A fixed header or query value: literal text and client-level values, as a tuple."""
+    """A fixed header or query value: literal text, client-level values and values made fresh for
+    each call, as a tuple."""
     parts = [
-        literal(text) if kind == "text" else f"_base.Value({literal(var_names[text])})"
+        (
+            literal(text)
+            if kind == "text"
+            else (
+                f"_base.Fresh({literal(text)})"
+                if kind == "dynamic"
+                else f"_base.Value({literal(var_names[text])})"
+            )
+        )
         for kind, text in template
     ]
     return tuple_expr(parts)
@@ -805,7 +814,15 @@ def expected_wire(op: Operation, values: dict[str, str]) -> tuple[list[list[str]
     fixed ones, and the auth as the runtime sends it with the test credential."""
 
     def text(template: Template) -> str:
-        return "".join(part if kind == "text" else values.get(part, "") for kind, part in template)
+        # (a value made fresh for each call is expected as its variable: see testing.py's `same`)
+        return "".join(
+            (
+                part
+                if kind == "text"
+                else "{{" + part + "}}" if kind == "dynamic" else values.get(part, "")
+            )
+            for kind, part in template
+        )
 
     query = [[key, text(template)] for key, template in op.query]
     # Query parameters with a default in the collection are sent when the call leaves them out.

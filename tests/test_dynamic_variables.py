@@ -1,0 +1,102 @@
+"""Postman's dynamic variables in a fixed header or query value (`Idempotency-Key: {{$guid}}`,
+`?ts={{$timestamp}}`) are made fresh for each call, as Postman makes them when it sends: not a
+client option that, left unset, drops the header, and, set, sends one key for every request (a
+real payments collection had exactly that)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import Builder, collection, import_generated, request, response, run_generated_tests
+
+UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+DATA = collection(
+    request(
+        "Create transfer",
+        {
+            "raw": "https://api.example.com/transfers?ts={{$timestamp}}&n=n-{{$randomInt}}",
+            "host": ["api", "example", "com"],
+            "path": ["transfers"],
+            "query": [
+                {"key": "ts", "value": "{{$timestamp}}"},
+                {"key": "n", "value": "n-{{$randomInt}}"},
+            ],
+        },
+        method="POST",
+        header=[
+            {"key": "Idempotency-Key", "value": "{{$guid}}"},
+            {"key": "X-Sent-At", "value": "{{$isoTimestamp}}"},
+            {"key": "X-Trace", "value": "t-{{$randomUUID}}"},
+            {"key": "X-Name", "value": "{{$randomFirstName}}"},  # (no runtime form: an option)
+        ],
+        responses=[response("created", 201, {"id": "tr_1"})],
+    ),
+    name="Payments",
+)
+
+CALLS = """
+import httpx
+from payments import Client
+
+sent = []
+answers = iter([503, 201, 201])
+
+def answer(request):
+    sent.append(request)
+    return httpx.Response(next(answers), json={"id": "tr_1"}, headers={"Retry-After": "0"})
+
+client = Client(
+    http_client=httpx.Client(transport=httpx.MockTransport(answer)), retry_all_methods=True
+)
+client.create_transfer()  # 503, then retried: 201
+client.create_transfer()
+for request in sent:
+    print(request.headers["Idempotency-Key"], request.headers["X-Sent-At"],
+          request.headers["X-Trace"], request.url.params["ts"], request.url.params["n"],
+          request.headers.get("X-Name"))
+"""
+
+
+def test_dynamic_variables_are_made_fresh_for_each_call(build_collection: Builder) -> None:
+    _, out = build_collection(DATA, package="payments")
+    client = (out / "payments" / "client.py").read_text(encoding="utf-8")
+    assert '_base.Fresh("$guid")' in client
+    assert "guid" not in client.split("def __init__", 1)[1].split(") -> None", 1)[0]
+    assert "random_first_name: str | None = None" in client  # (not one Postman makes: an option)
+    result = import_generated(out, "payments", CALLS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split(" ") for line in result.stdout.splitlines()]
+    assert len(rows) == 3
+    keys = [row[0] for row in rows]
+    assert all(UUID4.fullmatch(key) for key in keys)
+    assert keys[0] == keys[1] != keys[2], "a retry sends the call's key again; a new call a new one"
+    for _, sent_at, trace, ts, number, name in rows:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", sent_at)
+        assert trace.startswith("t-") and UUID4.fullmatch(trace[2:])
+        assert re.fullmatch(r"\d{10,}", ts)
+        assert re.fullmatch(r"n-\d+", number) and 0 <= int(number[2:]) <= 1000
+        assert name == "None"
+
+
+@pytest.mark.parametrize("made", ["intact", '"x"', "str(uuid.uuid1())"])
+def test_the_generated_tests_check_the_form_of_a_fresh_value(
+    made: str, build_collection: Builder, tmp_path: Path
+) -> None:
+    _, built = build_collection(DATA, package="payments")
+    out = tmp_path / "copy"
+    shutil.copytree(built, out)
+    base = out / "payments" / "_base.py"
+    source = base.read_text(encoding="utf-8")
+    last = "        return str(uuid.uuid4())  # $guid, $randomUUID\n"
+    assert source.count(last) == 1
+    if made != "intact":
+        base.write_text(source.replace(last, f"        return {made}\n"), encoding="utf-8")
+    result = run_generated_tests(out, "-p", "no:randomly", "payments/tests")
+    if made == "intact":
+        assert result.returncode == 0, result.stdout[-3000:]
+    else:
+        assert result.returncode == 1 and "header 'Idempotency-Key'" in result.stdout, made
