@@ -32,7 +32,15 @@ def test_words_and_snake_case() -> None:
     assert snake("class", prefix="call") == "class_"
     assert snake("", prefix="call") == "call"
     assert snake("Ünïcödé name", prefix="x") == "unicode_name"
-    assert snake("日本", prefix="x") == "u65e5_u672c"
+    # other scripts are spelled in ASCII (anyascii), symbols and emoji dropped; text of symbols
+    # alone is its code points
+    assert snake("日本", prefix="x") == "ri_ben"
+    assert snake("获取用户信息", prefix="x") == "huo_qu_yong_hu_xin_xi"
+    assert snake("Пользователи", prefix="x") == "polzovateli"
+    assert snake("Straße 🚀", prefix="x") == "strasse"
+    assert snake("User\u2019s list", prefix="x") == "users_list"
+    assert snake("用户ID", prefix="x") == "yong_hu_id"
+    assert snake("🚀✨", prefix="x") == "u1f680_u2728"
 
 
 def test_method_names_from_awkward_request_names() -> None:

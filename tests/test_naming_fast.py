@@ -8,7 +8,6 @@ occurs twice); hypothesis checks the fast forms against them.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from hypothesis import given, settings
@@ -33,13 +32,14 @@ from zgen.naming import (
     singular,
     snake,
     structural_keys,
+    transliterated,
     unique,
     words,
 )
 
 
 def reference_words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = transliterated(text)
     text = re.sub(r"([A-Z]{2,})s(?![a-z])", lambda m: m.group(1).capitalize() + "s", text)
     text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
     text = re.sub(r"(?<=[0-9])(?=[A-Z][a-z])", " ", text)

@@ -19,6 +19,8 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
+from anyascii import anyascii
+
 from .diagnostics import ZgenError
 from .infer import Inferred, Overrides, Role, Shape, TypeRef, Usage
 from .ir import Api, Operation
@@ -229,10 +231,24 @@ CAPS_RE = re.compile(r"([A-Z]+)([A-Z][a-z])")
 WORD_RE = re.compile(r"[A-Za-z0-9]+")
 
 
+def transliterated(text: str) -> str:
+    """ASCII for text with other letters: each letter, digit or mark spelled in ASCII (anyascii:
+    `用户` -> YongHu, `Пользователи` -> Polzovateli, `données` -> donnees); symbols and emoji
+    dropped."""
+    return "".join(
+        (
+            char
+            if char.isascii()
+            else (anyascii(char).replace("'", "") if unicodedata.category(char)[0] in "LNM" else "")
+        )
+        for char in unicodedata.normalize("NFKC", text)
+    )
+
+
 @functools.lru_cache(maxsize=WORD_CACHE)
 def _words(text: str) -> tuple[str, ...]:
-    if not text.isascii():  # (NFKD leaves ASCII text as it is)
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    if not text.isascii():
+        text = transliterated(text)
     text = ACRONYM_PLURAL_RE.sub(lambda m: m.group(1).capitalize() + "s", text)
     text = CAMEL_RE.sub(r"\g<0> ", text)
     text = CAPS_RE.sub(r"\1 \2", text)
