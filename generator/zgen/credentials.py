@@ -20,6 +20,7 @@ import binascii
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 
 # Known formats, each matched against the whole (stripped) value.
 KNOWN_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -40,6 +41,11 @@ KNOWN_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Hugging Face token", r"hf_[A-Za-z0-9]{34,}"),
         ("Shopify token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
     )
+)
+# How every known format starts: most values fail this one match (a saved body has many strings).
+CANDIDATE_RE = re.compile(
+    r"\s*(?:eyJ|[sr]k_|whsec_|A[KS]IA|AIza|gh[pousr]_|github_pat_|xox|glpat-|SG\.|npm_|hf_|shp|sk-"
+    r"|(?i:bearer|basic)\s)"
 )
 # `sk-` and a long random rest (OpenAI and others); the rest must look random (a slug does not).
 OPENAI_RE = re.compile(r"sk-(?:proj-|svcacct-|admin-)?([A-Za-z0-9_-]{32,})")
@@ -122,11 +128,11 @@ def shannon_entropy(text: str) -> float:
 
 def known_format(value: str) -> str | None:
     """The name of the credential format `value` has, None for none."""
-    text = value.strip()
-    if len(text) < 8:
-        return None
-    if PRIVATE_KEY_RE.search(text):
+    if "PRIVATE KEY" in value and PRIVATE_KEY_RE.search(value):
         return "private key"
+    if not CANDIDATE_RE.match(value):
+        return None
+    text = value.strip()
     for name, pattern in KNOWN_FORMATS:
         if pattern.fullmatch(text):
             return name
@@ -163,6 +169,7 @@ def name_words(name: str) -> list[str]:
     return [word for word in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if word]
 
 
+@lru_cache(maxsize=4096)
 def keyish_name(name: str) -> bool:
     """Whether a name says its value may be a key, a signature or an app's credential id."""
     words = name_words(name)
@@ -215,8 +222,8 @@ def _word_like(text: str) -> bool:
 def secret_value(name: str, value: str) -> bool:
     """Whether `value`, found under `name`, is a credential by its value: a known format, or a
     random-looking value under a key-ish name."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return False
     if known_format(value) is not None:
         return True
-    return keyish_name(name) and random_value(value)
+    return len(value) >= MIN_LENGTH and keyish_name(name) and random_value(value)

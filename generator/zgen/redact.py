@@ -55,22 +55,14 @@ def redact_headers(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str
     )
 
 
-def _secret_item(name: Any, item: Any) -> bool:
-    """Whether a JSON object's member is a credential, by its name or by its value."""
-    if not isinstance(item, str) or not item or item == REDACTED:
-        return False
-    if isinstance(name, str):
-        return bool(SECRET_BODY_KEY_RE.match(name)) or secret_value(name, item)
-    return known_format(item) is not None
-
-
 def redact_json(value: Any) -> tuple[Any, bool]:
-    """A copy of a JSON value with token-like string values replaced by a visible placeholder.
+    """A copy of a JSON value with token-like string values replaced by a visible placeholder:
+    by the member's name, or by the value (credentials.secret_value; in a list, known formats).
 
     Iterative, so a deeply nested body cannot exhaust the stack.
     """
     if isinstance(value, str):
-        return (REDACTED, True) if _secret_item(None, value) else (value, False)
+        return (REDACTED, True) if known_format(value) is not None else (value, False)
     changed = False
     root: list[Any] = [value]
     stack: list[tuple[Any, Any]] = [(root, 0)]
@@ -80,21 +72,29 @@ def redact_json(value: Any) -> tuple[Any, bool]:
         if isinstance(node, dict):
             copy: dict[str, Any] = {}
             for name, item in node.items():
-                if _secret_item(name, item):
-                    copy[name] = REDACTED
-                    changed = True
-                else:
-                    copy[name] = item
-                    if isinstance(item, (dict, list)):
-                        stack.append((copy, name))
+                if type(item) is str:  # a saved body's most common value: tested inline
+                    if (
+                        item
+                        and item != REDACTED
+                        and isinstance(name, str)
+                        and (SECRET_BODY_KEY_RE.match(name) or secret_value(name, item))
+                    ):
+                        item = REDACTED
+                        changed = True
+                elif isinstance(item, (dict, list)):
+                    stack.append((copy, name))
+                copy[name] = item
             parent[key] = copy
         elif isinstance(node, list):
-            items = [REDACTED if _secret_item(None, item) else item for item in node]
-            changed = changed or items != node
+            items = list(node)
             parent[key] = items
-            stack.extend(
-                (items, index) for index, item in enumerate(items) if isinstance(item, (dict, list))
-            )
+            for index, item in enumerate(items):
+                if type(item) is str:
+                    if item != REDACTED and known_format(item) is not None:
+                        items[index] = REDACTED
+                        changed = True
+                elif isinstance(item, (dict, list)):
+                    stack.append((items, index))
     return root[0], changed
 
 
