@@ -31,7 +31,8 @@ SECRET_JSON_TEXT_RE = re.compile(rf'("(?:{_SECRET_KEYS})"\s*:\s*)"(?:[^"\\]|\\.)
 SECRET_FORM_TEXT_RE = re.compile(rf"(?<![\w-])((?:{_SECRET_KEYS})=)[^&\s\"'<>]+", re.IGNORECASE)
 # Any `"name": "value"` and `name=value` in such text, for the checks by value.
 JSON_PAIR_TEXT_RE = re.compile(r'("((?:[^"\\]|\\.)*)"\s*:\s*)"((?:[^"\\]|\\.)*)"')
-FORM_PAIR_TEXT_RE = re.compile(r"(?<![\w-])(([\w.-]+)=)([^&\s\"'<>]+)")
+# (a value by its value is 16 characters or more: the lookahead skips the others at once)
+FORM_PAIR_TEXT_RE = re.compile(r"(?<![\w.-])(([\w.-]+)=)(?=[\w+/.=-]{16})([^&\s\"'<>]+)")
 
 
 def is_secret_header(name: str) -> bool:
