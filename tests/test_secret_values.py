@@ -312,3 +312,18 @@ def test_generated_tests_pass_without_the_values(built_values: tuple[Path, list[
     out, _ = built_values
     result = run_generated_tests(out)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        value
+        for _, value in POSITIVES
+        if known_format(value) and not value.startswith(("Bearer", "Basic", "-----"))
+    ],
+)
+def test_known_formats_are_redacted_inside_text(value: str) -> None:
+    text = f"<p>key: {value}</p>\nnext={value}&x=1"
+    redacted = redact_text(text)
+    assert value not in redacted
+    assert redacted == f"<p>key: {REDACTED}</p>\nnext={REDACTED}&x=1"
