@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from .credentials import secret_value
 from .diagnostics import Diagnostics, ZgenError
 from .environment import EnvironmentValues, merge_environment
 from .ir import (
@@ -114,12 +115,25 @@ def looks_secret(name: str) -> bool:
     return bool(SECRET_NAME_RE.search(NOT_SECRET_NAME_RE.sub(" ", name)))
 
 
+def literal_credential(name: str, value: str) -> bool:
+    """Whether a literal value (no `{{variable}}` in it) under `name` is a credential: by the name
+    (looks_secret) or by the value (credentials.secret_value)."""
+    text = value.strip()
+    if not text or VAR_RE.search(text):
+        return False
+    return looks_secret(name) or secret_value(name, text)
+
+
 def warn_secret_variables(state: _State) -> None:
     """Warn once per collection variable that holds a literal credential (it is never copied)."""
     for key, (value, marked, _) in sorted(state.variables.items()):
         if key in state.hosts:
             continue  # a variable used as a URL host or base is a host, whatever its name
-        if value.strip() and not VAR_RE.fullmatch(value.strip()) and (marked or looks_secret(key)):
+        if (
+            value.strip()
+            and not VAR_RE.fullmatch(value.strip())
+            and (marked or state.is_secret_var(key))
+        ):
             state.secrets_found.append(f"variable `{key}`")
             state.warn(
                 f"variable `{key}`",
@@ -161,7 +175,7 @@ class _State:
         if entry is None:
             return None
         value, secret, _ = entry
-        if secret or (looks_secret(key) and key not in self.hosts) or value == "":
+        if secret or value == "" or (key not in self.hosts and self.is_secret_var(key)):
             return None
         return self.resolved(value, seen | {key})
 
@@ -205,7 +219,9 @@ class _State:
         if key in self.hosts:
             return False
         entry = self.variables.get(key)
-        return looks_secret(key) or (entry is not None and entry[1])
+        return looks_secret(key) or (
+            entry is not None and (entry[1] or secret_value(key, entry[0].strip()))
+        )
 
     def host(self, key: str) -> str:
         """A variable used as a URL host or base: a client-level value, never a credential, its
@@ -223,12 +239,15 @@ class _State:
         return key
 
     def literal_secret(self, key: str, place: str, what: str) -> str:
+        self.left_out(key, place, what)
+        return self.credential(key)
+
+    def left_out(self, key: str, place: str, what: str) -> None:
         self.secrets_found.append(place)
         self.warn(
             place,
             f"the collection contains a literal secret ({what}); zgen left it out: pass it as `{key}`",
         )
-        return self.credential(key)
 
 
 def collection_title(loaded: LoadedCollection) -> str:
@@ -515,7 +534,7 @@ def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) 
             "oauth2", kind, prefix=prefix if prefix is not None else "Bearer", credentials=(token,)
         )
     for key, value in params.items():
-        if value.strip() and not VAR_RE.fullmatch(value.strip()) and looks_secret(key):
+        if value.strip() and not VAR_RE.fullmatch(value.strip()) and literal_credential(key, value):
             state.secrets_found.append(where)
             state.warn(
                 where,
@@ -601,7 +620,7 @@ def parse_url(
                 )
     host, segments = unglued(state, host, segments)
     host_key = host_var(state, host, place)
-    path, params = path_template(state, segments, path_vars)
+    path, params = path_template(state, segments, path_vars, place)
     query_params, fixed = parse_query(state, query_entries, place)
     path_keys = {param.key for param in params}
     for param in query_params:
@@ -663,7 +682,7 @@ def host_var(state: _State, host: str, place: str) -> str:
 
 
 def path_template(
-    state: _State, segments: list[str], path_vars: dict[str, tuple[str, str]]
+    state: _State, segments: list[str], path_vars: dict[str, tuple[str, str]], place: str
 ) -> tuple[Template, list[Param]]:
     parts: list[TemplatePart] = []
     params: dict[str, Param] = {}
@@ -676,6 +695,11 @@ def path_template(
             default = value if value and not VAR_RE.search(value) else None
             if len(template) == 1 and template[0][0] == "var":
                 default = state.var_value(template[0][1])
+            elif default is not None and key not in params and secret_value(key, default):
+                # by its value only: a path names resources (`/sessions/:session_id`), and the
+                # name rule would take their ids for credentials
+                state.left_out(key, f"{place} (path variable `{key}`)", f"path variable `{key}`")
+                default = None
             params.setdefault(key, Param(key, "path", default is None, default, desc))
             parts.append(("var", key))
             continue
@@ -715,6 +739,7 @@ def parse_query(
         if entry.get("disabled") is not True
         and not VAR_RE.search(str(entry.get("value") or ""))
         and not looks_secret(str(entry.get("key")))
+        and not secret_value(str(entry.get("key")), str(entry.get("value") or ""))
     )
     for entry in entries:
         key = entry.get("key")
@@ -739,7 +764,7 @@ def parse_query(
                 params[key] = Param(key, "query", False, None, desc)
                 continue
             fixed[key] = tuple(_option_part(state, part) for part in template)
-        elif looks_secret(key) and value and not disabled:
+        elif (looks_secret(key) or secret_value(key, value)) and value and not disabled:
             cred = state.literal_secret(key, f"{place} (query `{key}`)", f"query parameter `{key}`")
             fixed[key] = (("var", cred),)
         else:
@@ -802,7 +827,11 @@ def parse_headers(
             content_type = value or None
             continue
         template = parse_template(value)
-        if lower in SECRET_HEADERS or looks_secret(lower):
+        if (
+            lower in SECRET_HEADERS
+            or looks_secret(lower)
+            or any(kind == "text" and secret_value(key, text) for kind, text in template)
+        ):
             literal = "".join(text for kind, text in template if kind == "text").strip()
             variables = [text for kind, text in template if kind == "var"]
             # A scheme word before a variable ("Bearer {{token}}") is not a secret; any other text is.
