@@ -3,12 +3,17 @@ calling black, or declines (None): checked against black over generated classes 
 
 from __future__ import annotations
 
+import random
+import subprocess
+import sys
+from pathlib import Path
+
 import black
 from black.parsing import InvalidInput
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zgen.format import BLACK_MODE, already_black, model_class
-from zgen.render import docstring
+from zgen.render import docstring, export_order
 
 IDENTIFIERS = st.one_of(
     st.from_regex(r"[a-z][a-z0-9_]{0,30}", fullmatch=True),
@@ -129,3 +134,26 @@ def test_lines_are_measured_as_black_measures_them() -> None:
     laid = model_class(piece)
     assert laid == black.format_str(piece, mode=BLACK_MODE)
     assert laid is not None and "= Field(\n" in laid
+
+
+RUFF = [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated"]
+
+
+def test_export_order_is_the_order_ruff_wants(tmp_path: Path) -> None:
+    """`__all__` lists are sorted by export_order, and ruff (RUF022) accepts them: names that
+    differ in numbers, with leading zeros too (a fixture name cut to length ends in a hex digest:
+    `..._05734f8f` goes before `..._2cefe7ad`), capitals and underscores."""
+    stems = ["x_05734f8f", "x_2cefe7ad", "x_479c53b3", "x_0", "x_00", "x_007", "x_10", "x_9"]
+    stems += ["Model2", "Model10", "Model02", "MODEL_1", "MODEL_01", "a__b", "a_b", "ab", "a0b"]
+    stems += [f"fixture_{n}_{m}" for n in ("0", "01", "1", "10", "010") for m in ("a", "0a")]
+    random.Random(7).shuffle(stems)
+    names = sorted(stems, key=export_order)
+    module = tmp_path / "exports.py"
+    module.write_text("__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]\n")
+    result = subprocess.run(
+        [*RUFF, "--select", "RUF022", str(module)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout

@@ -80,7 +80,7 @@ FRESH = {
     "$isoTimestamp": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z",
     "$randomInt": r"[0-9]+",
 }
-FRESH_RE = re.compile(r"\{\{(\$\w+)\}\}")
+FRESH_VARIABLE = r"\{\{(\$\w+)\}\}"
 
 
 def same_value(sent: str | None, expected: str) -> bool:
@@ -88,7 +88,7 @@ def same_value(sent: str | None, expected: str) -> bool:
     made fresh for the call, of its form)."""
     if sent is None or "{{$" not in expected:
         return sent == expected
-    parts = FRESH_RE.split(expected)  # text, variable, text, ...
+    parts = re.split(FRESH_VARIABLE, expected)  # text, variable, text, ...
     pattern = "".join(
         FRESH.get(part, re.escape("{{" + part + "}}")) if index % 2 else re.escape(part)
         for index, part in enumerate(parts)

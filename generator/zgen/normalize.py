@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import unquote
 
 from .credentials import secret_value
 from .diagnostics import Diagnostics, ZgenError
@@ -580,27 +581,29 @@ def parse_url(
         raw = url.get("raw") if isinstance(url.get("raw"), str) else ""
         raw_host, raw_segments, raw_query = split_raw_url(raw)
         host_value = url.get("host")
+        if isinstance(host_value, str) and host_value:
+            host_value = [host_value]  # (as a list of one: its protocol and port apply alike)
         if isinstance(host_value, list) and host_value:
             host = ".".join(str(part) for part in host_value)
             protocol = url.get("protocol")
-            if isinstance(protocol, str) and protocol:
+            if isinstance(protocol, str) and protocol and "://" not in host:
                 host = f"{protocol}://{host}"
             elif not host.startswith("{{") and "://" not in host:
                 host = raw_host if raw_host.endswith(host) else f"http://{host}"
             port = url.get("port")
             if isinstance(port, (str, int)) and str(port):
                 host = f"{host}:{port}"
-        elif isinstance(host_value, str) and host_value:
-            host = (
-                host_value
-                if host_value.startswith("{{") or "://" in host_value
-                else f"http://{host_value}"
-            )
         else:
             host = raw_host
         path_value = url.get("path")
         if isinstance(path_value, list):
-            segments = [segment_text(part) for part in path_value]
+            # (v2.0 collections hold several segments in one element: `entries/:word_id`)
+            segments = [
+                piece
+                for part in path_value
+                for text in (segment_text(part),)
+                for piece in (text.lstrip("/").split("/") if "/" in text else (text,))
+            ]
         elif isinstance(path_value, str):
             segments = path_value.lstrip("/").split("/") if path_value else []
         else:
@@ -612,9 +615,12 @@ def parse_url(
             else parse_query_string(raw_query)
         )
         for entry in url.get("variable") or []:
-            if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+            if not isinstance(entry, dict):
+                continue
+            name = entry.get("key") if isinstance(entry.get("key"), str) else entry.get("id")
+            if isinstance(name, str) and name:  # (v2.0 names a path variable by `id`)
                 value = entry.get("value")
-                path_vars[entry["key"]] = (
+                path_vars[name] = (
                     value if isinstance(value, str) else ("" if value is None else str(value)),
                     description_text(entry.get("description")),
                 )
@@ -727,11 +733,27 @@ def parse_query_string(query: str) -> list[dict[str, Any]]:
     return entries
 
 
+PERCENT_RE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _unescaped(entry: dict[str, Any]) -> dict[str, Any]:
+    """A query entry with its key and value percent-decoded where they hold escapes: Postman keeps
+    them as written in the URL (`filter=%7B%7D`) and sends them so; the client encodes what it
+    sends, and would send `%257B%257D`."""
+    found = {
+        name: unquote(text)
+        for name in ("key", "value")
+        if isinstance(text := entry.get(name), str) and PERCENT_RE.search(text)
+    }
+    return {**entry, **found} if found else entry
+
+
 def parse_query(
     state: _State, entries: list[dict[str, Any]], place: str
 ) -> tuple[list[Param], tuple[tuple[str, Template], ...]]:
     params: dict[str, Param] = {}
     fixed: dict[str, Template] = {}
+    entries = [_unescaped(entry) for entry in entries]
     # A key the collection sends more than once with literal values (?a=1&a=2) is one list.
     repeated = Counter(
         entry.get("key")

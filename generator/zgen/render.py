@@ -167,12 +167,20 @@ def doc_entry(name: str, text: str, width: int) -> list[str]:
 
 
 @functools.lru_cache(maxsize=65536)  # pure; every model name is sorted by it several times
-def export_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...]]:
+def export_order(name: str) -> tuple[int, tuple[tuple[int, int, int | str], ...]]:
     """The order of names in `__all__` and import lists that isort and ruff expect:
-    CONSTANTS, then Classes, then the rest, each in natural order (Model2 before Model10)."""
+    CONSTANTS, then Classes, then the rest, each in natural order (Model2 before Model10; a
+    number with a leading zero compares digit by digit, before the others, as in ruff's natural
+    order: `x_05f` before `x_2c`)."""
     category = 0 if name.isupper() else 1 if name[:1].isupper() else 2
     natural = tuple(
-        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part
+        (
+            ((0, 0, part) if part[0] == "0" else (0, 1, int(part)))
+            if part.isdigit()
+            else (1, 0, part)
+        )
+        for part in re.split(r"(\d+)", name)
+        if part
     )
     return category, natural
 
