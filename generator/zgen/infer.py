@@ -623,7 +623,7 @@ class _Inferrer:
         for example in success:
             if example.kind not in kinds:
                 kinds.append(example.kind)
-        order = {"json": 0, "text": 1, "binary": 2, "empty": 3}
+        order = {"json": 0, "text": 1, "binary": 2, "empty": 3, "unsaved": 4}
         kinds.sort(key=lambda k: order[k])
         response = self.merged(
             index,
@@ -853,7 +853,7 @@ MEMO_FORMAT = "zgen-infer-memo/2"
 _SIMPLE_KINDS = frozenset(
     ("str", "int", "float", "bool", "datetime", "date", "uuid", "any", "null", "dict")
 )
-_KINDS = frozenset(("json", "text", "binary", "empty"))
+_KINDS = frozenset(("json", "text", "binary", "empty", "unsaved"))
 _DEFAULT_TYPES = (str, int, float, bool)  # of the JSON scalars normalize takes as defaults
 
 

@@ -17,7 +17,8 @@ TemplatePart = tuple[Literal["text", "var", "dynamic"], str]
 Template = tuple[TemplatePart, ...]
 
 BodyMode = Literal["json", "text", "urlencoded", "formdata", "file", "graphql"]
-ExampleKind = Literal["json", "text", "binary", "empty"]
+# "unsaved": an empty saved body that stands for content the collection did not keep
+ExampleKind = Literal["json", "text", "binary", "empty", "unsaved"]
 ParamLocation = Literal["path", "query"]
 AuthKind = Literal["bearer", "basic", "apikey", "oauth2", "unsupported"]
 

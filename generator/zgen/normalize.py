@@ -1082,10 +1082,33 @@ def example_status(state: _State, response: dict[str, Any], place: str) -> int:
     return 200
 
 
-def classify(content_type: str, preview: str, body: str) -> ExampleKind:
-    if not body.strip():
-        return "empty"
+NO_CONTENT = frozenset({204, 205, 304})  # statuses that carry no body
+
+
+def classify(
+    content_type: str,
+    preview: str,
+    body: str,
+    *,
+    saved: bool = True,
+    status: int = 200,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> ExampleKind:
+    """The kind of a saved body. An empty one is "empty" (the response had no body) unless what
+    was saved says otherwise: a body the collection did not save (no `body` key, as converters
+    write) or a JSON content type is "unsaved" (its content unknown: typed `Any`), and a binary
+    content type is "binary" (Postman saves no binary body). A no-content status, or a
+    `Content-Length: 0`, is "empty" whatever else."""
     lowered = content_type.lower()
+    if not body.strip():
+        length = next((value for key, value in headers if key.lower() == "content-length"), "")
+        if status in NO_CONTENT or length.strip() == "0":
+            return "empty"
+        if not saved or "json" in lowered:
+            return "unsaved"
+        if lowered and not any(marker in lowered for marker in TEXT_TYPES):
+            return "binary"
+        return "empty"
     if "json" in lowered or (not lowered and preview == "json"):
         return "json"
     if any(marker in lowered for marker in TEXT_TYPES) or (not lowered and preview in TEXT_LANGS):
@@ -1123,7 +1146,15 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
             else ("" if body_raw is None else json.dumps(body_raw))
         )
         preview = response.get("_postman_previewlanguage")
-        kind = classify(content_type, preview if isinstance(preview, str) else "", body)
+        status = example_status(state, response, where)
+        kind = classify(
+            content_type,
+            preview if isinstance(preview, str) else "",
+            body,
+            saved="body" in response,
+            status=status,
+            headers=headers,
+        )
         parsed: Any = None
         if kind == "json":
             try:
@@ -1140,7 +1171,7 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
             Example(
                 name=name,
                 place=where,
-                status=example_status(state, response, where),
+                status=status,
                 headers=headers,
                 body=body,
                 content_type=content_type or ("application/json" if kind == "json" else ""),
@@ -1494,7 +1525,7 @@ def _example_from(value: Any) -> Example:
         tuple((_str(k), _str(v)) for k, v in (_tuple(h, 2) for h in _tuple(headers))),
         _str(body),
         _str(content_type),
-        _one_of(kind, ("json", "text", "binary", "empty")),
+        _one_of(kind, ("json", "text", "binary", "empty", "unsaved")),
         _json(parsed),
     )
 

@@ -422,9 +422,11 @@ def response_types(
     if "empty" in kinds:
         members.append("None")
         spec.append("empty=True")
+    if "unsaved" in kinds:  # (content the collection did not keep: anything)
+        members.append("Any")
     if op_types.response is not None and "json" in kinds and place:
         spec.append(f"request={literal(place)}")
-    returns = " | ".join(dict.fromkeys(members)) if members else "Any"
+    returns = " | ".join(dict.fromkeys(members)) if members and "Any" not in members else "Any"
     error = annotation(op_types.error, names, imports) if op_types.error is not None else "None"
     return returns, f"_base.ResponseSpec({', '.join(spec)})", error
 
