@@ -1,5 +1,6 @@
-"""Method names: at most about 40 characters, cut at a word boundary, never ending on a connective,
-unique within their namespace, and stable when other requests are added."""
+"""Method names: at most about 40 characters (80 where a shorter cut would lose what sets a request
+apart from another of its namespace), cut at a word boundary, never ending on a connective, unique
+within their namespace (a clash numbered), and stable when other requests are added."""
 
 from __future__ import annotations
 
@@ -86,3 +87,29 @@ def test_cut_method_names_property(parts: list[str]) -> None:
         assert words[-1] not in CONNECTIVES or len(words) == 1
     else:
         assert len(name) <= MAX_METHOD_CHARS
+
+
+def test_a_cut_that_would_lose_what_sets_a_request_apart_is_not_made() -> None:
+    """Two requests of a namespace that differ only after the 40th character keep the words that
+    tell them apart (a real collection had `estimate_the_transaction_cost()` for "...for a token"
+    beside `estimate_the_transaction_cost_for_a_card()`); a clash that is left is numbered, never
+    settled with a trailing underscore."""
+    diagnostics = Diagnostics()
+    data = collection(
+        request("Estimate the transaction cost for a card", f"{URL}/e", method="POST"),
+        request("Estimate the transaction cost for a token", f"{URL}/e", method="POST"),
+        request("Get list of customers under the MSP account based on limit", f"{URL}/c"),
+        request("Same", f"{URL}/s"),
+        request("Same", f"{URL}/s"),
+        request("Same", f"{URL}/s"),
+    )
+    api = normalize(LoadedCollection("a.json", "a", data, "v2.1"), diagnostics)
+    found = assign(api, infer(api, diagnostics), "a").methods
+    assert list(found) == [
+        "estimate_the_transaction_cost_for_a_card",
+        "estimate_the_transaction_cost_for_a_token",
+        "get_list_of_customers_under_the_msp",  # (no sibling shares the cut: cut as before)
+        "same_get_s",
+        "same_get_s_2",
+        "same_get_s_3",
+    ]

@@ -86,6 +86,8 @@ def test_every_name_keeps_plural_acronyms_and_digit_acronyms_whole() -> None:
         "ISO8601Date": ["iso8601", "date"],
         "page2Token": ["page2", "token"],
         "2FA": ["2", "fa"],
+        "with 3DSecure": ["with", "3d", "secure"],
+        "3DModel": ["3d", "model"],
     }
     assert {text: split_words(text) for text in table} == table
 

@@ -43,7 +43,7 @@ def reference_words(text: str) -> list[str]:
     text = re.sub(r"([A-Z]{2,})s(?![a-z])", lambda m: m.group(1).capitalize() + "s", text)
     text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
     text = re.sub(r"(?<=[0-9])(?=[A-Z][a-z])", " ", text)
-    text = re.sub(r"(?<![A-Z0-9])([0-9]+)(?=[A-Z])", r"\1 ", text)
+    text = re.sub(r"(?<![A-Z0-9])([0-9]+)(?=[A-Z](?![A-Z][a-z]))", r"\1 ", text)
     text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
     return [w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)]
 

@@ -222,11 +222,14 @@ RESERVED_FIELDS = {
 WORD_CACHE = 1 << 16  # entries per memoized function: far more than the distinct words of a build
 # Word boundaries: lower-case to upper-case (`userId`); a run of digits to a capitalised word
 # (`S3Bucket`, `EC2Instance`); a run of digits to capitals unless capitals come before the digits
-# too (`v2API` splits, `C2M`, `B2B`, `E2E` stay one word); capitals to a capitalised word
+# too (`v2API` splits, `C2M`, `B2B`, `E2E` stay one word) or one capital then a capitalised word
+# follows (`3DSecure`: 3d, secure); capitals to a capitalised word
 # (`HTTPServer`). A plural acronym stays whole (`APIs`, `userIDs`, `getURLsList`: apis, ids, urls,
 # not ap, is).
 ACRONYM_PLURAL_RE = re.compile(r"([A-Z]{2,})s(?![a-z])")
-CAMEL_RE = re.compile(r"[a-z](?=[A-Z])|[0-9](?=[A-Z][a-z])|(?<![A-Z0-9])[0-9]+(?=[A-Z])")
+CAMEL_RE = re.compile(
+    r"[a-z](?=[A-Z])|[0-9](?=[A-Z][a-z])|(?<![A-Z0-9])[0-9]+(?=[A-Z](?![A-Z][a-z]))"
+)
 CAPS_RE = re.compile(r"([A-Z]+)([A-Z][a-z])")
 WORD_RE = re.compile(r"[A-Za-z0-9]+")
 
@@ -352,6 +355,16 @@ def singular(word: str) -> str:
     return word
 
 
+def numbered(name: str, taken: set[str]) -> str:
+    """`name`, or the first of `name_2`, `name_3`... that is free (taken then)."""
+    found, count = name, 1
+    while found in taken:
+        count += 1
+        found = f"{name}_{count}"
+    taken.add(found)
+    return found
+
+
 def unique(name: str, taken: set[str], suffix: str = "_") -> str:
     while name in taken:
         name += suffix
@@ -468,15 +481,15 @@ def client_var_names(api: Api) -> dict[str, str]:
     return result
 
 
-def cut_method_name(name: str) -> str:
-    """A method name of at most about MAX_METHOD_CHARS characters: cut at a word boundary, and
-    never ending on a connective (`..._based_on_limit_and` reads unfinished)."""
-    if len(name) <= MAX_METHOD_CHARS:
+def cut_method_name(name: str, limit: int = MAX_METHOD_CHARS) -> str:
+    """A method name of at most about `limit` characters: cut at a word boundary, and never
+    ending on a connective (`..._based_on_limit_and` reads unfinished)."""
+    if len(name) <= limit:
         return name
     parts = name.split("_")
     kept: list[str] = []
     for part in parts:
-        if kept and len("_".join((*kept, part))) > MAX_METHOD_CHARS:
+        if kept and len("_".join((*kept, part))) > limit:
             break
         kept.append(part)
     while len(kept) > 1 and (kept[-1] in CONNECTIVES or not kept[-1]):
@@ -484,11 +497,40 @@ def cut_method_name(name: str) -> str:
     return "_".join(kept)
 
 
-def method_base(op: Operation) -> str:
+LONG_METHOD_CHARS = 80  # a cut name that would lose what sets it apart is cut here instead
+
+
+def method_full_name(op: Operation) -> str:
+    """A request's method name before it is cut: its name, else its method and path words."""
     if words(op.name):
-        return cut_method_name(snake(op.name, prefix="call"))
+        return snake(op.name, prefix="call")
     path_words = [text for kind, text in op.path if kind == "text"]
-    return cut_method_name(snake(f"{op.method} {' '.join(path_words)}", prefix="call"))
+    return snake(f"{op.method} {' '.join(path_words)}", prefix="call")
+
+
+def method_bases(api: Api, ns_paths: list[tuple[str, ...]]) -> list[str]:
+    """Each request's method name before clashes are settled: cut to MAX_METHOD_CHARS, unless the
+    cut would drop what sets it apart from a request of its namespace (`..._for_a_token` cut to
+    `estimate_the_transaction_cost` beside `..._for_a_card`): then cut to LONG_METHOD_CHARS."""
+    full = [method_full_name(op) for op in api.operations]
+    cut = [cut_method_name(name) for name in full]
+    siblings: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for index, path in enumerate(ns_paths):
+        siblings[path].append(index)
+    bases = list(cut)
+    for members in siblings.values():
+        for index in members:
+            if cut[index] == full[index]:
+                continue
+            lost = any(
+                other != index
+                and full[other] != full[index]
+                and (full[other] == cut[index] or full[other].startswith(cut[index] + "_"))
+                for other in members
+            )
+            if lost:
+                bases[index] = cut_method_name(full[index], LONG_METHOD_CHARS)
+    return bases
 
 
 def operation_names(
@@ -519,8 +561,8 @@ def operation_names(
 
     ns_paths = [fix(path) for path in ns_paths]
     groups: dict[tuple[tuple[str, ...], str], list[int]] = defaultdict(list)
-    for index, op in enumerate(api.operations):
-        groups[(ns_paths[index], method_base(op))].append(index)
+    for index, base in enumerate(method_bases(api, ns_paths)):
+        groups[(ns_paths[index], base)].append(index)
     methods = [""] * len(api.operations)
     taken_in: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for path in all_ns:
@@ -538,7 +580,7 @@ def operation_names(
                         words(" ".join(text for kind, text in op.path if kind == "text"))
                     )
                     name = f"{name}_{path_words}" if path_words else name
-            methods[index] = unique(name, taken, "_")
+            methods[index] = numbered(name, taken)
     classes: dict[tuple[str, ...], str] = {}
     class_taken: set[str] = set()
     for path in sorted({fix(p) for p in all_ns}):
