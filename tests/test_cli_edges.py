@@ -116,7 +116,9 @@ def test_a_response_object_instead_of_a_list_is_a_warning_with_its_place(tmp_pat
         "warning: api.json: Things / Get thing / response: `response` is an object, not a list of "
         "saved responses; read as one saved response"
     ) in result.output
-    assert "warning: api.json: Things / Get other / response: `response` is str" in result.output
+    assert (
+        "warning: api.json: Things / Get other / response: `response` is a string" in result.output
+    )
     # Best effort: the object is read as the one saved response it is.
     assert (output / "things" / "fixtures" / "things__get_thing__found.json").is_file()
 

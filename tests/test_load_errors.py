@@ -12,9 +12,11 @@ from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner
-from conftest import collection, request, response
+from conftest import V21, collection, request, response
 from zgen.cli import main
-from zgen.load import MAX_FOLDER_DEPTH
+from zgen.diagnostics import Diagnostics
+from zgen.load import MAX_FOLDER_DEPTH, LoadedCollection
+from zgen.normalize import normalize
 
 GOOD = collection(
     request(
@@ -300,3 +302,25 @@ def test_error_is_one_line_from_the_real_script(tmp_path: Path, good_output: Pat
         "zgen: error: broken.json: line 1 column 11: invalid JSON: Expecting value"
     ]
     assert snapshot(out) == before
+
+
+def test_input_kinds_are_named_as_json_names_them(tmp_path: Path, good_output: Path) -> None:
+    """Messages say `null`, `a string`, `an array`... (what the file holds), not Python's types."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    line, _ = run_bad(tmp_path / "a", good_output, write_json("null.json", {**GOOD, "item": None}))
+    assert "expected a list of items, found null" in line
+    line, _ = run_bad(tmp_path / "b", good_output, write_json("text.json", "text"))
+    assert "found a string" in line and "str" not in line.replace("string", "")
+
+
+def test_a_saved_response_that_is_not_an_object_is_warned_about() -> None:
+    data = {
+        "info": {"name": "W", "schema": V21},
+        "item": [{"name": "R", "request": {"url": "https://x.test/a"}, "response": ["oops", 3]}],
+    }
+    diagnostics = Diagnostics()
+    normalize(LoadedCollection("w.json", "w", data, "v2.1"), diagnostics)
+    lines = [w.line() for w in diagnostics.warnings]
+    assert any("response 1" in line and "is a string, not an object" in line for line in lines)
+    assert any("response 2" in line and "is a number, not an object" in line for line in lines)

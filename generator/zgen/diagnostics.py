@@ -86,3 +86,17 @@ class Diagnostics:
         self, file: str, place: str, message: str, *, request: str = "", folder: str = ""
     ) -> None:
         self.warnings.append(Warning(file, place, message, request, folder))
+
+
+def json_kind(value: object) -> str:
+    """A parsed JSON value's kind as the JSON text says it, with its article: `null`, `an array`,
+    `an object`, `a string`, `a number`, `a boolean` (for messages about the input)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"

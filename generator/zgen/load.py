@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostics, ZgenError
+from .diagnostics import Diagnostics, ZgenError, json_kind
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 MAX_FOLDER_DEPTH = 64
@@ -78,8 +78,9 @@ def detect_version(data: dict[str, Any]) -> str:
 def check_collection(file: str, stem: str, data: Any, diagnostics: Diagnostics) -> dict[str, Any]:
     """Check the top-level shape: an object with an `item` list, and not a v1 collection."""
     if not isinstance(data, dict):
-        kind = "an array" if isinstance(data, list) else f"a JSON {type(data).__name__} value"
-        raise ZgenError(file, "/", f"expected a Postman collection (a JSON object), found {kind}")
+        raise ZgenError(
+            file, "/", f"expected a Postman collection (a JSON object), found {json_kind(data)}"
+        )
     if detect_version(data) == "1" or ("requests" in data and "item" not in data):
         raise ZgenError(
             file,
@@ -91,9 +92,7 @@ def check_collection(file: str, stem: str, data: Any, diagnostics: Diagnostics) 
     if "item" not in data:
         raise ZgenError(file, "/", "not a Postman collection: the object has no `item` list")
     if not isinstance(data["item"], list):
-        raise ZgenError(
-            file, "/item", f"expected a list of items, found {type(data['item']).__name__}"
-        )
+        raise ZgenError(file, "/item", f"expected a list of items, found {json_kind(data['item'])}")
     if not isinstance(data.get("info"), dict):
         diagnostics.warn(
             file, "/info", f"no `info` block; naming the package after the file ({stem!r})"

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .credentials import secret_value
-from .diagnostics import Diagnostics, ZgenError
+from .diagnostics import Diagnostics, ZgenError, json_kind
 from .environment import EnvironmentValues, merge_environment
 from .ir import (
     Api,
@@ -370,9 +370,7 @@ def walk_items(
     for index, item in enumerate(items):
         here = f"{pointer}/{index}"
         if not isinstance(item, dict):
-            raise ZgenError(
-                state.file, here, f"expected an item (object), found {type(item).__name__}"
-            )
+            raise ZgenError(state.file, here, f"expected an item (object), found {json_kind(item)}")
         raw_name = item.get("name")
         name = raw_name if isinstance(raw_name, str) else ""
         if isinstance(item.get("item"), list):
@@ -423,7 +421,7 @@ def read_request(
         raise ZgenError(
             state.file,
             f"{pointer}/request",
-            f"expected a request object or URL string, found {type(request).__name__}",
+            f"expected a request object or URL string, found {json_kind(request)}",
         )
     method = request.get("method") or "GET"
     if not isinstance(method, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", method):
@@ -436,7 +434,7 @@ def read_request(
         raise ZgenError(
             state.file,
             f"{pointer}/request/url",
-            f"expected a URL string or object, found {type(url).__name__}",
+            f"expected a URL string or object, found {json_kind(url)}",
         )
     host, path, params, fixed_query = parse_url(state, url, place)
     headers, header_content_type = parse_headers(state, request.get("header"), place)
@@ -1129,10 +1127,14 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
     elif raw is not None and not isinstance(raw, list):
         state.warn(
             f"{place} / response",
-            f"`response` is {type(raw).__name__}, not a list of saved responses; left out",
+            f"`response` is {json_kind(raw)}, not a list of saved responses; left out",
         )
-    for response in raw if isinstance(raw, list) else []:
+    for position, response in enumerate(raw if isinstance(raw, list) else []):
         if not isinstance(response, dict):
+            state.warn(
+                f"{place} / response {position + 1}",
+                f"a saved response is {json_kind(response)}, not an object; left out",
+            )
             continue
         raw_name = response.get("name")
         name = raw_name if isinstance(raw_name, str) else ""
