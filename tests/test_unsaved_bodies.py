@@ -46,6 +46,15 @@ def test_unsaved_and_binary_bodies_type_the_methods_honestly(build_collection: B
             responses=[_saved(200, {"Content-Type": "application/pdf"}, body="")],
         ),
         request(
+            "Create",
+            "https://api.example.com/things",
+            method="POST",
+            responses=[
+                _saved(201, {"Content-Type": "application/json"}, body='{"id": 1}'),
+                _saved(201, {"Content-Type": "application/json", "Content-Length": "9"}, body=""),
+            ],
+        ),
+        request(
             "Remove",
             "https://api.example.com/things/1",
             method="DELETE",
@@ -58,6 +67,9 @@ def test_unsaved_and_binary_bodies_type_the_methods_honestly(build_collection: B
     assert "def words(self, **options: Unpack[_base.RequestOptions]) -> Any:" in client
     assert "def invoice(self, **options: Unpack[_base.RequestOptions]) -> bytes:" in client
     assert "def remove(self, **options: Unpack[_base.RequestOptions]) -> None:" in client
+    # a saved body and one the collection did not keep: the model, or anything (None if empty)
+    assert "def create(self, **options: Unpack[_base.RequestOptions]) -> Any:" in client
+    assert "json=models.CreateResponse, unsaved=True" in client
     result = run_generated_tests(out, "-p", "no:randomly", "bodies/tests")
     assert result.returncode == 0, result.stdout[-3000:]
     check = (
@@ -66,10 +78,12 @@ def test_unsaved_and_binary_bodies_type_the_methods_honestly(build_collection: B
         "    if request.url.path.endswith('.pdf'):\n"
         "        return httpx.Response(200, content=b'%PDF\\x00\\xff', "
         "headers={'Content-Type': 'application/pdf'})\n"
+        "    if request.url.path == '/things':\n"
+        "        return httpx.Response(201, json={'id': 7})\n"
         "    return httpx.Response(200, json={'words': ['a']})\n"
         "client = Client(http_client=httpx.Client(transport=httpx.MockTransport(answer)))\n"
-        "print(repr(client.words()), repr(client.invoice()))\n"
+        "print(repr(client.words()), repr(client.invoice()), repr(client.create()))\n"
     )
     shown = import_generated(out, "bodies", check)
     assert shown.returncode == 0, shown.stderr[-2000:]
-    assert shown.stdout.strip() == "{'words': ['a']} b'%PDF\\x00\\xff'"
+    assert shown.stdout.strip() == "{'words': ['a']} b'%PDF\\x00\\xff' CreateResponse(id=7)"

@@ -123,6 +123,7 @@ class ResponseSpec:
     text: bool = False
     binary: bool = False
     empty: bool = False
+    unsaved: bool = False  # an example saved without its body: an empty body reads as None
     request: str = ""  # the request's folders and name, for messages and [tool.zgen] overrides
 
     @property
@@ -531,7 +532,7 @@ def parse_response(
     """
     content = response.content
     content_type = response.headers.get("content-type", "").lower()
-    if not content.strip() and (spec.empty or spec.untyped):
+    if not content.strip() and (spec.empty or spec.unsaved or spec.untyped):
         return None
     if spec.json is not None and ("json" in content_type or not (spec.text or spec.binary)):
         try:

@@ -422,8 +422,9 @@ def response_types(
     if "empty" in kinds:
         members.append("None")
         spec.append("empty=True")
-    if "unsaved" in kinds:  # (content the collection did not keep: anything)
+    if "unsaved" in kinds:  # (content the collection did not keep: anything, or nothing)
         members.append("Any")
+        spec.append("unsaved=True")
     if op_types.response is not None and "json" in kinds and place:
         spec.append(f"request={literal(place)}")
     returns = " | ".join(dict.fromkeys(members)) if members and "Any" not in members else "Any"
