@@ -1,6 +1,7 @@
 """A saved response whose body the collection did not keep is no evidence of an empty body: a
 response without a `body` key (as converters write them), or an empty body under a JSON content
-type, types the result `Any` (it was `None`, and the method returned a `str` at run time); an
+type, types the result `Any` when no other example shows the body, else adds `None` (an empty body
+reads as None); it was `None` alone, and the method returned a `str` at run time; an
 empty body under a binary content type is binary (Postman saves no binary body): `bytes`, not a
 corrupted `str`. A no-content status or `Content-Length: 0` stays `None`."""
 
@@ -67,8 +68,11 @@ def test_unsaved_and_binary_bodies_type_the_methods_honestly(build_collection: B
     assert "def words(self, **options: Unpack[_base.RequestOptions]) -> Any:" in client
     assert "def invoice(self, **options: Unpack[_base.RequestOptions]) -> bytes:" in client
     assert "def remove(self, **options: Unpack[_base.RequestOptions]) -> None:" in client
-    # a saved body and one the collection did not keep: the model, or anything (None if empty)
-    assert "def create(self, **options: Unpack[_base.RequestOptions]) -> Any:" in client
+    # a saved body and one the collection did not keep: the model, or None for an empty body
+    assert (
+        "def create(self, **options: Unpack[_base.RequestOptions]) -> models.CreateResponse | None:"
+        in client
+    )
     assert "json=models.CreateResponse, unsaved=True" in client
     result = run_generated_tests(out, "-p", "no:randomly", "bodies/tests")
     assert result.returncode == 0, result.stdout[-3000:]

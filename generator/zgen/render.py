@@ -422,8 +422,10 @@ def response_types(
     if "empty" in kinds:
         members.append("None")
         spec.append("empty=True")
-    if "unsaved" in kinds:  # (content the collection did not keep: anything, or nothing)
-        members.append("Any")
+    if "unsaved" in kinds:
+        # Content the collection did not keep: what the other examples show, or None when the
+        # body is empty (the runtime reads an empty body so); anything when nothing else shows.
+        members.append("None" if members else "Any")
         spec.append("unsaved=True")
     if op_types.response is not None and "json" in kinds and place:
         spec.append(f"request={literal(place)}")
