@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 from zgen.diagnostics import Diagnostics
 from zgen.infer import infer
 from zgen.load import LoadedCollection
-from zgen.naming import CONNECTIVES, MAX_METHOD_CHARS, assign, cut_method_name
+from zgen.naming import (
+    CONNECTIVES,
+    LONG_METHOD_CHARS,
+    MAX_METHOD_CHARS,
+    assign,
+    cut_method_name,
+    sibling_cuts,
+)
 from zgen.normalize import normalize
 
 URL = "https://api.example.test"
@@ -113,3 +120,35 @@ def test_a_cut_that_would_lose_what_sets_a_request_apart_is_not_made() -> None:
         "same_get_s_2",
         "same_get_s_3",
     ]
+
+
+def reference_sibling_cuts(full: list[str], ns_paths: list[tuple[str, ...]]) -> list[str]:
+    """The rule as written: a cut loses when another full name of the namespace is the cut, or
+    starts with its words."""
+    bases = []
+    for index, name in enumerate(full):
+        cut = cut_method_name(name)
+        lost = cut != name and any(
+            ns_paths[other] == ns_paths[index]
+            and full[other] != name
+            and (full[other] == cut or full[other].startswith(cut + "_"))
+            for other in range(len(full))
+        )
+        bases.append(cut_method_name(name, LONG_METHOD_CHARS) if lost else cut)
+    return bases
+
+
+LONG_WORDS = st.sampled_from(["estimate", "the", "transaction", "cost", "for", "a", "card", "x1"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(LONG_WORDS, min_size=1, max_size=14), st.sampled_from(["", "f"])),
+        max_size=12,
+    )
+)
+def test_sibling_cuts_follow_the_rule(requests: list[tuple[list[str], str]]) -> None:
+    full = ["_".join(parts) for parts, _ in requests]
+    ns_paths: list[tuple[str, ...]] = [(folder,) if folder else () for _, folder in requests]
+    assert sibling_cuts(full, ns_paths) == reference_sibling_cuts(full, ns_paths)

@@ -8,6 +8,7 @@ gets one class, and every request's own name for it stays importable as an alias
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import keyword
@@ -512,24 +513,28 @@ def method_bases(api: Api, ns_paths: list[tuple[str, ...]]) -> list[str]:
     """Each request's method name before clashes are settled: cut to MAX_METHOD_CHARS, unless the
     cut would drop what sets it apart from a request of its namespace (`..._for_a_token` cut to
     `estimate_the_transaction_cost` beside `..._for_a_card`): then cut to LONG_METHOD_CHARS."""
-    full = [method_full_name(op) for op in api.operations]
+    return sibling_cuts([method_full_name(op) for op in api.operations], ns_paths)
+
+
+def sibling_cuts(full: list[str], ns_paths: list[tuple[str, ...]]) -> list[str]:
+    """`method_bases` over the full names (see there)."""
     cut = [cut_method_name(name) for name in full]
-    siblings: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    names_in: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for index, path in enumerate(ns_paths):
-        siblings[path].append(index)
+        names_in[path].add(full[index])
+    # (sorted once per namespace: the full names that start with a cut are one run of them)
+    ordered = {path: sorted(found) for path, found in names_in.items()}
     bases = list(cut)
-    for members in siblings.values():
-        for index in members:
-            if cut[index] == full[index]:
-                continue
-            lost = any(
-                other != index
-                and full[other] != full[index]
-                and (full[other] == cut[index] or full[other].startswith(cut[index] + "_"))
-                for other in members
-            )
-            if lost:
-                bases[index] = cut_method_name(full[index], LONG_METHOD_CHARS)
+    for index, path in enumerate(ns_paths):
+        if cut[index] == full[index]:
+            continue
+        names = ordered[path]
+        # Another full name is the cut itself, or starts with its words: the run of names that
+        # start with `cut_` holds this one's own full name and, if the cut loses, another.
+        start = bisect.bisect_left(names, cut[index] + "_")
+        end = bisect.bisect_left(names, cut[index] + "`")  # ("`" follows "_")
+        if cut[index] in names_in[path] or end - start > 1:
+            bases[index] = cut_method_name(full[index], LONG_METHOD_CHARS)
     return bases
 
 

@@ -784,7 +784,7 @@ def parse_query(
                 params[key] = Param(key, "query", False, None, desc)
                 continue
             fixed[key] = tuple(_option_part(state, part) for part in template)
-        elif (looks_secret(key) or secret_value(key, value)) and value and not disabled:
+        elif literal_credential(key, value) and not disabled:
             cred = state.literal_secret(key, f"{place} (query `{key}`)", f"query parameter `{key}`")
             fixed[key] = (("var", cred),)
         else:
@@ -1094,7 +1094,8 @@ def classify(
 ) -> ExampleKind:
     """The kind of a saved body. An empty one is "empty" (the response had no body) unless what
     was saved says otherwise: a body the collection did not save (no `body` key, as converters
-    write) or a JSON content type is "unsaved" (its content unknown: typed `Any`), and a binary
+    write) or a JSON content type is "unsaved" (its content unknown: it adds `None` to what the
+    other examples show, or is `Any` when none shows a body), and a binary
     content type is "binary" (Postman saves no binary body). A no-content status, or a
     `Content-Length: 0`, is "empty" whatever else."""
     lowered = content_type.lower()

@@ -615,8 +615,8 @@ class _Build:
             requests=len(api.operations),
             models=len(inferred.shapes),
             responses=examples,
-            # (a request without a saved response has a test of its own: see render_tests)
-            tests=sum(max(1, len(op.examples)) for op in api.operations),
+            # a test per fixture: per saved response, or the request alone (see fixture_names)
+            tests=sum(len(fixtures) for fixtures in names.fixtures),
             paged=tuple(
                 (op.place, found.scheme, found.evidence)
                 for op, found in zip(api.operations, analysis.paging, strict=True)
