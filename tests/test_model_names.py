@@ -231,6 +231,89 @@ def test_a_shared_shape_is_named_from_its_own_key_path_where_that_is_unique() ->
     assert ("BulkWriteJobDetailsCreatedBy", "CreatedBy") in names.aliases
 
 
+def field_types(names: Names, data: dict[str, Any]) -> dict[str, str]:
+    """Each field key of the collection's shapes -> the class name of the shape it holds."""
+    diagnostics = Diagnostics()
+    api = normalize(LoadedCollection("api.json", "api", data, "v2.1"), diagnostics)
+    inferred = infer(api, diagnostics)
+    named = assign(api, inferred, "api")
+    assert named.models == names.models
+    found: dict[str, str] = {}
+    for shape in inferred.shapes:
+        for f in shape.fields:
+            ref = f.type
+            while ref[0] == "list":
+                ref = ref[1]
+            if ref[0] == "model":
+                found[f.key] = named.models[ref[1]]
+    return found
+
+
+ADDRESS = {"street": "1 Main St", "city": "Springfield", "zip": "12345"}
+
+
+def test_a_shape_under_keys_that_end_alike_is_named_by_what_they_share() -> None:
+    """`shipping_address: BillingAddress` reads as a bug: a shape held by keys that end in the same
+    words is named by those words, in any key spelling, for objects and arrays of them; the
+    request's own names stay importable."""
+    order = {
+        "billing_address": ADDRESS,
+        "shippingAddress": ADDRESS,
+        "pickup_points": [{"lat": 1.5, "lng": 2.5}],
+        "dropPoints": [{"lat": 3.5, "lng": 4.5}],
+    }
+    data = collection(
+        request("Get Order", f"{URL}/o", responses=[response("ok", 200, order)]),
+    )
+    names = names_of(data)
+    types = field_types(names, data)
+    assert types["billing_address"] == types["shippingAddress"] == "GetOrderAddress"
+    assert types["pickup_points"] == types["dropPoints"] == "GetOrderPoint"
+    assert {("GetOrderBillingAddress", "GetOrderAddress")} <= set(names.aliases)
+    assert ("GetOrderShippingAddress", "GetOrderAddress") in names.aliases
+
+
+def test_a_shape_that_several_requests_share_under_alike_keys_is_named_by_the_shared_words() -> (
+    None
+):
+    data = collection(
+        request(
+            "Get Order",
+            f"{URL}/o",
+            responses=[response("ok", 200, {"billing_address": ADDRESS, "id": 1})],
+        ),
+        request(
+            "Get Customer",
+            f"{URL}/c",
+            responses=[response("ok", 200, {"home_address": ADDRESS, "work_address": ADDRESS})],
+        ),
+    )
+    names = names_of(data)
+    types = field_types(names, data)
+    assert {types[k] for k in ("billing_address", "home_address", "work_address")} == {"Address"}
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        # nothing shared: the shortest of the keys' own names, as before
+        (("subtotal", "tax", "total"), "GetOrderTax"),
+        # what they share is a connective, not a name
+        (("created_by", "modified_by"), "GetOrderCreatedBy"),
+        # one key: its own name
+        (("billing_address",), "GetOrderBillingAddress"),
+    ],
+)
+def test_keys_that_share_no_naming_word_keep_their_own_names(
+    keys: tuple[str, ...], expected: str
+) -> None:
+    body = {key: {"amount": 1, "currency": "EUR"} for key in keys}
+    data = collection(request("Get Order", f"{URL}/o", responses=[response("ok", 200, body)]))
+    names = names_of(data)
+    types = field_types(names, data)
+    assert {types[key] for key in keys} == {expected}
+
+
 def test_a_key_path_two_shapes_claim_names_neither() -> None:
     names = names_of(
         collection(

@@ -17,7 +17,7 @@ import sys
 import unicodedata
 import weakref
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from anyascii import anyascii
@@ -658,9 +658,45 @@ def shape_candidates(
         (usage_name(tuple(prefixes[usage.op]), usage.role, usage.path, keys), usage, position)
         for position, usage in enumerate(shape.usages)
     ]
+    # A shape under several keys that end alike (billing_address, shipping_address) is also named
+    # by what they share (`GetOrderAddress`): shorter, so it comes first, and true of every key.
+    common = common_key_words(shape.usages)
+    for position, usage in enumerate(shape.usages) if common else ():
+        path = with_last_key(usage.path, common)
+        if path is not None:
+            prefix = tuple(prefixes[usage.op])
+            found.append((usage_name(prefix, usage.role, path, keys), usage, position))
     # Response names read best, then error names, then request names; the shortest first.
     found.sort(key=lambda c: (ROLE_RANK[c[1].role], len(c[0]), c[0], c[2]))
     return found
+
+
+def common_key_words(usages: Sequence[Usage]) -> tuple[str, ...]:
+    """The words that end the last key of every usage (`address` for billing_address and
+    shippingAddress), when the shape has two keys or more and they share a word that names
+    something (not `by` of created_by and modified_by); () otherwise."""
+    lasts = {parts[-1] for usage in usages if (parts := _path_parts(usage.path)) and parts[-1]}
+    if len(lasts) < 2:
+        return ()
+    first, *others = lasts
+    size = 0
+    while size < len(first) and all(
+        size < len(other) and other[-1 - size] == first[-1 - size] for other in others
+    ):
+        size += 1
+    common = first[len(first) - size :]
+    if all(word in CONNECTIVES or word[:1].isdigit() or len(word) < 2 for word in common):
+        return ()
+    return common
+
+
+def with_last_key(path: tuple[str, ...], common: tuple[str, ...]) -> tuple[str, ...] | None:
+    """`path` with its last key named by `common` alone (an array item stays one); None when the
+    path has no key or its last key already is that."""
+    index = next((i for i in range(len(path) - 1, -1, -1) if path[i] != "[]"), None)
+    if index is None or _path_parts(path)[-1] == common:
+        return None
+    return (*path[:index], "_".join(common), *path[index + 1 :])
 
 
 @persisted("usage_names")  # pure; a rebuild asks for every name a second time
@@ -695,7 +731,17 @@ def key_path_names(shape: Shape) -> list[str]:
         if usage.role == "response"
         for found in _key_path_names(usage.path)
     }
-    return [name for _, name in sorted(found)]
+    # the name of what its keys share first (`Address`), see shape_candidates
+    common = common_key_words(shape.usages)
+    shared = {
+        found
+        for usage in shape.usages
+        if common
+        and usage.role == "response"
+        and (path := with_last_key(usage.path, common)) is not None
+        for found in _key_path_names(path)
+    }
+    return [name for _, name in sorted(shared)] + [name for _, name in sorted(found - shared)]
 
 
 @persisted("key_path_names")  # pure; the same paths recur across shapes and passes
