@@ -4,9 +4,12 @@ within their namespace (a clash numbered), and stable when other requests are ad
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
-from conftest import collection, request
+from conftest import Builder, collection, request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zgen.diagnostics import Diagnostics
@@ -152,3 +155,62 @@ def test_sibling_cuts_follow_the_rule(requests: list[tuple[list[str], str]]) -> 
     full = ["_".join(parts) for parts, _ in requests]
     ns_paths: list[tuple[str, ...]] = [(folder,) if folder else () for _, folder in requests]
     assert sibling_cuts(full, ns_paths) == reference_sibling_cuts(full, ns_paths)
+
+
+def built_methods(out: Path, package: str = "test_api") -> list[str]:
+    text = (out / package / "client.py").read_text(encoding="utf-8")
+    found = re.findall(r"^    def (\w+)\(", text.split("class AsyncUsersResource", 1)[0], re.M)
+    return [name for name in found if name != "__init__"]
+
+
+GET_USER = request("Get User", f"{URL}/users/:id")
+ESTIMATE = request("Estimate the transaction cost of a payment for a token", f"{URL}/est/token")
+
+
+def users(*items: dict[str, Any]) -> dict[str, Any]:
+    return collection({"name": "Users", "item": list(items)})
+
+
+def test_a_request_added_beside_another_does_not_rename_it(build_collection: Builder) -> None:
+    """Users' code calls the methods of the last build: a request added later, whose name clashes
+    with one (a second `Get User`) or shares its cut (`... for a card`), is named around it. A fresh
+    build, with nothing published, names them all by the rule."""
+    clash = request("Get User", f"{URL}/users/by-email")
+    card = request("Estimate the transaction cost of a payment for a card", f"{URL}/est/card")
+    _, out = build_collection(users(GET_USER, ESTIMATE))
+    assert built_methods(out) == ["get_user", "estimate_the_transaction_cost"]
+    manifest = json.loads((out / "test_api" / ".zgen-manifest.json").read_text(encoding="utf-8"))
+    assert manifest["methods"]["users get_user GET /users/{id}"] == "get_user"
+    _, out = build_collection(users(GET_USER, ESTIMATE, clash, card))
+    kept = built_methods(out)
+    assert kept[:2] == ["get_user", "estimate_the_transaction_cost"]
+    assert len(set(kept)) == 4 and "get_user" not in kept[2:]
+    fresh = methods(users(GET_USER, ESTIMATE, clash, card))
+    assert "get_user" not in fresh.values()  # (the rule alone renames both clashing requests)
+    # a request renamed, moved or sent elsewhere is another request: the rule names it
+    renamed = request("Fetch User", f"{URL}/users/:id")
+    _, out = build_collection(users(renamed, ESTIMATE))
+    assert built_methods(out) == ["fetch_user", "estimate_the_transaction_cost"]
+
+
+def test_a_published_method_name_is_kept_only_where_it_is_safe(build_collection: Builder) -> None:
+    """The manifest is a file anyone can edit: a name that is no identifier, a keyword, a reserved
+    method or a name another request keeps is not taken; two requests of the same key keep none."""
+    _, out = build_collection(users(GET_USER, ESTIMATE))
+    path = out / "test_api" / ".zgen-manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for bad in ("get_user(); import os", "class", "with_raw_response", "Get_User", "estimate"):
+        manifest["methods"] = {
+            "users get_user GET /users/{id}": bad,
+            "users estimate_the_transaction_cost_of_a_payment_for_a_token GET /est/token": "estimate",
+        }
+        path.write_text(json.dumps(manifest), encoding="utf-8")
+        _, out = build_collection(users(GET_USER, ESTIMATE))
+        expected = "estimate_the_transaction_cost" if bad == "estimate" else "estimate"
+        assert built_methods(out) == ["get_user", expected]
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    twin = request("Get User", f"{URL}/users/:id")
+    manifest["methods"] = {"users get_user GET /users/{id}": "the_user"}
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    _, out = build_collection(users(GET_USER, twin))
+    assert "the_user" not in built_methods(out)

@@ -18,7 +18,7 @@ import unicodedata
 import weakref
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from anyascii import anyascii
 
@@ -392,6 +392,9 @@ class Names:
     test_modules: tuple[str, ...]  # per operation: module name of its tests
     # per operation: (items iterator, pages iterator) method names of a paged request, else None
     paging_methods: tuple[tuple[str, str] | None, ...] = ()
+    # per operation: what identifies it to the next build, which keeps its method name (see
+    # request_key); "" for a request that another one of the same key makes ambiguous
+    method_keys: tuple[str, ...] = ()
 
 
 # A package must not shadow a module its own code, its tests or Python import (the output folder
@@ -538,9 +541,24 @@ def sibling_cuts(full: list[str], ns_paths: list[tuple[str, ...]]) -> list[str]:
     return bases
 
 
+METHOD_NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def request_key(ns: tuple[str, ...], op: Operation) -> str:
+    """What identifies a request from one build to the next: its namespace, its name, its method
+    and its path (the names of its path variables included). A request renamed, moved or sent
+    elsewhere is another request."""
+    path = "".join(text if kind == "text" else "{" + text + "}" for kind, text in op.path)
+    return f"{'.'.join(ns)} {method_full_name(op)} {op.method} {path}"
+
+
 def operation_names(
-    api: Api,
-) -> tuple[list[tuple[str, ...]], list[str], dict[tuple[str, ...], str]]:
+    api: Api, published: Mapping[str, str] | None = None
+) -> tuple[list[tuple[str, ...]], list[str], dict[tuple[str, ...], str], list[str]]:
+    """Each request's namespace path and method name, the resource class stem of each namespace,
+    and each request's key (see request_key). A request the last build named (`published`: its
+    key -> its method name) keeps that name while it is free: a request added beside it, whose
+    name would clash with or extend it, is named around it (its users' code keeps working)."""
     ns_paths = [
         tuple(snake(folder, prefix="group") for folder in op.folders) for op in api.operations
     ]
@@ -572,9 +590,28 @@ def operation_names(
     taken_in: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for path in all_ns:
         taken_in[fix(path[:-1])].add(fix(path)[-1])
+    keys = [request_key(ns_paths[i], op) for i, op in enumerate(api.operations)]
+    counts = Counter(keys)
+    keys = [key if counts[key] == 1 else "" for key in keys]
+    claims = Counter((published or {}).values())  # (a name two requests claim goes to neither)
+    for index, key in enumerate(keys):
+        kept = (published or {}).get(key) if key else None
+        taken = taken_in[ns_paths[index]]
+        if (
+            kept is not None
+            and claims[kept] == 1
+            and METHOD_NAME_RE.fullmatch(kept)
+            and kept not in taken
+            and kept not in RESERVED_METHODS
+            and not keyword.iskeyword(kept)
+        ):
+            methods[index] = kept
+            taken.add(kept)
     for (ns, base), members in sorted(groups.items()):
         taken = taken_in[ns]
         for index in members:
+            if methods[index]:
+                continue  # (kept from the last build)
             op = api.operations[index]
             name = base
             if len(members) > 1 or name in taken or name in RESERVED_METHODS:
@@ -592,7 +629,7 @@ def operation_names(
         classes[path] = unique(
             pascal(w for part in path for w in words(part)) or "Group", class_taken, "Group"
         )
-    return ns_paths, methods, classes
+    return ns_paths, methods, classes, keys
 
 
 def param_names(op: Operation) -> tuple[dict[str, str], str]:
@@ -1049,6 +1086,7 @@ class Published:
 
     classes: Mapping[str, str]
     aliases: Mapping[str, str]
+    methods: Mapping[str, str] = field(default_factory=dict)  # request key -> its method name
 
 
 def published_models(inferred: Inferred, names: Names) -> Published:
@@ -1061,6 +1099,13 @@ def published_models(inferred: Inferred, names: Names) -> Published:
     return Published(
         dict(sorted((name, digests[shape_id]) for name, shape_id in by_name.items())),
         dict(sorted(aliases.items())),
+        dict(
+            sorted(
+                (key, name)
+                for key, name in zip(names.method_keys, names.methods, strict=False)
+                if key
+            )
+        ),
     )
 
 
@@ -1165,7 +1210,9 @@ def assign(
     published: Published | None = None,
 ) -> Names:
     pkg = package or package_name(api.title)
-    ns_paths, methods, classes = operation_names(api)
+    ns_paths, methods, classes, method_keys = operation_names(
+        api, published.methods if published is not None else None
+    )
     model_prefixes = [
         model_prefix_words(api.operations[i].folders, methods[i]) for i in range(len(methods))
     ]
@@ -1214,4 +1261,5 @@ def assign(
         fixtures=fixture_names(api, ns_paths, methods),
         test_modules=test_modules,
         paging_methods=paging_method_names(ns_paths, methods, paged),
+        method_keys=tuple(method_keys),
     )

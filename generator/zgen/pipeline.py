@@ -338,8 +338,8 @@ def previous_models(
     (as aliases; telling which of those this build has takes its names without them,
     `first_names`)."""
     manifest = read_manifest(package_dir)
-    if manifest.models or manifest.aliases:
-        return Published(manifest.models, manifest.aliases)
+    if manifest.models or manifest.aliases or manifest.methods:
+        return Published(manifest.models, manifest.aliases, manifest.methods)
     if "models.py" not in manifest.files:
         return None
     try:

@@ -75,6 +75,7 @@ class Manifest:
     formatted: dict[str, FormatRecord] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)  # published class name -> shape digest
     aliases: dict[str, str] = field(default_factory=dict)  # published alias -> shape digest
+    methods: dict[str, str] = field(default_factory=dict)  # request key -> its method name
     model_cache: dict[str, Any] | None = None  # what modelgen.ModelsCache records, as JSON
 
 
@@ -133,6 +134,10 @@ def _read_manifest(package_dir: Path) -> Manifest:
         for name, digest in entries.items() if isinstance(entries, dict) else ():
             if isinstance(name, str) and name.isidentifier() and isinstance(digest, str):
                 target[name] = digest
+    methods = data.get("methods")
+    for key, name in methods.items() if isinstance(methods, dict) else ():
+        if isinstance(key, str) and isinstance(name, str) and name.isidentifier():
+            manifest.methods[key] = name
     cache = data.get("model_cache")
     if isinstance(cache, dict):
         manifest.model_cache = cache
@@ -161,6 +166,8 @@ def manifest_text(
     if models is not None and (models.classes or models.aliases):
         data["models"] = dict(sorted(models.classes.items()))
         data["aliases"] = dict(sorted(models.aliases.items()))
+    if models is not None and models.methods:
+        data["methods"] = dict(sorted(models.methods.items()))
     if model_cache:
         data["model_cache"] = model_cache
     return json.dumps(data, indent=2) + "\n"
