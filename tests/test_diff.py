@@ -160,6 +160,19 @@ def test_rename_names_both_accessors(tmp_path: Path) -> None:
     assert not [c for c in result.changes if c.kind in ("request-added", "request-removed")]
 
 
+def test_a_request_added_beside_one_of_the_same_name_breaks_nothing(tmp_path: Path) -> None:
+    """NEW is named as a rebuild over OLD's package names it: the existing `get_user` stays (a
+    fresh naming would call both `get_user_get_users...` and report a breaking rename)."""
+    old = write(tmp_path / "old.json", old_version())
+    data = old_version()
+    users(data).append(request("Get user", "https://api.example.test/users/by-email/:email"))
+    result = compare(old, write(tmp_path / "new.json", data), Diagnostics())
+    assert [(c.kind, c.request) for c in result.changes] == [
+        ("request-added", "users.get_user_get_users_by_email")
+    ]
+    assert not result.breaking
+
+
 def test_no_change_exits_zero(tmp_path: Path) -> None:
     old = write(tmp_path / "old.json", old_version())
     new = write(tmp_path / "new.json", old_version())

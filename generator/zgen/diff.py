@@ -16,6 +16,7 @@ from typing import Any
 
 from .diagnostics import Diagnostics
 from .infer import Shape, TypeRef
+from .naming import published_models
 from .pipeline import Analysis, SourceSettings, analyze
 from .render import operation_view
 
@@ -153,10 +154,13 @@ def flatten(
 def compare(
     old: Path, new: Path, diagnostics: Diagnostics, settings: SourceSettings | None = None
 ) -> DiffResult:
-    """Compare two collection files; raises ZgenError on bad input."""
-    before = endpoints(analyze(old, diagnostics, settings))
-    after = endpoints(analyze(new, diagnostics, settings))
-    return compare_endpoints(before, after, str(old), str(new))
+    """Compare two collection files; raises ZgenError on bad input. NEW is named as a build over
+    OLD's package names it: what OLD published (method and model names) stays where it can."""
+    first = analyze(old, diagnostics, settings)
+    second = analyze(
+        new, diagnostics, settings, published=published_models(first.inferred, first.names)
+    )
+    return compare_endpoints(endpoints(first), endpoints(second), str(old), str(new))
 
 
 def compare_endpoints(

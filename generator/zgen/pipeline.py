@@ -198,9 +198,11 @@ def analyze(
     loaded: LoadedCollection | None = None,
     output: Path | None = None,
     memos: Memos | None = None,
+    published: Published | None = None,
 ) -> Analysis:
     """Load (unless `loaded` is given), normalize, infer and name one collection; with `output`,
-    the model names the package there published stay (see `previous_models`)."""
+    the names the package there published stay (see `previous_models`); without, those of
+    `published` (what a build of another version published: see diff.compare)."""
     settings = settings or SourceSettings()
     overrides = (
         parse_overrides(settings.overrides, settings.config_file) if settings.overrides else None
@@ -235,7 +237,7 @@ def analyze(
         paging, inferred = detect_paging(api, inferred, paging_overrides)
     with _timed(report, "names"):
         paged = [index for index, found in enumerate(paging) if found is not None]
-        previous = None
+        previous = published
         if output is not None:
             package_dir = output / (settings.package or package_name(api.title))
             previous = previous_models(
