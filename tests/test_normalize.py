@@ -84,3 +84,13 @@ def test_body_kinds() -> None:
     ]
     assert len(warnings) == 1
     assert "Get / response 'broken': saved body claims JSON but does not parse" in warnings[0]
+
+
+def test_a_byte_order_mark_before_a_saved_body_is_no_part_of_it() -> None:
+    """Some servers send a UTF-8 BOM before their JSON, and Postman keeps it: the body is still
+    JSON (httpx's parser of the bytes drops the mark), not text left out of inference."""
+    saved = response("ok", 200, '\ufeff{"a": 1}')
+    api, warnings = run(collection(request("Get", f"{URL}/x", responses=[saved])))
+    (example,) = api.operations[0].examples
+    assert (example.kind, example.parsed, example.body) == ("json", {"a": 1}, '{"a": 1}')
+    assert warnings == []

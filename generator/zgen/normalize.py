@@ -1148,6 +1148,9 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
             if isinstance(body_raw, str)
             else ("" if body_raw is None else json.dumps(body_raw))
         )
+        # A byte order mark is no part of the content (Postman keeps one that a server sent; JSON
+        # parsers of bytes, httpx's among them, drop it)
+        body = body.removeprefix("\ufeff")
         preview = response.get("_postman_previewlanguage")
         status = example_status(state, response, where)
         kind = classify(
