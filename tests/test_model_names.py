@@ -13,14 +13,16 @@ from conftest import REPO, Builder, collection, import_generated, request, respo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from zgen.diagnostics import Diagnostics
-from zgen.infer import infer
+from zgen.infer import FieldShape, Shape, infer
 from zgen.load import LoadedCollection
 from zgen.naming import (
     LONG_NAME,
     Names,
     assign,
     collapse_runs,
+    collision_name,
     package_name,
+    pascal,
     repeated_run,
 )
 from zgen.naming import words as split_words
@@ -471,3 +473,50 @@ def test_a_changed_saved_response_keeps_every_published_name(tmp_path: Path, edi
     after = read_manifest(out / "api")
     assert set(before.models) <= set(after.models), "a class was renamed"
     assert set(before.aliases) <= set(after.aliases) | set(after.models)
+
+
+NAME_WORD = st.sampled_from(
+    ["various", "modify", "booking", "remove", "request", "traveler", "ktn", "rn", "v2", "identity"]
+)
+KEY = st.sampled_from(["givenName", "birth_date", "ancillaries", "x", "documentNumber", "id"])
+
+
+def made_of(text: str, pieces: list[str]) -> bool:
+    """Whether `text` is some of `pieces`, whole and in order."""
+    if not text:
+        return True
+    return any(
+        text.startswith(piece) and made_of(text[len(piece) :], pieces[i + 1 :])
+        for i, piece in enumerate(pieces)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(NAME_WORD, min_size=1, max_size=14),
+    st.lists(KEY, min_size=0, max_size=3, unique=True),
+)
+def test_a_collision_name_is_short_and_made_of_whole_words(
+    name_words: list[str], keys: list[str]
+) -> None:
+    """The last resort of a shape whose every candidate is taken (a vendor's many near-identical
+    request bodies): the candidate, `With` and the shape's keys, the request's words giving way
+    to fit LONG_NAME; letters from the shape's structure only when the name is taken or cannot
+    fit, and then after whole words (it was `...RequeDBKJ`, cut in the middle of a word)."""
+    name = pascal(name_words)
+    shape = Shape(0, tuple(FieldShape(k, ("str",), True) for k in keys), (), ())
+    identity = {0: ",".join(keys)}
+    pieces = [*(pascal([w]) for w in name_words), "With", *(pascal(split_words(k)) for k in keys)]
+    if not keys:
+        pieces.append("Empty")
+    for taken in (set(), {collision_name(name, shape, identity, set())}):
+        found = collision_name(name, shape, identity, set(taken))
+        assert len(found) <= LONG_NAME and found.isidentifier() and found not in taken
+        assert found.startswith(pascal(name_words[:1]))
+        readable = found
+        if taken or not made_of(found, pieces):
+            readable = found[:-4]  # letters from the shape's structure, after whole words
+            assert found[-4:].isalpha() and found[-4:].isupper()
+        assert made_of(readable, pieces), found
+        if not taken and len(name_words) <= 4 and readable == found:
+            assert found.startswith(name)  # (a short name keeps every word)

@@ -978,17 +978,46 @@ def name_shared_by_key_path(
 def collision_name(name: str, shape: Shape, identity: dict[int, str], taken: set[str]) -> str:
     """The name of a shape whose every candidate another shape holds: the candidate and the shape's
     own keys (`GetUserAddressWithTags`), so it depends on this shape alone, never on which other
-    requests exist; letters from its structure are added only if that, too, is taken."""
+    requests exist; letters from its structure are added only if that, too, is taken, or the name
+    cannot be made short enough. At most LONG_NAME characters, cut at whole words: the request's
+    words give way first (as in usage_name), the role and the last key stay."""
     keys = [pascal(words(f.key)[:MAX_WORDS] or non_ascii_words(f.key)) for f in shape.fields[:3]]
     while len(keys) > 1 and len(f"{name}With{''.join(keys)}") > LONG_NAME:
         keys.pop()  # as many of its keys as a readable name holds
-    stem = f"{name}With{''.join(keys)}" if keys else f"{name}Empty"
-    digest = hashlib.sha256(identity[shape.id].encode("utf-8", "surrogatepass")).hexdigest()
-    if len(stem) > LONG_NAME:
-        stem = name[: LONG_NAME - 4] + "".join(chr(ord("A") + int(c, 16)) for c in digest[4:8])
-    if stem not in taken:
+    tail = f"With{''.join(keys)}" if keys else "Empty"
+    parts = CAPITAL_WORD_RE.findall(name) or [name]
+    stem = shortened(parts, tail, LONG_NAME)
+    if len(stem) <= LONG_NAME and stem not in taken:
         return stem
-    return unique(stem + "".join(chr(ord("A") + int(c, 16)) for c in digest[:4]), taken, "X")
+    digest = hashlib.sha256(identity[shape.id].encode("utf-8", "surrogatepass")).hexdigest()
+    letters = "".join(chr(ord("A") + int(c, 16)) for c in digest)
+    start = 4 if len(stem) > LONG_NAME else 0  # (as earlier zgen versions named it)
+    for offset in [*range(start, len(letters) - 3, 4), *range(0, start, 4)]:
+        found = shortened(parts, tail, LONG_NAME - 4) + letters[offset : offset + 4]
+        if found not in taken:
+            taken.add(found)
+            return found
+    return unique(found, taken, "X")
+
+
+# The words of a class name as written (each from a capital on): joined, they are the name again.
+CAPITAL_WORD_RE = re.compile(r"[A-Z][^A-Z]*|[^A-Z]+")
+
+
+def shortened(parts: list[str], tail: str, room: int) -> str:
+    """`parts` and then `tail` within `room` characters where possible: words after the first give
+    way (the last three stay), then `tail`, then whatever is over."""
+    parts = list(parts)
+    while len("".join(parts)) + len(tail) > room and len(parts) > 4:
+        del parts[1]
+    if len("".join(parts)) + len(tail) <= room:
+        return "".join(parts) + tail
+    kept = parts[:1]
+    for part in parts[1:]:
+        if len("".join([*kept, part])) > room:
+            break
+        kept.append(part)
+    return "".join(kept)[:room]
 
 
 # structural_keys of the last Inferred asked about, by identity: a build asks for the same one up to
