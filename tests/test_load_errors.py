@@ -155,6 +155,50 @@ def test_v1_collection(tmp_path: Path, good_output: Path) -> None:
     assert "postman-collection-transformer convert" in line
 
 
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        ({"openapi": "3.0.3", "info": {"title": "x"}, "paths": {}}, "OpenAPI document"),
+        ({"swagger": "2.0", "info": {"title": "x"}, "paths": {}}, "Import > OpenAPI"),
+        (
+            {
+                "name": "prod",
+                "values": [{"key": "a", "value": "1"}],
+                "_postman_variable_scope": "environment",
+            },
+            "--environment",
+        ),
+        ({"version": 1, "collections": [], "environments": []}, "data dump"),
+        ({"name": "x"}, "no `item` list"),
+    ],
+)
+def test_what_a_file_that_is_no_collection_is_and_what_to_do(
+    tmp_path: Path, good_output: Path, data: dict[str, object], says: str
+) -> None:
+    """The usual wrong files (an OpenAPI document, an environment, a data dump) are named as such,
+    with what to do instead."""
+    line, _ = run_bad(tmp_path, good_output, write_json("wrong.json", data))
+    assert "not a Postman collection" in line and says in line
+
+
+def test_the_postman_apis_answer_builds_as_its_collection(tmp_path: Path) -> None:
+    """GET /collections/{uid} of the Postman API answers {"collection": {...}}: saved as it is, it
+    builds as the collection (the same package as the collection alone)."""
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_text(json.dumps({"collection": GOOD}), encoding="utf-8")
+    plain = tmp_path / "plain" / "wrapped.json"
+    plain.parent.mkdir()
+    plain.write_text(json.dumps(GOOD), encoding="utf-8")
+    for source, out in ((wrapped, "a"), (plain, "b")):
+        result = CliRunner().invoke(main, ["build", str(source), "-o", str(tmp_path / out), "-q"])
+        assert result.exit_code == 0, result.output
+    built = [
+        {rel: data for rel, data in snapshot(tmp_path / out).items() if ".zgen-cache" not in rel}
+        for out in ("a", "b")
+    ]
+    assert built[0] == built[1] and any(rel.endswith("client.py") for rel in built[0])
+
+
 def test_v1_schema_url(tmp_path: Path, good_output: Path) -> None:
     data = {
         "info": {

@@ -42,6 +42,15 @@ def load(
             file, "", f"file is over the limit of {max_bytes} bytes (raise --max-bytes)"
         )
     data = parse_json(file, raw)
+    if (
+        isinstance(data, dict)
+        and "item" not in data
+        and isinstance(data.get("collection"), dict)
+        and "item" in data["collection"]
+    ):
+        # The Postman API's answer (GET /collections/{uid}): the collection under "collection";
+        # the places messages name are within it
+        data = data["collection"]
     return LoadedCollection(
         file, path.stem, check_collection(file, path.stem, data, diagnostics), detect_version(data)
     )
@@ -90,7 +99,7 @@ def check_collection(file: str, stem: str, data: Any, diagnostics: Diagnostics) 
             "-i in.json -o out.json -j 1.0.0 -p 2.1.0",
         )
     if "item" not in data:
-        raise ZgenError(file, "/", "not a Postman collection: the object has no `item` list")
+        raise ZgenError(file, "/", f"not a Postman collection: {what_it_is(data)}")
     if not isinstance(data["item"], list):
         raise ZgenError(file, "/item", f"expected a list of items, found {json_kind(data['item'])}")
     if not isinstance(data.get("info"), dict):
@@ -108,6 +117,25 @@ def check_collection(file: str, stem: str, data: Any, diagnostics: Diagnostics) 
             )
     check_depth(file, data)
     return data
+
+
+def what_it_is(data: dict[str, Any]) -> str:
+    """What a JSON object that is no collection looks like, and what to do (for the message)."""
+    if "openapi" in data or "swagger" in data:
+        return (
+            "this is an OpenAPI document; zgen reads Postman collections. Import it into Postman "
+            "(Import > OpenAPI), then export the collection as Collection v2.1"
+        )
+    if data.get("_postman_variable_scope") == "environment" or (
+        isinstance(data.get("values"), list) and "item" not in data and "name" in data
+    ):
+        return "this is a Postman environment; pass it with --environment, beside the collection"
+    if isinstance(data.get("collections"), list):
+        return (
+            "this is a Postman data dump (a list of collections); export each collection on its "
+            "own as Collection v2.1"
+        )
+    return "the object has no `item` list"
 
 
 def check_depth(file: str, data: dict[str, Any]) -> None:
