@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Unpack, cast
 
@@ -383,8 +384,16 @@ class Client(_base.SyncClientBase):
         )
         self._client = self
         self.bulk_write = BulkWriteResource(self)
-        self.with_raw_response = ClientWithRawResponse(self)
-        self.with_streaming_response = ClientWithStreamingResponse(self)
+
+    @functools.cached_property
+    def with_raw_response(self) -> ClientWithRawResponse:
+        """Every request, each returning a RawResponse (made on first use)."""
+        return ClientWithRawResponse(self)
+
+    @functools.cached_property
+    def with_streaming_response(self) -> ClientWithStreamingResponse:
+        """Every request, each a context manager of the open response (made on first use)."""
+        return ClientWithStreamingResponse(self)
 
 
 class AsyncClientWithRawResponse:
@@ -489,5 +498,13 @@ class AsyncClient(_base.AsyncClientBase):
         )
         self._client = self
         self.bulk_write = AsyncBulkWriteResource(self)
-        self.with_raw_response = AsyncClientWithRawResponse(self)
-        self.with_streaming_response = AsyncClientWithStreamingResponse(self)
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncClientWithRawResponse:
+        """Every request, each returning a RawResponse (made on first use)."""
+        return AsyncClientWithRawResponse(self)
+
+    @functools.cached_property
+    def with_streaming_response(self) -> AsyncClientWithStreamingResponse:
+        """Every request, each a context manager of the open response (made on first use)."""
+        return AsyncClientWithStreamingResponse(self)

@@ -1303,7 +1303,7 @@ def _render(
 ) -> RenderedPackage:
     pkg = names.package
     header = header_comment(api)
-    imports: set[str] = set()
+    imports: set[str] = {"functools"}  # (the client's cached_property)
     root = namespace_tree(api, inferred, names, imports, paging)
     var_names = names.client_vars
     client_args = []
