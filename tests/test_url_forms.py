@@ -106,3 +106,56 @@ def test_percent_encoded_query_values_are_sent_as_postman_sends_them(
     query = shown.stdout.strip()
     assert "filter=%7B%7D" in query and "%257B" not in query, query
     assert "q=a+b" in query or "q=a%20b" in query, query
+
+
+def test_a_user_and_password_in_the_url_are_basic_auth_never_code(
+    build_collection: Builder,
+) -> None:
+    """`https://user:pass@host/...` (in the raw URL, or as v2.1's `url.auth`): Postman sends basic
+    auth; the user and password were copied into the base URL's default and its argument's name."""
+    raw_only = "https://bob:hunter2hunter2@other.example.com/v1/ping"
+    as_object = {
+        "raw": "https://admin:s3cr3tPa55@legacy.example.com/status",
+        "protocol": "https",
+        "auth": {"user": "admin", "password": "s3cr3tPa55"},
+        "host": ["legacy", "example", "com"],
+        "path": ["status"],
+    }
+    ping = response("ok", 200, {"pong": True})
+    data = collection(
+        request("Ping", raw_only, responses=[ping]),
+        request("Status", as_object, responses=[response("ok", 200, {"up": True})]),
+        name="Userinfo",
+    )
+    api = normalize(LoadedCollection("u.json", "u", data, "v2.1"), Diagnostics())
+    for op in api.operations:
+        assert op.auth is not None and op.auth.kind == "basic", op.auth
+    defaults = " ".join(f"{var.key}={var.default}" for var in api.variables)
+    assert "hunter2" not in defaults and "s3cr3t" not in defaults and "bob" not in defaults
+    _, out = build_collection(data, package="userinfo")
+    source = "".join(path.read_text() for path in (out / "userinfo").rglob("*.py"))
+    for secret in ("hunter2", "s3cr3tPa55", "bob", "admin"):
+        assert secret not in source, secret
+    result = run_generated_tests(out, "-p", "no:randomly", "userinfo/tests")
+    assert result.returncode == 0, result.stdout[-3000:]
+    check = (
+        "import httpx\nfrom userinfo import Client\nsent = []\n"
+        "def answer(r):\n    sent.append(r)\n    return httpx.Response(200, json={'pong': True})\n"
+        "t = httpx.Client(transport=httpx.MockTransport(answer))\n"
+        "Client(http_client=t, username='u', password='p').ping()\n"
+        "print(sent[0].url, sent[0].headers['authorization'])\n"
+    )
+    shown = import_generated(out, "userinfo", check)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert shown.stdout.split() == ["https://other.example.com/v1/ping", "Basic", "dTpw"]
+
+
+def test_a_user_beside_the_requests_own_auth_is_left_out() -> None:
+    item = request("Ping", "https://bob:pw@other.example.com/ping")
+    item["request"]["auth"] = {"type": "bearer", "bearer": [{"key": "token", "value": "{{tok}}"}]}
+    diagnostics = Diagnostics()
+    data = collection(item, name="Userinfo")
+    api = normalize(LoadedCollection("u.json", "u", data, "v2.1"), diagnostics)
+    assert api.operations[0].auth is not None and api.operations[0].auth.kind == "bearer"
+    assert all("bob" not in str(var.default) for var in api.variables)
+    assert any("names a user and password" in w.message for w in diagnostics.warnings)

@@ -231,6 +231,15 @@ class _State:
         value, marked, desc = self.variables.get(key, ("", False, ""))
         existing = self.client_vars.get(key)
         default = self.resolved(value, frozenset({key})) if value and not marked else None
+        if default is not None:
+            default, userinfo = without_userinfo(default)
+            if userinfo is not None and key not in self.client_vars:
+                self.secrets_found.append(f"variable `{key}`")
+                self.warn(
+                    f"variable `{key}`",
+                    "the URL names a user and password; zgen left them out: pass"
+                    " Client(auth=httpx.BasicAuth(user, password))",
+                )
         self.client_vars[key] = ClientVar(
             key,
             default.rstrip("/") if default else None,
@@ -436,7 +445,9 @@ def read_request(
             f"{pointer}/request/url",
             f"expected a URL string or object, found {json_kind(url)}",
         )
-    host, path, params, fixed_query = parse_url(state, url, place)
+    host, path, params, fixed_query, userinfo = parse_url(state, url, place)
+    if userinfo is not None:
+        auth = userinfo_auth(state, userinfo, auth, place)
     headers, header_content_type = parse_headers(state, request.get("header"), place)
     body = parse_body(state, request.get("body"), header_content_type, place)
     description = description_text(request.get("description")) or description_text(
@@ -567,17 +578,66 @@ def split_raw_url(raw: str) -> tuple[str, list[str], str]:
     return host, segments, query
 
 
+USERINFO_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/@]*)@(.*)$", re.DOTALL)
+
+
+def without_userinfo(host: str) -> tuple[str, tuple[str, str] | None]:
+    """`https://user:pass@host` as `https://host` and (user, password); the host alone when it
+    holds no user."""
+    match = USERINFO_RE.match(host)
+    if match is None:
+        return host, None
+    user, _, password = match.group(2).partition(":")
+    return match.group(1) + match.group(3), (unquote(user), unquote(password))
+
+
+def userinfo_auth(
+    state: _State, userinfo: tuple[str, str], auth: AuthSpec | None, place: str
+) -> AuthSpec | None:
+    """The auth of a request whose URL names a user (`https://user:pass@host/...`): Postman sends
+    them as basic auth. Never copied: a literal user or password becomes a constructor argument,
+    as in the collection's own basic auth; beside another auth, they are left out."""
+    user, password = userinfo
+    if auth is not None:
+        if any(value and not VAR_RE.fullmatch(value) for value in userinfo):
+            state.secrets_found.append(place)
+        state.warn(
+            place,
+            f"the URL names a user and password; zgen left them out (the request's {auth.postman_type} auth is sent)",
+        )
+        return auth
+    where = f"{place} (URL user)"
+    return AuthSpec(
+        "basic",
+        "basic",
+        credentials=(
+            credential_from(state, user, "username", where, "user name in the URL"),
+            credential_from(state, password, "password", where, "password in the URL"),
+        ),
+    )
+
+
 def parse_url(
     state: _State, url: Any, place: str
-) -> tuple[str, Template, tuple[Param, ...], tuple[tuple[str, Template], ...]]:
+) -> tuple[
+    str, Template, tuple[Param, ...], tuple[tuple[str, Template], ...], tuple[str, str] | None
+]:
+    """The host key, path, parameters and fixed query of a request's URL, and the user and
+    password it names (`https://user:pass@host`), if any."""
     path_vars: dict[str, tuple[str, str]] = {}
     query_entries: list[dict[str, Any]] = []
+    userinfo: tuple[str, str] | None = None
     if isinstance(url, str):
         host, segments, query_string = split_raw_url(url)
+        host, userinfo = without_userinfo(host)
         query_entries = parse_query_string(query_string)
     else:
         raw = url.get("raw") if isinstance(url.get("raw"), str) else ""
         raw_host, raw_segments, raw_query = split_raw_url(raw)
+        raw_host, userinfo = without_userinfo(raw_host)
+        url_auth = url.get("auth")
+        if isinstance(url_auth, dict) and (url_auth.get("user") or url_auth.get("password")):
+            userinfo = (str(url_auth.get("user") or ""), str(url_auth.get("password") or ""))
         host_value = url.get("host")
         if isinstance(host_value, str) and host_value:
             host_value = [host_value]  # (as a list of one: its protocol and port apply alike)
@@ -593,6 +653,8 @@ def parse_url(
                 host = f"{host}:{port}"
         else:
             host = raw_host
+        host, in_host = without_userinfo(host)
+        userinfo = userinfo or in_host
         path_value = url.get("path")
         if isinstance(path_value, list):
             # (v2.0 collections hold several segments in one element: `entries/:word_id`)
@@ -634,7 +696,7 @@ def parse_url(
                 f"query parameter `{param.key}` has the name of a path parameter; it is sent in the path only",
             )
     query_params = [param for param in query_params if param.key not in path_keys]
-    return host_key, path, (*params, *query_params), fixed
+    return host_key, path, (*params, *query_params), fixed, userinfo
 
 
 GLUED_RE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}([^{}/]+)")  # `{{baseUrl}}v1`
