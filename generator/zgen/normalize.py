@@ -61,6 +61,22 @@ HOST_VAR_RE = re.compile(r"^\s*\{\{\s*([^{}]+?)\s*\}\}")  # a URL that starts wi
 # sends (an `Idempotency-Key: {{$guid}}` header must differ from one request to the next): in a
 # fixed header or query value, each is a ("dynamic", name) part (see _base.Fresh).
 DYNAMIC = frozenset({"$guid", "$randomUUID", "$timestamp", "$isoTimestamp", "$randomInt"})
+# A sample of what a Postman dynamic variable gives, as JSON text: standing for one written bare in
+# a JSON value (`"count": {{$randomInt}}`) or alone in a string (`"id": "{{$guid}}"`), so the
+# value has the type Postman sends, not Any or an unparsable body.
+DYNAMIC_BARE = {
+    "$randomInt": "42",
+    "$timestamp": "1700000000",
+    "$randomPrice": "42.5",
+    "$randomLatitude": "48.8566",
+    "$randomLongitude": "2.3522",
+    "$randomBoolean": "true",
+}
+DYNAMIC_IN_STRING = {
+    "$guid": "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+    "$randomUUID": "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+    "$isoTimestamp": "2024-01-01T00:00:00.000Z",
+}
 
 
 def parse_template(text: str) -> Template:
@@ -1028,7 +1044,7 @@ def json_body_with_variables(state: _State, text: str, content_type: str) -> Bod
             if default is not None and scalar(path):
                 defaults.append((path, default))
             return default if default is not None else ""
-        raw = state.var_value(key)
+        raw = DYNAMIC_BARE.get(key) if key.startswith("$") else state.var_value(key)
         try:
             value = json.loads(raw) if raw is not None and not secret else None
         except (json.JSONDecodeError, RecursionError):
@@ -1036,8 +1052,8 @@ def json_body_with_variables(state: _State, text: str, content_type: str) -> Bod
         if value is None or isinstance(value, (dict, list)):
             untyped.append(path)
             return None
-        if scalar(path):
-            defaults.append((path, value))
+        if scalar(path) and not key.startswith("$"):
+            defaults.append((path, value))  # (a dynamic variable's sample types it, no more)
         return value
 
     example = walk(parsed, ())
@@ -1179,6 +1195,32 @@ def classify(
     return "json" if body.lstrip()[:1] in ("{", "[") else "text"
 
 
+def with_dynamic_samples(text: str) -> str:
+    """A saved JSON body (a mock server's template: `"id": {{$randomInt}}`) with each Postman
+    dynamic variable that gives a number, written bare, or a UUID or timestamp, alone in a string,
+    replaced by a sample of its value; everything else as written."""
+    substituted, slots = with_placeholders(text)
+    if not any(key in DYNAMIC_BARE or key in DYNAMIC_IN_STRING for key, _, _ in slots.values()):
+        return text
+    pieces, pos = [], 0
+    for marker, (key, in_string, original) in slots.items():
+        start = substituted.index(marker, pos)
+        quoted = not in_string  # (a bare variable's marker stands in quotes)
+        begin, end = (start - 1, start + len(marker) + 1) if quoted else (start, start + len(marker))
+        pieces.append(substituted[pos:begin])
+        whole = in_string and substituted[start - 1 : start] == '"'
+        whole = whole and substituted[start + len(marker) : start + len(marker) + 1] == '"'
+        if quoted and key in DYNAMIC_BARE:
+            pieces.append(DYNAMIC_BARE[key])
+        elif whole and key in DYNAMIC_IN_STRING:
+            pieces.append(DYNAMIC_IN_STRING[key])
+        else:
+            pieces.append(original)
+        pos = end
+    pieces.append(substituted[pos:])
+    return "".join(pieces)
+
+
 def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
     examples: list[Example] = []
     if isinstance(raw, dict):
@@ -1221,6 +1263,8 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
             headers=headers,
         )
         parsed: Any = None
+        if kind == "json" and "{{" in body:
+            body = with_dynamic_samples(body)
         if kind == "json":
             try:
                 parsed = json.loads(body)
