@@ -289,3 +289,31 @@ def test_a_body_that_does_not_parse_even_with_placeholders_is_text(
     source = (output / "broken_body" / "client.py").read_text(encoding="utf-8")
     assert "content: str | bytes" in source
     assert any("does not parse" in w.message for w in report.diagnostics.warnings)
+
+
+def test_variables_in_a_graphql_query_are_sent_with_their_values() -> None:
+    """A real collection writes its variables into the GraphQL query text
+    (`user(phone: "{{phone}}")`): Postman sends their values; the client sent the braces."""
+    query = 'query { user(phone: "{{phone}}", email: "{{email}}", key: "{{apiToken}}") { id } }'
+    data = collection(
+        request(
+            "Get Subscriber",
+            "https://api.example.com/graphql",
+            method="POST",
+            body={"mode": "graphql", "graphql": {"query": query, "variables": ""}},
+        ),
+        name="Gql",
+        variable=[
+            {"key": "phone", "value": "+15551234567"},
+            {"key": "apiToken", "value": "abc"},
+        ],
+    )
+    diagnostics = Diagnostics()
+    api = normalize(LoadedCollection("g.json", "g", data, "v2.1"), diagnostics)
+    body = api.operations[0].body
+    assert body is not None and body.mode == "graphql"
+    assert body.example == (
+        'query { user(phone: "+15551234567", email: "{{email}}", key: "{{apiToken}}") { id } }'
+    )
+    warned = [w.message for w in diagnostics.warnings if "GraphQL query" in w.message]
+    assert warned and "{{email}}" in warned[0] and "{{apiToken}}" in warned[0]

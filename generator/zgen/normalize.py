@@ -1067,6 +1067,32 @@ def json_body_with_variables(state: _State, text: str, content_type: str) -> Bod
     )
 
 
+def graphql_query(state: _State, query: Any, place: str) -> str:
+    """A GraphQL query as Postman sends it: each `{{variable}}` in it (`user(phone: "{{phone}}")`)
+    replaced by the variable's value; one with no value (or a secret) stays as written, with a
+    warning (the server would get the braces)."""
+    if not isinstance(query, str):
+        return ""
+    missing: list[str] = []
+
+    def one(match: re.Match[str]) -> str:
+        value = state.var_value(match.group(1))
+        if value is None:
+            missing.append(match.group(1))
+            return match.group(0)
+        return value
+
+    resolved = VAR_RE.sub(one, query)
+    if missing:
+        names = ", ".join(f"`{{{{{name}}}}}`" for name in sorted(set(missing)))
+        state.warn(
+            place,
+            f"the GraphQL query holds {names} with no value; sent as written unless the call"
+            " passes its own query",
+        )
+    return resolved
+
+
 def parse_body(state: _State, raw: Any, content_type: str | None, place: str) -> Body | None:
     if not isinstance(raw, dict) or raw.get("disabled") is True:
         return None
@@ -1133,7 +1159,7 @@ def parse_body(state: _State, raw: Any, content_type: str | None, place: str) ->
     if mode == "graphql":
         graphql = raw.get("graphql")
         query = graphql.get("query") if isinstance(graphql, dict) else None
-        return Body("graphql", "application/json", query if isinstance(query, str) else "")
+        return Body("graphql", "application/json", graphql_query(state, query, place))
     return None
 
 
