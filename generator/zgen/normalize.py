@@ -899,6 +899,9 @@ def header_entries(raw: Any) -> list[tuple[str, str]]:
     return entries
 
 
+SCHEME_TOKEN_RE = re.compile(r"(Bearer|Token)\s+(\S+)", re.IGNORECASE)
+
+
 def parse_headers(
     state: _State, raw: Any, place: str
 ) -> tuple[tuple[tuple[str, Template], ...], str | None]:
@@ -934,12 +937,18 @@ def parse_headers(
             variables = [text for kind, text in template if kind == "var"]
             # A scheme word before a variable ("Bearer {{token}}") is not a secret; any other text is.
             if literal and (not variables or literal.lower() not in {"bearer", "basic", "token"}):
-                cred = state.literal_secret(
-                    re.sub(r"[^a-z0-9]+", "_", lower).strip("_") or "secret",
-                    f"{place} (header `{key}`)",
-                    f"header `{key}`",
+                # `Authorization: Bearer eyJ...` written out: the scheme word stays, the token is
+                # the credential (the caller passes a token, as for the collection's bearer auth).
+                scheme = SCHEME_TOKEN_RE.fullmatch(literal) if not variables else None
+                name = re.sub(r"[^a-z0-9]+", "_", lower).strip("_") or "secret"
+                if scheme is not None:
+                    name = f"{scheme.group(1).lower()}_token" if lower == "authorization" else name
+                cred = state.literal_secret(name, f"{place} (header `{key}`)", f"header `{key}`")
+                headers[key] = (
+                    (("text", scheme.group(1) + " "), ("var", cred))
+                    if scheme is not None
+                    else (("var", cred),)
                 )
-                headers[key] = (("var", cred),)
                 continue
             headers[key] = tuple(
                 (kind, state.credential(text) if kind == "var" else text) for kind, text in template
@@ -1232,7 +1241,9 @@ def with_dynamic_samples(text: str) -> str:
     for marker, (key, in_string, original) in slots.items():
         start = substituted.index(marker, pos)
         quoted = not in_string  # (a bare variable's marker stands in quotes)
-        begin, end = (start - 1, start + len(marker) + 1) if quoted else (start, start + len(marker))
+        begin, end = (
+            (start - 1, start + len(marker) + 1) if quoted else (start, start + len(marker))
+        )
         pieces.append(substituted[pos:begin])
         whole = in_string and substituted[start - 1 : start] == '"'
         whole = whole and substituted[start + len(marker) : start + len(marker) + 1] == '"'
