@@ -159,3 +159,38 @@ def test_a_user_beside_the_requests_own_auth_is_left_out() -> None:
     assert api.operations[0].auth is not None and api.operations[0].auth.kind == "bearer"
     assert all("bob" not in str(var.default) for var in api.variables)
     assert any("names a user and password" in w.message for w in diagnostics.warnings)
+
+
+def test_a_plus_in_a_literal_query_value_is_a_plus(build_collection: Builder) -> None:
+    """Postman sends `?tz=+02:00&phone=+15551234567&email=a+tag@x.com` as written, and servers read
+    each `+` as a space: what the collection's author meant is the plus (an offset, a phone number,
+    plus-addressing), so the default is the value as written and the client sends the plus escaped
+    (`%2B`); `%20` or `%2B` in the collection say which is meant and are decoded."""
+    url = {
+        "raw": "https://api.example.com/find?tz=+02:00&phone=+15551234567&email=a+tag@x.com&q=a%20b",
+        "host": ["api", "example", "com"],
+        "protocol": "https",
+        "path": ["find"],
+        "query": [
+            {"key": "tz", "value": "+02:00"},
+            {"key": "phone", "value": "+15551234567"},
+            {"key": "email", "value": "a+tag@x.com"},
+            {"key": "q", "value": "a%20b"},
+        ],
+    }
+    api = _api(request("Find", url))
+    defaults = {p.key: p.default for p in api.operations[0].params}
+    assert defaults == {"tz": "+02:00", "phone": "+15551234567", "email": "a+tag@x.com", "q": "a b"}
+    data = collection(request("Find", url, responses=[response("ok", 200, {"n": 1})]), name="Plus")
+    _, out = build_collection(data, package="plus")
+    check = (
+        "import httpx\nfrom plus import Client\nsent = []\n"
+        "def answer(r):\n    sent.append(r)\n    return httpx.Response(200, json={'n': 1})\n"
+        "Client(http_client=httpx.Client(transport=httpx.MockTransport(answer))).find()\n"
+        "print(sent[0].url.query.decode())\n"
+    )
+    shown = import_generated(out, "plus", check)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    query = shown.stdout.strip()
+    assert "tz=%2B02%3A00" in query and "phone=%2B15551234567" in query, query
+    assert "email=a%2Btag%40x.com" in query, query
