@@ -1141,6 +1141,8 @@ def parse_body(state: _State, raw: Any, content_type: str | None, place: str) ->
         return Body("text", content_type or default_type, text)
     if mode in ("urlencoded", "formdata"):
         fields: dict[str, FormField] = {}
+        fills: list[tuple[tuple[str, ...], str]] = []
+        defaults: list[tuple[tuple[str, ...], Any]] = []
         entries = raw.get(mode)
         for entry in entries if isinstance(entries, list) else []:
             if (
@@ -1159,10 +1161,28 @@ def parse_body(state: _State, raw: Any, content_type: str | None, place: str) ->
                 entry.get("disabled") is not True,
                 description_text(entry.get("description")),
             )
+            value = entry.get("value")
+            var = VAR_RE.fullmatch(value.strip()) if isinstance(value, str) else None
+            if var is None or is_file or entry.get("disabled") is True or var.group(1) in DYNAMIC:
+                continue
+            # A field that is one `{{variable}}` (client_id={{clientId}}) is filled in as Postman
+            # fills it, unless the call sets it: a credential from the client, else its default.
+            name = var.group(1)
+            if state.is_secret_var(name) or looks_secret(key):
+                fills.append(((key,), state.credential(name)))
+            elif (default := state.var_value(name)) is not None:
+                defaults.append(((key,), default))
         if not fields:  # (as an empty raw body: nothing to send, no argument to ask for)
             return None
         form_type = "application/x-www-form-urlencoded" if mode == "urlencoded" else None
-        return Body(mode, form_type, None, tuple(fields.values()))
+        return Body(
+            mode,
+            form_type,
+            None,
+            tuple(fields.values()),
+            fills=tuple(fills),
+            defaults=tuple(defaults),
+        )
     if mode == "file":
         return Body("file", content_type or "application/octet-stream")
     if mode == "graphql":
