@@ -194,3 +194,10 @@ def test_a_plus_in_a_literal_query_value_is_a_plus(build_collection: Builder) ->
     query = shown.stdout.strip()
     assert "tz=%2B02%3A00" in query and "phone=%2B15551234567" in query, query
     assert "email=a%2Btag%40x.com" in query, query
+
+
+def test_an_empty_user_in_the_url_is_no_auth() -> None:
+    """`https://@host/...` names no user: no basic auth, no credential asked for."""
+    api = _api(request("Empty user", "https://@api.example.com/a"))
+    assert api.operations[0].auth is None
+    assert [var.default for var in api.variables] == ["https://api.example.com"]

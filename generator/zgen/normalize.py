@@ -604,7 +604,8 @@ def without_userinfo(host: str) -> tuple[str, tuple[str, str] | None]:
     if match is None:
         return host, None
     user, _, password = match.group(2).partition(":")
-    return match.group(1) + match.group(3), (unquote(user), unquote(password))
+    bare = match.group(1) + match.group(3)
+    return bare, ((unquote(user), unquote(password)) if user or password else None)
 
 
 def userinfo_auth(
