@@ -84,3 +84,34 @@ def test_body_kinds() -> None:
     ]
     assert len(warnings) == 1
     assert "Get / response 'broken': saved body claims JSON but does not parse" in warnings[0]
+
+
+def test_variables_a_pre_request_script_computes_are_warned_about() -> None:
+    """`pm.environment.set('signature', ...)` in a pre-request script, then `{{signature}}` in a
+    header: Postman computes it before each send; the client made it a constant argument without a
+    word."""
+    from conftest import collection, request
+    from zgen.diagnostics import Diagnostics
+    from zgen.load import LoadedCollection
+    from zgen.normalize import normalize
+
+    script = [
+        "var ts = Date.now();",
+        "pm.environment.set('timestamp', ts);",
+        'postman.setEnvironmentVariable("signature", sign(ts));',
+        "pm.collectionVariables.set(`unused`, 1);",
+    ]
+    item = request(
+        "Signed",
+        "https://api.example.com/orders?ts={{timestamp}}",
+        header=[{"key": "X-Signature", "value": "{{signature}}"}],
+    )
+    item["event"] = [{"listen": "prerequest", "script": {"exec": script}}, "not an event"]
+    folder = {"name": "Orders", "item": [item]}
+    diagnostics = Diagnostics()
+    data = collection(folder, name="Scripts")
+    normalize(LoadedCollection("s.json", "s", data, "v2.1"), diagnostics)
+    warned = [w.message for w in diagnostics.warnings if "pre-request script" in w.message]
+    assert len(warned) == 1, warned
+    assert "`{{signature}}`, `{{timestamp}}` are set by a pre-request script" in warned[0]
+    assert "unused" not in warned[0]

@@ -319,6 +319,32 @@ def normalize(
     )
     if not operations:
         state.warn("/item", "the collection has no requests")
+    scripted = sorted(
+        key
+        for key in script_set_variables(data)
+        if key in state.client_vars and key not in state.hosts
+    )
+    credentials = [key for key in scripted if state.client_vars[key].secret]
+    values = [key for key in scripted if not state.client_vars[key].secret]
+    for keys, advice in (
+        (
+            credentials,
+            f"pass {'it' if len(credentials) == 1 else 'them'} to the client (a callable"
+            " credential is read at each call)",
+        ),
+        (
+            values,
+            "a client argument, one value for every call (sign or stamp each request"
+            " with Client(auth=...))",
+        ),
+    ):
+        if keys:
+            names = ", ".join(f"`{{{{{key}}}}}`" for key in keys)
+            state.warn(
+                "pre-request scripts",
+                f"{names} {'is' if len(keys) == 1 else 'are'} set by a pre-request script, which"
+                f" the client does not run: {advice}",
+            )
     base = state.host_order[0] if state.host_order else HOST_KEY
     if state.host_counts:
         top = max(state.host_counts.values())
@@ -335,6 +361,36 @@ def normalize(
         operations=tuple(operations),
         folders=folders,
     )
+
+
+SCRIPT_SET_RE = re.compile(
+    r"(?:pm\.(?:environment|collectionVariables|variables|globals)\.set"
+    r"|postman\.set(?:Environment|Global)Variable)\(\s*[\"'`]([^\"'`]+)[\"'`]"
+)
+
+
+def script_set_variables(data: Any) -> set[str]:
+    """The variables the collection's pre-request scripts set (`pm.environment.set('ts', ...)`),
+    at every level: values Postman computes before it sends, which no client argument can hold."""
+    found: set[str] = set()
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        events = node.get("event")
+        for event in events if isinstance(events, list) else []:
+            if not isinstance(event, dict) or event.get("listen") != "prerequest":
+                continue
+            script = event.get("script")
+            if not isinstance(script, dict):
+                continue
+            lines = script.get("exec")
+            text = "\n".join(str(x) for x in lines) if isinstance(lines, list) else str(lines or "")
+            found.update(match.group(1).strip() for match in SCRIPT_SET_RE.finditer(text))
+        items = node.get("item")
+        stack.extend(items if isinstance(items, list) else [])
+    return found
 
 
 def host_variables(items: list[Any]) -> set[str]:
