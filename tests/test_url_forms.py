@@ -201,3 +201,30 @@ def test_an_empty_user_in_the_url_is_no_auth() -> None:
     api = _api(request("Empty user", "https://@api.example.com/a"))
     assert api.operations[0].auth is None
     assert [var.default for var in api.variables] == ["https://api.example.com"]
+
+
+def test_a_query_key_without_a_value_is_a_flag_that_stays_on(build_collection: Builder) -> None:
+    """`?verbose&page=`: Postman sends the flag `verbose` (its query entry's value is null); the
+    client left it out, as it leaves out the blank `page=` for the call to fill."""
+    raw = "https://api.example.com/flags?verbose&page="
+    structured = {
+        "raw": raw,
+        "host": ["api", "example", "com"],
+        "protocol": "https",
+        "path": ["flags"],
+        "query": [{"key": "verbose", "value": None}, {"key": "page", "value": ""}],
+    }
+    for url in (raw, structured):
+        defaults = {p.key: p.default for p in _api(request("Flags", url)).operations[0].params}
+        assert defaults == {"verbose": "", "page": None}, url
+    data = collection(request("Flags", raw, responses=[response("ok", 200, {"n": 1})]), name="Flag")
+    _, out = build_collection(data, package="flag")
+    check = (
+        "import httpx\nfrom flag import Client\nsent = []\n"
+        "def answer(r):\n    sent.append(r)\n    return httpx.Response(200, json={'n': 1})\n"
+        "Client(http_client=httpx.Client(transport=httpx.MockTransport(answer))).flags()\n"
+        "print(sent[0].url.query.decode())\n"
+    )
+    shown = import_generated(out, "flag", check)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert shown.stdout.strip() == "verbose="

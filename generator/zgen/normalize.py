@@ -861,8 +861,8 @@ def parse_query_string(query: str) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for pair in query.split("&") if query else []:
         if pair:
-            key, _, value = pair.partition("=")
-            entries.append({"key": key, "value": value})
+            key, equals, value = pair.partition("=")
+            entries.append({"key": key, "value": value if equals else None})
     return entries
 
 
@@ -923,9 +923,11 @@ def parse_query(
             cred = state.literal_secret(key, f"{place} (query `{key}`)", f"query parameter `{key}`")
             fixed[key] = (("var", cred),)
         else:
-            params[key] = Param(
-                key, "query", False, None if disabled or value == "" else value, desc
-            )
+            # A key without a value (`?verbose`, Postman's null value) is a flag Postman sends: it
+            # stays on (as `verbose=`); an empty value (`?page=`) is a blank left to the call.
+            flag = raw_value is None and not disabled
+            default = "" if flag else None if disabled or value == "" else value
+            params[key] = Param(key, "query", False, default, desc)
     return list(params.values()), tuple(fixed.items())
 
 
