@@ -640,7 +640,7 @@ def method_doc(
         for arg in args:
             text = arg.doc.strip() or (
                 "A path parameter."
-                if arg.default is None and arg.annotation == "str"
+                if arg.annotation == "str"
                 else (
                     "A query parameter; None leaves it out."
                     if arg.annotation == "str | None"
