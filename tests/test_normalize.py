@@ -115,3 +115,22 @@ def test_variables_a_pre_request_script_computes_are_warned_about() -> None:
     assert len(warned) == 1, warned
     assert "`{{signature}}`, `{{timestamp}}` are set by a pre-request script" in warned[0]
     assert "unused" not in warned[0]
+
+
+def test_an_empty_auth_object_inherits_without_a_warning() -> None:
+    """`"auth": {}` (a real collection's request; exporters write it for an auth never set)."""
+    from conftest import collection, request
+    from zgen.diagnostics import Diagnostics
+    from zgen.load import LoadedCollection
+    from zgen.normalize import normalize
+
+    item = request("A", "https://api.example.com/a", auth={})
+    data = collection(
+        item,
+        name="Auth",
+        auth={"type": "bearer", "bearer": [{"key": "token", "value": "{{token}}"}]},
+    )
+    diagnostics = Diagnostics()
+    api = normalize(LoadedCollection("a.json", "a", data, "v2.1"), diagnostics)
+    assert not diagnostics.warnings
+    assert api.operations[0].auth is not None and api.operations[0].auth.kind == "bearer"

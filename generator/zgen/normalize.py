@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
-from .credentials import secret_value
+from .credentials import placeholder, secret_value
 from .diagnostics import Diagnostics, ZgenError, json_kind
 from .environment import EnvironmentValues, merge_environment
 from .ir import (
@@ -149,6 +149,7 @@ def warn_secret_variables(state: _State) -> None:
         if (
             value.strip()
             and not VAR_RE.fullmatch(value.strip())
+            and not placeholder(value)
             and (marked or state.is_secret_var(key))
         ):
             state.secrets_found.append(f"variable `{key}`")
@@ -264,8 +265,11 @@ class _State:
         )
         return key
 
-    def literal_secret(self, key: str, place: str, what: str) -> str:
-        self.left_out(key, place, what)
+    def literal_secret(self, key: str, place: str, what: str, value: str = "") -> str:
+        """The credential a literal secret becomes; a placeholder (`<your-api-key>`) is no secret
+        to warn about, and no default either."""
+        if not placeholder(value):
+            self.left_out(key, place, what)
         return self.credential(key)
 
     def left_out(self, key: str, place: str, what: str) -> None:
@@ -569,13 +573,13 @@ def credential_from(state: _State, value: str, default_key: str, place: str, wha
     if len(template) == 1 and template[0][0] == "var":
         return state.credential(template[0][1])
     if value.strip():
-        return state.literal_secret(default_key, place, what)
+        return state.literal_secret(default_key, place, what, value)
     return state.credential(default_key)
 
 
 def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) -> AuthSpec | None:
-    if raw is None:
-        return inherited
+    if raw is None or raw == {}:
+        return inherited  # (`"auth": {}`, as exporters write an auth never set: Postman inherits)
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
         state.warn(place, "auth is not an object with a `type`; using the inherited auth")
         return inherited
@@ -920,7 +924,9 @@ def parse_query(
                 continue
             fixed[key] = tuple(_option_part(state, part) for part in template)
         elif literal_credential(key, value) and not disabled:
-            cred = state.literal_secret(key, f"{place} (query `{key}`)", f"query parameter `{key}`")
+            cred = state.literal_secret(
+                key, f"{place} (query `{key}`)", f"query parameter `{key}`", value
+            )
             fixed[key] = (("var", cred),)
         else:
             # A key without a value (`?verbose`, Postman's null value) is a flag Postman sends: it
@@ -958,7 +964,7 @@ def header_entries(raw: Any) -> list[tuple[str, str]]:
     return entries
 
 
-SCHEME_TOKEN_RE = re.compile(r"(Bearer|Token)\s+(\S+)", re.IGNORECASE)
+SCHEME_TOKEN_RE = re.compile(r"(Bearer|Token)\s+(\S.*)", re.IGNORECASE | re.DOTALL)
 
 
 def parse_headers(
@@ -1002,7 +1008,10 @@ def parse_headers(
                 name = re.sub(r"[^a-z0-9]+", "_", lower).strip("_") or "secret"
                 if scheme is not None:
                     name = f"{scheme.group(1).lower()}_token" if lower == "authorization" else name
-                cred = state.literal_secret(name, f"{place} (header `{key}`)", f"header `{key}`")
+                token = re.sub(r"^(?:bearer|basic|token)\s+", "", literal, flags=re.IGNORECASE)
+                cred = state.literal_secret(
+                    name, f"{place} (header `{key}`)", f"header `{key}`", token
+                )
                 headers[key] = (
                     (("text", scheme.group(1) + " "), ("var", cred))
                     if scheme is not None
