@@ -116,7 +116,8 @@ def _mock_template_api() -> Api:
         "status": "Created",
         "header": [{"key": "Content-Type", "value": "application/json"}],
         "body": '{"id": {{$randomInt}}, "ref": "{{$guid}}", "at": "{{$isoTimestamp}}",'
-        ' "email": "{{$randomEmail}}", "note": "x {{$guid}}"}',
+        ' "email": "{{$randomEmail}}", "note": "x {{$guid}}", "path_id": {{$pathSegments \'2\'}},'
+        ' "noun": {{$randomBsNoun}}, "user": {{userId}}, "price": {{$randomPrice}}}',
     }
     body = '{"count": {{$randomInt}}, "ts": {{$timestamp}}, "email": "{{$randomEmail}}"}'
     data = collection(
@@ -142,6 +143,12 @@ def test_dynamic_variables_in_a_saved_body_stand_for_samples_of_their_type() -> 
         "at": "2024-01-01T00:00:00.000Z",
         "email": "{{$randomEmail}}",  # (no form to sample: kept as written)
         "note": "x {{$guid}}",
+        # written bare where a value goes, with no knowable type (GoFundMe Pro's mock examples):
+        # null, so the rest of the body is typed; the whole body was text and the result `str`
+        "path_id": None,
+        "noun": None,
+        "user": None,
+        "price": 42.5,
     }
 
 

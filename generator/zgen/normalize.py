@@ -1321,9 +1321,11 @@ def classify(
 def with_dynamic_samples(text: str) -> str:
     """A saved JSON body (a mock server's template: `"id": {{$randomInt}}`) with each Postman
     dynamic variable that gives a number, written bare, or a UUID or timestamp, alone in a string,
-    replaced by a sample of its value; everything else as written."""
+    replaced by a sample of its value; any other template written bare where a value goes
+    (`{{$pathSegments '2'}}`, `{{$randomBsNoun}}`, `{{id}}`: no JSON as written, no knowable type)
+    by null; everything else as written."""
     substituted, slots = with_placeholders(text)
-    if not any(key in DYNAMIC_BARE or key in DYNAMIC_IN_STRING for key, _, _ in slots.values()):
+    if not any(key in DYNAMIC_IN_STRING or not in_string for key, in_string, _ in slots.values()):
         return text
     pieces, pos = [], 0
     for marker, (key, in_string, original) in slots.items():
@@ -1335,8 +1337,8 @@ def with_dynamic_samples(text: str) -> str:
         pieces.append(substituted[pos:begin])
         whole = in_string and substituted[start - 1 : start] == '"'
         whole = whole and substituted[start + len(marker) : start + len(marker) + 1] == '"'
-        if quoted and key in DYNAMIC_BARE:
-            pieces.append(DYNAMIC_BARE[key])
+        if quoted:
+            pieces.append(DYNAMIC_BARE.get(key, "null"))
         elif whole and key in DYNAMIC_IN_STRING:
             pieces.append(DYNAMIC_IN_STRING[key])
         else:
