@@ -352,6 +352,8 @@ def test_form_fields_that_are_variables_are_filled_in_as_postman_fills_them(
     assert body.fills == ((("client_secret",), "clientSecret"),)
     assert body.defaults == ((("scope",), "read write"),)
     _, out = build_collection(data, package="formfills")
+    client = (out / "formfills" / "client.py").read_text(encoding="utf-8")
+    assert "client_secret: Fills the `client_secret` form field of `client.token()`" in client
     check = (
         "import httpx\nfrom formfills import Client\nsent = []\n"
         "def answer(r):\n    sent.append(r)\n    return httpx.Response(200, json={'access_token': 'a'})\n"
