@@ -157,3 +157,15 @@ def test_a_bare_dynamic_variable_in_a_request_body_has_its_type_and_no_fixed_def
     assert body is not None
     assert body.example == {"count": 42, "ts": 1700000000, "email": ""}
     assert body.untyped == () and body.defaults == ()
+
+
+def test_a_dynamic_variable_in_a_path_says_what_postman_sends() -> None:
+    """`/users/{{$randomUUID}}/items`: the call passes the segment (no argument defaults to a
+    fresh value); its docstring said only "A path parameter."."""
+    data = collection(request("Items", "https://api.example.com/users/{{$randomUUID}}/items"))
+    api = normalize(LoadedCollection("p.json", "p", data, "v2.1"), Diagnostics())
+    (param,) = api.operations[0].params
+    assert (param.key, param.required, param.default) == ("$randomUUID", True, None)
+    assert param.description == (
+        "Postman sends a fresh `{{$randomUUID}}` here; pass the value to send."
+    )

@@ -851,6 +851,9 @@ def path_template(
             if kind == "var" and text not in params:
                 default = state.var_value(text)
                 desc = state.variables.get(text, ("", False, ""))[2]
+                if text.startswith("$") and not desc:
+                    # (no argument can default to a fresh value: the call passes one)
+                    desc = f"Postman sends a fresh `{{{{{text}}}}}` here; pass the value to send."
                 params[text] = Param(text, "path", default is None, default, desc)
     merged: list[TemplatePart] = []
     for kind, text in parts:
