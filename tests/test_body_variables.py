@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import Builder, collection, request, response, run_generated_tests
+from conftest import Builder, collection, import_generated, request, response, run_generated_tests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 from zgen.diagnostics import Diagnostics
@@ -289,3 +289,83 @@ def test_a_body_that_does_not_parse_even_with_placeholders_is_text(
     source = (output / "broken_body" / "client.py").read_text(encoding="utf-8")
     assert "content: str | bytes" in source
     assert any("does not parse" in w.message for w in report.diagnostics.warnings)
+
+
+def test_variables_in_a_graphql_query_are_sent_with_their_values() -> None:
+    """A real collection writes its variables into the GraphQL query text
+    (`user(phone: "{{phone}}")`): Postman sends their values; the client sent the braces."""
+    query = 'query { user(phone: "{{phone}}", email: "{{email}}", key: "{{apiToken}}") { id } }'
+    data = collection(
+        request(
+            "Get Subscriber",
+            "https://api.example.com/graphql",
+            method="POST",
+            body={"mode": "graphql", "graphql": {"query": query, "variables": ""}},
+        ),
+        name="Gql",
+        variable=[
+            {"key": "phone", "value": "+15551234567"},
+            {"key": "apiToken", "value": "abc"},
+        ],
+    )
+    diagnostics = Diagnostics()
+    api = normalize(LoadedCollection("g.json", "g", data, "v2.1"), diagnostics)
+    body = api.operations[0].body
+    assert body is not None and body.mode == "graphql"
+    assert body.example == (
+        'query { user(phone: "+15551234567", email: "{{email}}", key: "{{apiToken}}") { id } }'
+    )
+    warned = [w.message for w in diagnostics.warnings if "GraphQL query" in w.message]
+    assert warned and "{{email}}" in warned[0] and "{{apiToken}}" in warned[0]
+
+
+def test_form_fields_that_are_variables_are_filled_in_as_postman_fills_them(
+    build_collection: Builder,
+) -> None:
+    """An OAuth token request's urlencoded form (`client_id={{clientId}}`,
+    `client_secret={{clientSecret}}`, `scope={{scope}}`): Postman sends the variables' values; the
+    client sent only the fields the call named. Credentials come from the client, other variables
+    keep their collection values, and what the call sets wins."""
+    data = collection(
+        request(
+            "Token",
+            "https://auth.example.com/oauth/token",
+            method="POST",
+            body={
+                "mode": "urlencoded",
+                "urlencoded": [
+                    {"key": "grant_type", "value": "client_credentials"},
+                    {"key": "client_secret", "value": "{{clientSecret}}"},
+                    {"key": "scope", "value": "{{scope}}"},
+                    {"key": "nonce", "value": "{{$guid}}"},
+                    {"key": "old", "value": "{{scope}}", "disabled": True},
+                ],
+            },
+            responses=[response("ok", 200, {"access_token": "abc"})],
+        ),
+        name="Forms",
+        variable=[{"key": "clientSecret", "value": ""}, {"key": "scope", "value": "read write"}],
+    )
+    api = normalize(LoadedCollection("f.json", "f", data, "v2.1"), Diagnostics())
+    body = api.operations[0].body
+    assert body is not None
+    assert body.fills == ((("client_secret",), "clientSecret"),)
+    assert body.defaults == ((("scope",), "read write"),)
+    _, out = build_collection(data, package="formfills")
+    client = (out / "formfills" / "client.py").read_text(encoding="utf-8")
+    assert "client_secret: Fills the `client_secret` form field of `client.token()`" in client
+    check = (
+        "import httpx\nfrom formfills import Client\nsent = []\n"
+        "def answer(r):\n    sent.append(r)\n    return httpx.Response(200, json={'access_token': 'a'})\n"
+        "c = Client(http_client=httpx.Client(transport=httpx.MockTransport(answer)),"
+        " client_secret='s3')\n"
+        "c.token(form={'grant_type': 'client_credentials'})\n"
+        "c.token(form={'grant_type': 'x', 'scope': 'mine'})\n"
+        "print(sent[0].content.decode())\nprint(sent[1].content.decode())\n"
+    )
+    shown = import_generated(out, "formfills", check)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert shown.stdout.split() == [
+        "grant_type=client_credentials&client_secret=s3&scope=read+write",
+        "grant_type=x&scope=mine&client_secret=s3",
+    ]

@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 from conftest import Builder, collection, import_generated, request, response, run_generated_tests
+from zgen.diagnostics import Diagnostics
+from zgen.ir import Api
+from zgen.load import LoadedCollection
+from zgen.normalize import normalize
 
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
@@ -100,3 +104,68 @@ def test_the_generated_tests_check_the_form_of_a_fresh_value(
         assert result.returncode == 0, result.stdout[-3000:]
     else:
         assert result.returncode == 1 and "header 'Idempotency-Key'" in result.stdout, made
+
+
+def _mock_template_api() -> Api:
+    """A mock server's example (Postman fills dynamic variables in a saved body when it answers)
+    and a request body with bare dynamic variables: the body did not parse (the result was `str`)
+    and the bare values were `Any`."""
+    saved = {
+        "name": "ok",
+        "code": 201,
+        "status": "Created",
+        "header": [{"key": "Content-Type", "value": "application/json"}],
+        "body": '{"id": {{$randomInt}}, "ref": "{{$guid}}", "at": "{{$isoTimestamp}}",'
+        ' "email": "{{$randomEmail}}", "note": "x {{$guid}}", "path_id": {{$pathSegments \'2\'}},'
+        ' "noun": {{$randomBsNoun}}, "user": {{userId}}, "price": {{$randomPrice}}}',
+    }
+    body = '{"count": {{$randomInt}}, "ts": {{$timestamp}}, "email": "{{$randomEmail}}"}'
+    data = collection(
+        request(
+            "Create",
+            "https://api.example.com/things",
+            method="POST",
+            header=[{"key": "Content-Type", "value": "application/json"}],
+            body={"mode": "raw", "raw": body},
+            responses=[saved],
+        ),
+        name="Mock",
+    )
+    return normalize(LoadedCollection("m.json", "m", data, "v2.1"), Diagnostics())
+
+
+def test_dynamic_variables_in_a_saved_body_stand_for_samples_of_their_type() -> None:
+    example = _mock_template_api().operations[0].examples[0]
+    assert example.kind == "json"
+    assert example.parsed == {
+        "id": 42,
+        "ref": "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+        "at": "2024-01-01T00:00:00.000Z",
+        "email": "{{$randomEmail}}",  # (no form to sample: kept as written)
+        "note": "x {{$guid}}",
+        # written bare where a value goes, with no knowable type (GoFundMe Pro's mock examples):
+        # null, so the rest of the body is typed; the whole body was text and the result `str`
+        "path_id": None,
+        "noun": None,
+        "user": None,
+        "price": 42.5,
+    }
+
+
+def test_a_bare_dynamic_variable_in_a_request_body_has_its_type_and_no_fixed_default() -> None:
+    body = _mock_template_api().operations[0].body
+    assert body is not None
+    assert body.example == {"count": 42, "ts": 1700000000, "email": ""}
+    assert body.untyped == () and body.defaults == ()
+
+
+def test_a_dynamic_variable_in_a_path_says_what_postman_sends() -> None:
+    """`/users/{{$randomUUID}}/items`: the call passes the segment (no argument defaults to a
+    fresh value); its docstring said only "A path parameter."."""
+    data = collection(request("Items", "https://api.example.com/users/{{$randomUUID}}/items"))
+    api = normalize(LoadedCollection("p.json", "p", data, "v2.1"), Diagnostics())
+    (param,) = api.operations[0].params
+    assert (param.key, param.required, param.default) == ("$randomUUID", True, None)
+    assert param.description == (
+        "Postman sends a fresh `{{$randomUUID}}` here; pass the value to send."
+    )

@@ -169,6 +169,34 @@ def test_top_level_success_bodies_read_as_responses() -> None:
     )
 
 
+def test_a_whole_body_keeps_its_name_from_the_object_under_a_key_of_the_same_word() -> None:
+    """`{"error": {...}}` (a real collection's 400s) and `{"response": {...}}`: the object under
+    the key collapses to the same words as the body, and took `<Request>Error` (the body became
+    `AppAuthErrorWithErrorQueriesLog`, the class `Raises:` names and callers catch)."""
+    error = {"error": {"client_id": ["required"]}, "queries_log": []}
+    data = collection(
+        request(
+            "App Auth",
+            f"{URL}/a",
+            method="POST",
+            responses=[response("ok", 200, {"token": "t"}), response("bad", 400, error)],
+        ),
+        request("Status", f"{URL}/s", responses=[response("ok", 200, {"response": {"a": 1}})]),
+    )
+    diagnostics = Diagnostics()
+    api = normalize(LoadedCollection("api.json", "api", data, "v2.1"), diagnostics)
+    inferred = infer(api, diagnostics)
+    names = assign(api, inferred, "api")
+    by_path = {
+        (usage.role, usage.path): names.models[shape.id]
+        for shape in inferred.shapes
+        for usage in shape.usages
+    }
+    assert by_path[("error", ())] == "AppAuthError"
+    assert by_path[("response", ())] == "StatusResponse"
+    assert by_path[("error", ("error",))] != "AppAuthError"
+
+
 def test_a_shared_shape_is_named_from_its_own_key_path_where_that_is_unique() -> None:
     person = {"id": "1", "name": "Ada"}
     names = names_of(

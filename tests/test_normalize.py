@@ -94,3 +94,43 @@ def test_a_byte_order_mark_before_a_saved_body_is_no_part_of_it() -> None:
     (example,) = api.operations[0].examples
     assert (example.kind, example.parsed, example.body) == ("json", {"a": 1}, '{"a": 1}')
     assert warnings == []
+
+
+def test_variables_a_pre_request_script_computes_are_warned_about() -> None:
+    """`pm.environment.set('signature', ...)` in a pre-request script, then `{{signature}}` in a
+    header: Postman computes it before each send; the client made it a constant argument without a
+    word."""
+    script = [
+        "var ts = Date.now();",
+        "pm.environment.set('timestamp', ts);",
+        'postman.setEnvironmentVariable("signature", sign(ts));',
+        "pm.collectionVariables.set(`unused`, 1);",
+    ]
+    item = request(
+        "Signed",
+        "https://api.example.com/orders?ts={{timestamp}}",
+        header=[{"key": "X-Signature", "value": "{{signature}}"}],
+    )
+    item["event"] = [{"listen": "prerequest", "script": {"exec": script}}, "not an event"]
+    folder = {"name": "Orders", "item": [item]}
+    diagnostics = Diagnostics()
+    data = collection(folder, name="Scripts")
+    normalize(LoadedCollection("s.json", "s", data, "v2.1"), diagnostics)
+    warned = [w.message for w in diagnostics.warnings if "pre-request script" in w.message]
+    assert len(warned) == 1, warned
+    assert "`{{signature}}`, `{{timestamp}}` are set by a pre-request script" in warned[0]
+    assert "unused" not in warned[0]
+
+
+def test_an_empty_auth_object_inherits_without_a_warning() -> None:
+    """`"auth": {}` (a real collection's request; exporters write it for an auth never set)."""
+    item = request("A", "https://api.example.com/a", auth={})
+    data = collection(
+        item,
+        name="Auth",
+        auth={"type": "bearer", "bearer": [{"key": "token", "value": "{{token}}"}]},
+    )
+    diagnostics = Diagnostics()
+    api = normalize(LoadedCollection("a.json", "a", data, "v2.1"), diagnostics)
+    assert not diagnostics.warnings
+    assert api.operations[0].auth is not None and api.operations[0].auth.kind == "bearer"

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import collection, request, response
+from conftest import Builder, collection, request, response
 from zgen.buildcache import CACHE_DIR
 from zgen.naming import package_name
 from zgen.pipeline import build
@@ -155,3 +155,25 @@ def test_output_folder_with_odd_characters(tmp_path: Path) -> None:
     assert (out / "odd" / "client.py").is_file()
     assert not (tmp_path / "pwned").exists()
     assert sorted(os.listdir(tmp_path)) == sorted(["c.json", out.name])
+
+
+def test_a_path_parameter_with_a_default_is_documented_as_one(build_collection: Builder) -> None:
+    """`/users/:id` with the value 42 (or `{{model}}` with a collection value): its argument has
+    that default, and its docstring said "The request body."."""
+    data = collection(
+        request(
+            "Get user",
+            {
+                "raw": "https://api.example.com/users/:id",
+                "host": ["api", "example", "com"],
+                "protocol": "https",
+                "path": ["users", ":id"],
+                "variable": [{"key": "id", "value": "42"}],
+            },
+        ),
+        name="Paths",
+    )
+    _, out = build_collection(data, package="pathdoc")
+    source = (out / "pathdoc" / "client.py").read_text(encoding="utf-8")
+    assert 'id: str = "42"' in source
+    assert "id: A path parameter." in source and "The request body." not in source

@@ -327,3 +327,48 @@ def test_known_formats_are_redacted_inside_text(value: str) -> None:
     redacted = redact_text(text)
     assert value not in redacted
     assert redacted == f"<p>key: {REDACTED}</p>\nnext={REDACTED}&x=1"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["<your-api-key>", "<string>", "<Bearer Token>", "{token}", "[API KEY]", "YOUR_API_KEY",
+     "your-access-token", "api-key-goes-here", "xxxxxxxx", "****", "changeme", "REPLACE_ME"],
+)  # fmt: skip
+def test_placeholders_are_no_secrets_to_warn_about(value: str) -> None:
+    """Collections ship `<your-api-key>` and `YOUR_ACCESS_TOKEN` for the reader to fill in (a real
+    vendor collection's every variable): each was warned about as 'a literal secret'."""
+    from zgen.credentials import placeholder
+
+    assert placeholder(value)
+
+
+@pytest.mark.parametrize(
+    "value", ["s3cr3t-9f8e7d6c5b4a", "sk_live_abc", "hunter2", "youngster", "xx", "<a>b"]
+)
+def test_values_that_are_not_placeholders(value: str) -> None:
+    from zgen.credentials import placeholder
+
+    assert not placeholder(value)
+
+
+def test_a_placeholder_credential_is_an_argument_without_a_warning() -> None:
+    from conftest import collection, request
+    from zgen.diagnostics import Diagnostics
+    from zgen.load import LoadedCollection
+    from zgen.normalize import normalize
+
+    data = collection(
+        request(
+            "A",
+            "https://api.example.com/a?api_key=xxxxxxxx",
+            header=[{"key": "Authorization", "value": "Bearer <your token here>"}],
+        ),
+        name="Placeholders",
+        variable=[{"key": "apiKey", "value": "<your-api-key>"}],
+        auth={"type": "bearer", "bearer": [{"key": "token", "value": "<Bearer Token>"}]},
+    )
+    diagnostics = Diagnostics()
+    api = normalize(LoadedCollection("p.json", "p", data, "v2.1"), diagnostics)
+    assert not [w for w in diagnostics.warnings if "secret" in w.message]
+    secrets = {var.key: var.default for var in api.variables if var.secret}
+    assert secrets == {"api_key": None, "bearer_token": None, "token": None}

@@ -292,13 +292,17 @@ def test_credentials_become_constructor_arguments(built: tuple[Path, list[str]])
         "password",
         "api_key",
         "access_token",
-        "authorization",
+        "bearer_token",
         "cookie",
         "x_api_key",
     ):
         assert (
             f"{name}: _base.Credential | None" in base or f"{name}: Credential | None" in base
         ), name
+    # `Authorization: Bearer <token>` written out as a header: the caller passes the token (as
+    # for bearer auth), the scheme word stays; it took the whole header value ("Bearer ..."), and
+    # a token passed alone went out without its scheme.
+    assert '("Authorization", ("Bearer ", _base.Value("bearer_token")))' in base
 
 
 def test_generated_tests_pass_with_redacted_fixtures(built: tuple[Path, list[str]]) -> None:

@@ -848,6 +848,21 @@ class BaseClient:
             )
         )
 
+    def _fill_form(
+        self, operation: Operation, data: Mapping[str, Any] | None
+    ) -> Mapping[str, Any] | None:
+        """The form fields with the client-level values and defaults it names but the call left
+        out."""
+        if not operation.body_fills or data is None:
+            return data
+        filled = dict(data)
+        for path, value in operation.body_fills:
+            if len(path) == 1 and path[0] not in filled:
+                given = self._value(value.name) if isinstance(value, Value) else value
+                if given is not None:
+                    filled[path[0]] = given
+        return filled
+
     def _fill_body(self, operation: Operation, json: Any) -> Any:
         """The JSON body with the client-level values and defaults it names but the call left out."""
         if not operation.body_fills or json is None:
@@ -890,7 +905,7 @@ class BaseClient:
             "headers": {key: self._fill(parts) for key, parts in operation.headers},
             "auth": operation.auth,
             "json": self._fill_body(operation, json),
-            "data": data,
+            "data": self._fill_form(operation, data),
             "files": operation.files,
             "content": content,
             "content_type": operation.content_type,

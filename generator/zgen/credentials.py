@@ -221,6 +221,23 @@ def _word_like(text: str) -> bool:
     return bool(runs) and sum(len(run) for run in runs) >= WORD_RUN * len(runs)
 
 
+# Values that stand in for a credential the reader is to fill in: `<your-api-key>`, `<string>`
+# (OpenAPI converters), `{token}`, `[API KEY]`, `YOUR_API_KEY`, `your-token-here`, `xxxx`, `***`.
+PLACEHOLDER_RE = re.compile(
+    r"<[^<>]*>|\[[^\[\]]*\]|\{[^{}]*\}"
+    r"|(?:your|my|insert|enter|put|paste|add)[\s_-].*"
+    r"|.*[\s_-]here"
+    r"|x{3,}|\*{3,}|\.{3,}|changeme|change[\s_-]me|replace[\s_-]?me|todo|tbd",
+    re.IGNORECASE,
+)
+
+
+def placeholder(value: str) -> bool:
+    """Whether a literal value only stands in for a credential the reader fills in: it is no
+    secret to warn about (and no default either)."""
+    return bool(PLACEHOLDER_RE.fullmatch(value.strip()))
+
+
 def secret_value(name: str, value: str) -> bool:
     """Whether `value`, found under `name`, is a credential by its value: a known format, or a
     random-looking value under a key-ish name."""

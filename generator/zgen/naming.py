@@ -809,8 +809,13 @@ def model_names(
     canonical_usage: dict[int, int] = {}
     identity = structural_keys(inferred)
     digests = digests_of(identity)
-    # Candidates are claimed in an order that depends only on each shape, never on request order.
-    claim_order = sorted(inferred.shapes, key=lambda s: (candidates[s.id][0][0], identity[s.id]))
+    # Candidates are claimed in an order that depends only on each shape, never on request order;
+    # of two shapes with one name, a whole body first: `{"error": {...}}` is `<Request>Error`, and
+    # the object under its `error` key (whose name collapses to the same words) yields.
+    claim_order = sorted(
+        inferred.shapes,
+        key=lambda s: (candidates[s.id][0][0], bool(candidates[s.id][0][1].path), identity[s.id]),
+    )
     published_aliases: list[tuple[str, int]] = []
     reserved: dict[str, int] = {}  # a published name -> the shape it belongs to
     if published is not None:

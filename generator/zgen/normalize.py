@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
-from .credentials import secret_value
+from .credentials import placeholder, secret_value
 from .diagnostics import Diagnostics, ZgenError, json_kind
 from .environment import EnvironmentValues, merge_environment
 from .ir import (
@@ -61,6 +61,22 @@ HOST_VAR_RE = re.compile(r"^\s*\{\{\s*([^{}]+?)\s*\}\}")  # a URL that starts wi
 # sends (an `Idempotency-Key: {{$guid}}` header must differ from one request to the next): in a
 # fixed header or query value, each is a ("dynamic", name) part (see _base.Fresh).
 DYNAMIC = frozenset({"$guid", "$randomUUID", "$timestamp", "$isoTimestamp", "$randomInt"})
+# A sample of what a Postman dynamic variable gives, as JSON text: standing for one written bare in
+# a JSON value (`"count": {{$randomInt}}`) or alone in a string (`"id": "{{$guid}}"`), so the
+# value has the type Postman sends, not Any or an unparsable body.
+DYNAMIC_BARE = {
+    "$randomInt": "42",
+    "$timestamp": "1700000000",
+    "$randomPrice": "42.5",
+    "$randomLatitude": "48.8566",
+    "$randomLongitude": "2.3522",
+    "$randomBoolean": "true",
+}
+DYNAMIC_IN_STRING = {
+    "$guid": "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+    "$randomUUID": "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+    "$isoTimestamp": "2024-01-01T00:00:00.000Z",
+}
 
 
 def parse_template(text: str) -> Template:
@@ -133,6 +149,7 @@ def warn_secret_variables(state: _State) -> None:
         if (
             value.strip()
             and not VAR_RE.fullmatch(value.strip())
+            and not placeholder(value)
             and (marked or state.is_secret_var(key))
         ):
             state.secrets_found.append(f"variable `{key}`")
@@ -231,6 +248,15 @@ class _State:
         value, marked, desc = self.variables.get(key, ("", False, ""))
         existing = self.client_vars.get(key)
         default = self.resolved(value, frozenset({key})) if value and not marked else None
+        if default is not None:
+            default, userinfo = without_userinfo(default)
+            if userinfo is not None and key not in self.client_vars:
+                self.secrets_found.append(f"variable `{key}`")
+                self.warn(
+                    f"variable `{key}`",
+                    "the URL names a user and password; zgen left them out: pass"
+                    " Client(auth=httpx.BasicAuth(user, password))",
+                )
         self.client_vars[key] = ClientVar(
             key,
             default.rstrip("/") if default else None,
@@ -239,8 +265,11 @@ class _State:
         )
         return key
 
-    def literal_secret(self, key: str, place: str, what: str) -> str:
-        self.left_out(key, place, what)
+    def literal_secret(self, key: str, place: str, what: str, value: str = "") -> str:
+        """The credential a literal secret becomes; a placeholder (`<your-api-key>`) is no secret
+        to warn about, and no default either."""
+        if not placeholder(value):
+            self.left_out(key, place, what)
         return self.credential(key)
 
     def left_out(self, key: str, place: str, what: str) -> None:
@@ -294,6 +323,32 @@ def normalize(
     )
     if not operations:
         state.warn("/item", "the collection has no requests")
+    scripted = sorted(
+        key
+        for key in script_set_variables(data)
+        if key in state.client_vars and key not in state.hosts
+    )
+    credentials = [key for key in scripted if state.client_vars[key].secret]
+    values = [key for key in scripted if not state.client_vars[key].secret]
+    for keys, advice in (
+        (
+            credentials,
+            f"pass {'it' if len(credentials) == 1 else 'them'} to the client (a callable"
+            " credential is read at each call)",
+        ),
+        (
+            values,
+            "a client argument, one value for every call (sign or stamp each request"
+            " with Client(auth=...))",
+        ),
+    ):
+        if keys:
+            names = ", ".join(f"`{{{{{key}}}}}`" for key in keys)
+            state.warn(
+                "pre-request scripts",
+                f"{names} {'is' if len(keys) == 1 else 'are'} set by a pre-request script, which"
+                f" the client does not run: {advice}",
+            )
     base = state.host_order[0] if state.host_order else HOST_KEY
     if state.host_counts:
         top = max(state.host_counts.values())
@@ -310,6 +365,36 @@ def normalize(
         operations=tuple(operations),
         folders=folders,
     )
+
+
+SCRIPT_SET_RE = re.compile(
+    r"(?:pm\.(?:environment|collectionVariables|variables|globals)\.set"
+    r"|postman\.set(?:Environment|Global)Variable)\(\s*[\"'`]([^\"'`]+)[\"'`]"
+)
+
+
+def script_set_variables(data: Any) -> set[str]:
+    """The variables the collection's pre-request scripts set (`pm.environment.set('ts', ...)`),
+    at every level: values Postman computes before it sends, which no client argument can hold."""
+    found: set[str] = set()
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        events = node.get("event")
+        for event in events if isinstance(events, list) else []:
+            if not isinstance(event, dict) or event.get("listen") != "prerequest":
+                continue
+            script = event.get("script")
+            if not isinstance(script, dict):
+                continue
+            lines = script.get("exec")
+            text = "\n".join(str(x) for x in lines) if isinstance(lines, list) else str(lines or "")
+            found.update(match.group(1).strip() for match in SCRIPT_SET_RE.finditer(text))
+        items = node.get("item")
+        stack.extend(items if isinstance(items, list) else [])
+    return found
 
 
 def host_variables(items: list[Any]) -> set[str]:
@@ -436,7 +521,9 @@ def read_request(
             f"{pointer}/request/url",
             f"expected a URL string or object, found {json_kind(url)}",
         )
-    host, path, params, fixed_query = parse_url(state, url, place)
+    host, path, params, fixed_query, userinfo = parse_url(state, url, place)
+    if userinfo is not None:
+        auth = userinfo_auth(state, userinfo, auth, place)
     headers, header_content_type = parse_headers(state, request.get("header"), place)
     body = parse_body(state, request.get("body"), header_content_type, place)
     description = description_text(request.get("description")) or description_text(
@@ -486,13 +573,13 @@ def credential_from(state: _State, value: str, default_key: str, place: str, wha
     if len(template) == 1 and template[0][0] == "var":
         return state.credential(template[0][1])
     if value.strip():
-        return state.literal_secret(default_key, place, what)
+        return state.literal_secret(default_key, place, what, value)
     return state.credential(default_key)
 
 
 def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) -> AuthSpec | None:
-    if raw is None:
-        return inherited
+    if raw is None or raw == {}:
+        return inherited  # (`"auth": {}`, as exporters write an auth never set: Postman inherits)
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
         state.warn(place, "auth is not an object with a `type`; using the inherited auth")
         return inherited
@@ -567,17 +654,67 @@ def split_raw_url(raw: str) -> tuple[str, list[str], str]:
     return host, segments, query
 
 
+USERINFO_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/@]*)@(.*)$", re.DOTALL)
+
+
+def without_userinfo(host: str) -> tuple[str, tuple[str, str] | None]:
+    """`https://user:pass@host` as `https://host` and (user, password); the host alone when it
+    holds no user."""
+    match = USERINFO_RE.match(host)
+    if match is None:
+        return host, None
+    user, _, password = match.group(2).partition(":")
+    bare = match.group(1) + match.group(3)
+    return bare, ((unquote(user), unquote(password)) if user or password else None)
+
+
+def userinfo_auth(
+    state: _State, userinfo: tuple[str, str], auth: AuthSpec | None, place: str
+) -> AuthSpec | None:
+    """The auth of a request whose URL names a user (`https://user:pass@host/...`): Postman sends
+    them as basic auth. Never copied: a literal user or password becomes a constructor argument,
+    as in the collection's own basic auth; beside another auth, they are left out."""
+    user, password = userinfo
+    if auth is not None:
+        if any(value and not VAR_RE.fullmatch(value) for value in userinfo):
+            state.secrets_found.append(place)
+        state.warn(
+            place,
+            f"the URL names a user and password; zgen left them out (the request's {auth.postman_type} auth is sent)",
+        )
+        return auth
+    where = f"{place} (URL user)"
+    return AuthSpec(
+        "basic",
+        "basic",
+        credentials=(
+            credential_from(state, user, "username", where, "user name in the URL"),
+            credential_from(state, password, "password", where, "password in the URL"),
+        ),
+    )
+
+
 def parse_url(
     state: _State, url: Any, place: str
-) -> tuple[str, Template, tuple[Param, ...], tuple[tuple[str, Template], ...]]:
+) -> tuple[
+    str, Template, tuple[Param, ...], tuple[tuple[str, Template], ...], tuple[str, str] | None
+]:
+    """The host key, path, parameters and fixed query of a request's URL, and the user and
+    password it names (`https://user:pass@host`), if any."""
     path_vars: dict[str, tuple[str, str]] = {}
     query_entries: list[dict[str, Any]] = []
+    userinfo: tuple[str, str] | None = None
     if isinstance(url, str):
         host, segments, query_string = split_raw_url(url)
+        host, userinfo = without_userinfo(host)
         query_entries = parse_query_string(query_string)
     else:
         raw = url.get("raw") if isinstance(url.get("raw"), str) else ""
         raw_host, raw_segments, raw_query = split_raw_url(raw)
+        raw_host, userinfo = without_userinfo(raw_host)
+        url_auth = url.get("auth")
+        if isinstance(url_auth, dict) and (url_auth.get("user") or url_auth.get("password")):
+            userinfo = (str(url_auth.get("user") or ""), str(url_auth.get("password") or ""))
         host_value = url.get("host")
         if isinstance(host_value, str) and host_value:
             host_value = [host_value]  # (as a list of one: its protocol and port apply alike)
@@ -593,6 +730,8 @@ def parse_url(
                 host = f"{host}:{port}"
         else:
             host = raw_host
+        host, in_host = without_userinfo(host)
+        userinfo = userinfo or in_host
         path_value = url.get("path")
         if isinstance(path_value, list):
             # (v2.0 collections hold several segments in one element: `entries/:word_id`)
@@ -634,7 +773,7 @@ def parse_url(
                 f"query parameter `{param.key}` has the name of a path parameter; it is sent in the path only",
             )
     query_params = [param for param in query_params if param.key not in path_keys]
-    return host_key, path, (*params, *query_params), fixed
+    return host_key, path, (*params, *query_params), fixed, userinfo
 
 
 GLUED_RE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}([^{}/]+)")  # `{{baseUrl}}v1`
@@ -712,6 +851,9 @@ def path_template(
             if kind == "var" and text not in params:
                 default = state.var_value(text)
                 desc = state.variables.get(text, ("", False, ""))[2]
+                if text.startswith("$") and not desc:
+                    # (no argument can default to a fresh value: the call passes one)
+                    desc = f"Postman sends a fresh `{{{{{text}}}}}` here; pass the value to send."
                 params[text] = Param(text, "path", default is None, default, desc)
     merged: list[TemplatePart] = []
     for kind, text in parts:
@@ -726,8 +868,8 @@ def parse_query_string(query: str) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for pair in query.split("&") if query else []:
         if pair:
-            key, _, value = pair.partition("=")
-            entries.append({"key": key, "value": value})
+            key, equals, value = pair.partition("=")
+            entries.append({"key": key, "value": value if equals else None})
     return entries
 
 
@@ -785,12 +927,16 @@ def parse_query(
                 continue
             fixed[key] = tuple(_option_part(state, part) for part in template)
         elif literal_credential(key, value) and not disabled:
-            cred = state.literal_secret(key, f"{place} (query `{key}`)", f"query parameter `{key}`")
+            cred = state.literal_secret(
+                key, f"{place} (query `{key}`)", f"query parameter `{key}`", value
+            )
             fixed[key] = (("var", cred),)
         else:
-            params[key] = Param(
-                key, "query", False, None if disabled or value == "" else value, desc
-            )
+            # A key without a value (`?verbose`, Postman's null value) is a flag Postman sends: it
+            # stays on (as `verbose=`); an empty value (`?page=`) is a blank left to the call.
+            flag = raw_value is None and not disabled
+            default = "" if flag else None if disabled or value == "" else value
+            params[key] = Param(key, "query", False, default, desc)
     return list(params.values()), tuple(fixed.items())
 
 
@@ -819,6 +965,9 @@ def header_entries(raw: Any) -> list[tuple[str, str]]:
                 )
                 entries.append((entry["key"], text))
     return entries
+
+
+SCHEME_TOKEN_RE = re.compile(r"(Bearer|Token)\s+(\S.*)", re.IGNORECASE | re.DOTALL)
 
 
 def parse_headers(
@@ -856,12 +1005,21 @@ def parse_headers(
             variables = [text for kind, text in template if kind == "var"]
             # A scheme word before a variable ("Bearer {{token}}") is not a secret; any other text is.
             if literal and (not variables or literal.lower() not in {"bearer", "basic", "token"}):
+                # `Authorization: Bearer eyJ...` written out: the scheme word stays, the token is
+                # the credential (the caller passes a token, as for the collection's bearer auth).
+                scheme = SCHEME_TOKEN_RE.fullmatch(literal) if not variables else None
+                name = re.sub(r"[^a-z0-9]+", "_", lower).strip("_") or "secret"
+                if scheme is not None:
+                    name = f"{scheme.group(1).lower()}_token" if lower == "authorization" else name
+                token = re.sub(r"^(?:bearer|basic|token)\s+", "", literal, flags=re.IGNORECASE)
                 cred = state.literal_secret(
-                    re.sub(r"[^a-z0-9]+", "_", lower).strip("_") or "secret",
-                    f"{place} (header `{key}`)",
-                    f"header `{key}`",
+                    name, f"{place} (header `{key}`)", f"header `{key}`", token
                 )
-                headers[key] = (("var", cred),)
+                headers[key] = (
+                    (("text", scheme.group(1) + " "), ("var", cred))
+                    if scheme is not None
+                    else (("var", cred),)
+                )
                 continue
             headers[key] = tuple(
                 (kind, state.credential(text) if kind == "var" else text) for kind, text in template
@@ -966,7 +1124,7 @@ def json_body_with_variables(state: _State, text: str, content_type: str) -> Bod
             if default is not None and scalar(path):
                 defaults.append((path, default))
             return default if default is not None else ""
-        raw = state.var_value(key)
+        raw = DYNAMIC_BARE.get(key) if key.startswith("$") else state.var_value(key)
         try:
             value = json.loads(raw) if raw is not None and not secret else None
         except (json.JSONDecodeError, RecursionError):
@@ -974,8 +1132,8 @@ def json_body_with_variables(state: _State, text: str, content_type: str) -> Bod
         if value is None or isinstance(value, (dict, list)):
             untyped.append(path)
             return None
-        if scalar(path):
-            defaults.append((path, value))
+        if scalar(path) and not key.startswith("$"):
+            defaults.append((path, value))  # (a dynamic variable's sample types it, no more)
         return value
 
     example = walk(parsed, ())
@@ -987,6 +1145,32 @@ def json_body_with_variables(state: _State, text: str, content_type: str) -> Bod
         defaults=tuple(defaults),
         untyped=tuple(untyped),
     )
+
+
+def graphql_query(state: _State, query: Any, place: str) -> str:
+    """A GraphQL query as Postman sends it: each `{{variable}}` in it (`user(phone: "{{phone}}")`)
+    replaced by the variable's value; one with no value (or a secret) stays as written, with a
+    warning (the server would get the braces)."""
+    if not isinstance(query, str):
+        return ""
+    missing: list[str] = []
+
+    def one(match: re.Match[str]) -> str:
+        value = state.var_value(match.group(1))
+        if value is None:
+            missing.append(match.group(1))
+            return match.group(0)
+        return value
+
+    resolved = VAR_RE.sub(one, query)
+    if missing:
+        names = ", ".join(f"`{{{{{name}}}}}`" for name in sorted(set(missing)))
+        state.warn(
+            place,
+            f"the GraphQL query holds {names} with no value; sent as written unless the call"
+            " passes its own query",
+        )
+    return resolved
 
 
 def parse_body(state: _State, raw: Any, content_type: str | None, place: str) -> Body | None:
@@ -1028,6 +1212,8 @@ def parse_body(state: _State, raw: Any, content_type: str | None, place: str) ->
         return Body("text", content_type or default_type, text)
     if mode in ("urlencoded", "formdata"):
         fields: dict[str, FormField] = {}
+        fills: list[tuple[tuple[str, ...], str]] = []
+        defaults: list[tuple[tuple[str, ...], Any]] = []
         entries = raw.get(mode)
         for entry in entries if isinstance(entries, list) else []:
             if (
@@ -1046,16 +1232,34 @@ def parse_body(state: _State, raw: Any, content_type: str | None, place: str) ->
                 entry.get("disabled") is not True,
                 description_text(entry.get("description")),
             )
+            value = entry.get("value")
+            var = VAR_RE.fullmatch(value.strip()) if isinstance(value, str) else None
+            if var is None or is_file or entry.get("disabled") is True or var.group(1) in DYNAMIC:
+                continue
+            # A field that is one `{{variable}}` (client_id={{clientId}}) is filled in as Postman
+            # fills it, unless the call sets it: a credential from the client, else its default.
+            name = var.group(1)
+            if state.is_secret_var(name) or looks_secret(key):
+                fills.append(((key,), state.credential(name)))
+            elif (default := state.var_value(name)) is not None:
+                defaults.append(((key,), default))
         if not fields:  # (as an empty raw body: nothing to send, no argument to ask for)
             return None
         form_type = "application/x-www-form-urlencoded" if mode == "urlencoded" else None
-        return Body(mode, form_type, None, tuple(fields.values()))
+        return Body(
+            mode,
+            form_type,
+            None,
+            tuple(fields.values()),
+            fills=tuple(fills),
+            defaults=tuple(defaults),
+        )
     if mode == "file":
         return Body("file", content_type or "application/octet-stream")
     if mode == "graphql":
         graphql = raw.get("graphql")
         query = graphql.get("query") if isinstance(graphql, dict) else None
-        return Body("graphql", "application/json", query if isinstance(query, str) else "")
+        return Body("graphql", "application/json", graphql_query(state, query, place))
     return None
 
 
@@ -1117,6 +1321,36 @@ def classify(
     return "json" if body.lstrip()[:1] in ("{", "[") else "text"
 
 
+def with_dynamic_samples(text: str) -> str:
+    """A saved JSON body (a mock server's template: `"id": {{$randomInt}}`) with each Postman
+    dynamic variable that gives a number, written bare, or a UUID or timestamp, alone in a string,
+    replaced by a sample of its value; any other template written bare where a value goes
+    (`{{$pathSegments '2'}}`, `{{$randomBsNoun}}`, `{{id}}`: no JSON as written, no knowable type)
+    by null; everything else as written."""
+    substituted, slots = with_placeholders(text)
+    if not any(key in DYNAMIC_IN_STRING or not in_string for key, in_string, _ in slots.values()):
+        return text
+    pieces, pos = [], 0
+    for marker, (key, in_string, original) in slots.items():
+        start = substituted.index(marker, pos)
+        quoted = not in_string  # (a bare variable's marker stands in quotes)
+        begin, end = (
+            (start - 1, start + len(marker) + 1) if quoted else (start, start + len(marker))
+        )
+        pieces.append(substituted[pos:begin])
+        whole = in_string and substituted[start - 1 : start] == '"'
+        whole = whole and substituted[start + len(marker) : start + len(marker) + 1] == '"'
+        if quoted:
+            pieces.append(DYNAMIC_BARE.get(key, "null"))
+        elif whole and key in DYNAMIC_IN_STRING:
+            pieces.append(DYNAMIC_IN_STRING[key])
+        else:
+            pieces.append(original)
+        pos = end
+    pieces.append(substituted[pos:])
+    return "".join(pieces)
+
+
 def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
     examples: list[Example] = []
     if isinstance(raw, dict):
@@ -1162,6 +1396,8 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
             headers=headers,
         )
         parsed: Any = None
+        if kind == "json" and "{{" in body:
+            body = with_dynamic_samples(body)
         if kind == "json":
             try:
                 parsed = json.loads(body)

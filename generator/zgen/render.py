@@ -311,6 +311,11 @@ def client_var_uses(api: Api, names: Names, key: str) -> list[str]:
         if op.auth is not None and key in op.auth.credentials:
             place = "header" if op.auth.location == "header" else "query key"
             where.append(f"the `{op.auth.name}` {place} (the credential)")
+        body = op.body
+        for path, filled_key in body.fills if body is not None else ():
+            if filled_key == key and body is not None:
+                field = "form" if body.mode in ("urlencoded", "formdata") else "body"
+                where.append(f"the `{'.'.join(path)}` {field} field")
         if op.host == key:
             where.append("the base URL")
         for item in where:
@@ -640,7 +645,7 @@ def method_doc(
         for arg in args:
             text = arg.doc.strip() or (
                 "A path parameter."
-                if arg.default is None and arg.annotation == "str"
+                if arg.annotation == "str"
                 else (
                     "A query parameter; None leaves it out."
                     if arg.annotation == "str | None"
