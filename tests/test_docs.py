@@ -187,6 +187,29 @@ def test_api_md_lists_every_method_of_the_client(build_collection: Builder) -> N
         anchors = {heading.lower() for heading in re.findall(r"^### (\w+)$", text, re.MULTILINE)}
         links = set(re.findall(r"\]\(#(\w+)\)", text))
         assert links and links <= anchors
+    # every model's section lists its fields as the class declares them, keys where they differ
+    for folder, package in ((out, "widget_store"), (GENERATED, "zoho_crm_bulk_write")):
+        text = (folder / package / "API.md").read_text(encoding="utf-8")
+        listed = {
+            section.split("\n", 1)[0]: re.findall(
+                r"^- `(\w+)`: .*?(?: \(key `(.*)`\))?$", section, re.M
+            )
+            for section in text.split("\n### ")[1:]
+            if "Route:" not in section
+        }
+        declared = json.loads(
+            run_code(
+                folder,
+                f"import json, pydantic, {package}.models as m\n"
+                "print(json.dumps({name: [[f, i.alias if i.alias and i.alias != f else '']"
+                " for f, i in cls.model_fields.items()] for name, cls in vars(m).items()"
+                " if isinstance(cls, type) and issubclass(cls, pydantic.BaseModel)"
+                " and cls.__module__ == m.__name__ and cls.__name__ == name}))",
+            )
+        )
+        assert declared and listed.keys() >= declared.keys()
+        for name, fields in declared.items():
+            assert [list(pair) for pair in listed[name]] == fields, name
     text = (GENERATED / "zoho_crm_bulk_write" / "API.md").read_text(encoding="utf-8")
     assert "- Route: `GET /crm/bulk/v2.1/write/{job_id}`" in text
     assert "`AuthenticationError` (401)" in text

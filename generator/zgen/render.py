@@ -26,7 +26,7 @@ from urllib.parse import quote
 import jinja2
 
 from . import __version__, layout
-from .infer import Inferred, TypeRef, holds_circular
+from .infer import Inferred, Shape, TypeRef, holds_circular
 from .ir import Api, AuthSpec, Body, Example, Operation, Template
 from .layout import (
     bare_def,
@@ -753,8 +753,34 @@ def markdown_types(text: str, anchors: dict[str, str]) -> str:
     return "".join(out)
 
 
-def api_reference(root: NamespaceView, names: Names) -> tuple[list[dict[str, Any]], list[Any]]:
-    """The view of API.md: every namespace with its methods, and every model with its aliases."""
+def code_span(text: str) -> str:
+    """`text` as a Markdown code span, whatever backticks or line breaks it holds."""
+    text = " ".join(text.splitlines()) or " "
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def model_fields(shape: Shape, names: Names, anchors: dict[str, str]) -> list[tuple[str, str, str]]:
+    """API.md's lines of a model: (field name, its type linked, its JSON key where another), in
+    the order of models.py."""
+    by_key = {f.key: f for f in shape.fields}
+    found = []
+    for key, name in names.fields[shape.id]:
+        field_shape = by_key[key]
+        text = annotation(field_shape.type, names, set())
+        if not field_shape.required and "None" not in text.split(" | "):
+            text += " | None"
+        shown = (code_span(key) if key else '`""`') if key != name else ""
+        found.append((name, markdown_types(text, anchors), shown))
+    return found
+
+
+def api_reference(
+    root: NamespaceView, names: Names, inferred: Inferred
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The view of API.md: every namespace with its methods, and every model with its fields and
+    aliases."""
     anchors = {name: name.lower() for name in names.models.values()}
     for alias, target in names.aliases:
         anchors[alias] = target.lower()
@@ -800,10 +826,12 @@ def api_reference(root: NamespaceView, names: Names) -> tuple[list[dict[str, Any
     aliases: dict[str, list[str]] = {}
     for alias, target in names.aliases:
         aliases.setdefault(target, []).append(alias)
+    shapes = {names.models[shape.id]: shape for shape in inferred.shapes}
     models = [
         {
             "name": name,
             "aliases": ", ".join(f"`{alias}`" for alias in sorted(aliases.get(name, []))),
+            "fields": model_fields(shapes[name], names, anchors) if name in shapes else [],
         }
         for name in sorted(names.models.values(), key=export_order)
     ]
@@ -1416,7 +1444,7 @@ def _render(
             for f in op.body.fields
         ),
     }
-    context["api_namespaces"], context["api_models"] = api_reference(root, names)
+    context["api_namespaces"], context["api_models"] = api_reference(root, names, inferred)
     context["title_md"] = re.sub(r"[\\`*_\[\]<>#|]", "", " ".join(api.title.split())) or pkg
     out: dict[str, str] = {}
     out[f"{pkg}/API.md"] = env.get_template("API.md.jinja").render(context)
