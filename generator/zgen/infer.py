@@ -30,8 +30,10 @@ Role = Literal["response", "error", "request"]
 
 ANY: TypeRef = ("any",)
 NULL: TypeRef = ("null",)
+# RFC 3339, and its offset written without the colon (`+0000`, as Facebook's and Jira's APIs
+# write it; pydantic reads both); a time without an offset is no instant, and stays a string
 DATETIME_RE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:?\d{2})$"
 )
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
