@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -365,7 +366,11 @@ def test_form_fields_that_are_variables_are_filled_in_as_postman_fills_them(
     )
     shown = import_generated(out, "formfills", check)
     assert shown.returncode == 0, shown.stderr[-2000:]
-    assert shown.stdout.split() == [
-        "grant_type=client_credentials&client_secret=s3&scope=read+write",
-        "grant_type=x&scope=mine&client_secret=s3",
-    ]
+    uuid4 = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+    first, second = shown.stdout.split()
+    # `nonce={{$guid}}` is made fresh for each call, as Postman makes it
+    assert re.fullmatch(
+        f"grant_type=client_credentials&client_secret=s3&nonce=({uuid4})&scope=read\\+write", first
+    )
+    assert re.fullmatch(f"grant_type=x&scope=mine&client_secret=s3&nonce=({uuid4})", second)
+    assert first.split("nonce=")[1][:36] != second.split("nonce=")[1][:36]

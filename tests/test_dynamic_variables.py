@@ -5,6 +5,7 @@ real payments collection had exactly that)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -159,13 +160,98 @@ def test_a_bare_dynamic_variable_in_a_request_body_has_its_type_and_no_fixed_def
     assert body.untyped == () and body.defaults == ()
 
 
-def test_a_dynamic_variable_in_a_path_says_what_postman_sends() -> None:
-    """`/users/{{$randomUUID}}/items`: the call passes the segment (no argument defaults to a
-    fresh value); its docstring said only "A path parameter."."""
+def test_a_dynamic_variable_in_a_path_is_made_fresh_unless_the_call_passes_it() -> None:
+    """`/users/{{$randomUUID}}/items`: Postman sends a fresh value; the call had to pass one."""
     data = collection(request("Items", "https://api.example.com/users/{{$randomUUID}}/items"))
     api = normalize(LoadedCollection("p.json", "p", data, "v2.1"), Diagnostics())
     (param,) = api.operations[0].params
-    assert (param.key, param.required, param.default) == ("$randomUUID", True, None)
-    assert param.description == (
-        "Postman sends a fresh `{{$randomUUID}}` here; pass the value to send."
-    )
+    assert (param.key, param.required, param.default) == ("$randomUUID", False, None)
+    assert param.description == "Left out (None), a fresh `{{$randomUUID}}`, as Postman sends it."
+    assert ("dynamic", "$randomUUID") in api.operations[0].path
+
+
+BODIES = collection(
+    request(
+        "Create order",
+        "https://api.example.com/orders/{{$randomUUID}}/items",
+        method="POST",
+        header=[{"key": "Content-Type", "value": "application/json"}],
+        body={
+            "mode": "raw",
+            "raw": '{"ref": "order-{{$guid}}", "id": "{{$guid}}", "count": {{$randomInt}},'
+            ' "at": "{{$isoTimestamp}}", "meta": {"ts": "{{$timestamp}}"}, "name": "x"}',
+            "options": {"raw": {"language": "json"}},
+        },
+        responses=[response("created", 201, {"ok": True})],
+    ),
+    request(
+        "Send form",
+        "https://api.example.com/form",
+        method="POST",
+        body={
+            "mode": "urlencoded",
+            "urlencoded": [
+                {"key": "nonce", "value": "{{$guid}}"},
+                {"key": "ts", "value": "t{{$timestamp}}"},
+                {"key": "a", "value": "b"},
+            ],
+        },
+        responses=[response("ok", 200, {"ok": True})],
+    ),
+    name="Shop",
+)
+
+BODY_CALLS = """
+import json
+import httpx
+from shop import Client
+
+sent = []
+answers = iter([503, 201, 201, 201, 503, 200, 200])
+
+def answer(request):
+    sent.append(request)
+    return httpx.Response(next(answers), json={"ok": True}, headers={"Retry-After": "0"})
+
+client = Client(
+    http_client=httpx.Client(transport=httpx.MockTransport(answer)), retry_all_methods=True
+)
+client.create_order(body={"name": "y"})  # 503, then retried
+client.create_order(body={"name": "y"})
+client.create_order(body={"ref": "mine", "count": 3, "meta": {}}, random_uuid="u-1")
+client.send_form(form={"a": "c"})  # 503, then retried
+client.send_form(form={"a": "c", "nonce": "n"})
+for request in sent:
+    body = request.content.decode()
+    print(json.dumps([request.url.path, json.loads(body) if body.startswith("{") else body]))
+"""
+
+
+def test_dynamic_variables_in_bodies_and_paths_are_made_fresh_for_each_call(
+    build_collection: Builder,
+) -> None:
+    """A JSON body string (whole or in part), a bare JSON value, a form field and a path segment
+    holding a dynamic variable: Postman sends a fresh value; the client sent "" (or the number 42's
+    type with no value, or the field left out) and required the path segment. A retry sends the
+    same value; what the call sets wins."""
+    _, out = build_collection(BODIES, package="shop")
+    result = import_generated(out, "shop", BODY_CALLS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    (p1, b1), (p1r, b1r), (p2, b2), (p3, b3), (_, b4), (p5, b5), (_, b6) = rows
+    assert (p1, b1) == (p1r, b1r), "a retry sends the same path and body"
+    uuid = UUID4.pattern
+    for path, body in ((p1, b1), (p2, b2)):
+        assert re.fullmatch(f"/orders/{uuid}/items", path)
+        assert re.fullmatch(f"order-{uuid}", body["ref"]) and UUID4.fullmatch(body["id"])
+        assert isinstance(body["count"], int) and 0 <= body["count"] <= 1000
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", body["at"])
+        assert re.fullmatch(r"\d{10,}", body["meta"]["ts"]) and body["name"] == "y"
+    assert p1 != p2 and b1["id"] != b2["id"], "a new call, new values"
+    assert p3 == "/orders/u-1/items"
+    assert b3["ref"] == "mine" and b3["count"] == 3 and b3["meta"]["ts"]  # (the call's own win)
+    assert b4 == b5 and p5 == "/form"
+    form = dict(pair.split("=") for pair in b4.split("&"))
+    assert UUID4.fullmatch(form["nonce"]) and re.fullmatch(r"t\d{10,}", form["ts"])
+    assert form["a"] == "c"
+    assert dict(pair.split("=") for pair in b6.split("&"))["nonce"] == "n"

@@ -162,6 +162,31 @@ class Fresh:
             return str(random.randint(0, 1000))
         return str(uuid.uuid4())  # $guid, $randomUUID
 
+    def json_value(self) -> str | int:
+        """The value written where a JSON value goes (`"count": {{$randomInt}}`): a number for
+        the numeric ones."""
+        made = self.make()
+        return int(made) if made.isdigit() else made
+
+
+def fresh(value: str | None, name: str) -> str:
+    """A path segment the call passes, or (None) one made fresh, as Postman makes `name`."""
+    return Fresh(name).make() if value is None else value
+
+
+# A value the client fills into a request body the call did not set: a client-level value, a
+# dynamic variable's JSON value, a string made of parts, or the collection's value.
+BodyFill = Value | Fresh | tuple[str | Value | Fresh, ...] | str | int | float | bool
+
+
+@dataclass(frozen=True)
+class GraphQL:
+    """What a GraphQL request sends besides its query: the operation name, and the collection's
+    variables (a JSON object whose values may be `BodyFill`s), sent when the call gives none."""
+
+    operation_name: str | None = None
+    variables: Mapping[str, Any] | None = None
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -179,7 +204,8 @@ class Operation:
     paging: Paging | None = None  # how the request pages, when it does (see the end of this module)
     # What the client fills into a JSON body the call did not set: (key path, a client-level
     # value or the collection's default).
-    body_fills: tuple[tuple[tuple[str, ...], Value | str | int | float | bool], ...] = ()
+    body_fills: tuple[tuple[tuple[str, ...], BodyFill], ...] = ()
+    graphql: GraphQL | None = None
 
 
 class RequestOptions(TypedDict, total=False):
@@ -858,10 +884,38 @@ class BaseClient:
         filled = dict(data)
         for path, value in operation.body_fills:
             if len(path) == 1 and path[0] not in filled:
-                given = self._value(value.name) if isinstance(value, Value) else value
+                given = self._body_value(value)
                 if given is not None:
                     filled[path[0]] = given
         return filled
+
+    def _body_value(self, value: Any) -> Any:
+        """The value a `BodyFill` (or a JSON value holding them) stands for in this call."""
+        if isinstance(value, Value):
+            return self._value(value.name)
+        if isinstance(value, Fresh):
+            return value.json_value()
+        if isinstance(value, tuple):
+            return self._fill(cast("tuple[str | Value | Fresh, ...]", value))
+        if isinstance(value, Mapping):
+            items = cast("Mapping[str, Any]", value).items()
+            return {key: self._body_value(item) for key, item in items}
+        if isinstance(value, list):
+            return [self._body_value(item) for item in cast("list[object]", value)]
+        return value
+
+    def _graphql_body(self, graphql: GraphQL, json: Any) -> Any:
+        """A GraphQL request's JSON body as Postman sends it: the query, the operation name, and
+        the call's variables (NOT_GIVEN: the collection's; None: none)."""
+        body: dict[str, Any] = {"query": json["query"]}
+        if graphql.operation_name is not None:
+            body["operationName"] = graphql.operation_name
+        variables = json["variables"]
+        if isinstance(variables, NotGiven):
+            variables = self._body_value(graphql.variables)
+        if variables is not None:
+            body["variables"] = variables
+        return body
 
     def _fill_body(self, operation: Operation, json: Any) -> Any:
         """The JSON body with the client-level values and defaults it names but the call left out."""
@@ -880,7 +934,7 @@ class BaseClient:
                 node[key] = node = dict(child)
             else:
                 if path[-1] not in node:
-                    filled = self._value(value.name) if isinstance(value, Value) else value
+                    filled = self._body_value(value)
                     if filled is not None:
                         node[path[-1]] = filled
         return data
@@ -904,7 +958,11 @@ class BaseClient:
             "query": {**fixed_query, **query} if query else fixed_query,
             "headers": {key: self._fill(parts) for key, parts in operation.headers},
             "auth": operation.auth,
-            "json": self._fill_body(operation, json),
+            "json": (
+                self._fill_body(operation, json)
+                if operation.graphql is None
+                else self._graphql_body(operation.graphql, json)
+            ),
             "data": self._fill_form(operation, data),
             "files": operation.files,
             "content": content,

@@ -54,6 +54,16 @@ class FormField:
 
 
 @dataclass(frozen=True)
+class Slot:
+    """A value of a request body made when the call is sent: a string from a template (text,
+    credentials as "var", dynamic variables made fresh), or (`bare`, a dynamic variable written
+    where a JSON value goes: `"count": {{$randomInt}}`) that variable's JSON value."""
+
+    template: Template
+    bare: bool = False
+
+
+@dataclass(frozen=True)
 class Body:
     mode: BodyMode
     content_type: str | None
@@ -65,6 +75,13 @@ class Body:
     fills: tuple[tuple[tuple[str, ...], str], ...] = ()
     defaults: tuple[tuple[tuple[str, ...], Any], ...] = ()
     untyped: tuple[tuple[str, ...], ...] = ()
+    # Values made when the call is sent, by JSON path (or form field): a JSON body string or form
+    # field holding a dynamic variable (`"ref": "order-{{$guid}}"`), as Postman makes it.
+    fresh: tuple[tuple[tuple[str, ...], Slot], ...] = ()
+    # A GraphQL body: its operation name, and the collection's variables, sent when the call
+    # gives none: a JSON value, a `Slot` where a value is made when the call is sent.
+    operation_name: str | None = None
+    variables: Any = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from .ir import (
     FormField,
     Operation,
     Param,
+    Slot,
     Template,
     TemplatePart,
 )
@@ -847,12 +848,18 @@ def path_template(
             parts.append(("var", key))
             continue
         for kind, text in parse_template(segment):
+            if kind == "var" and text in DYNAMIC:
+                # Made fresh for each call, as Postman makes it, unless the call passes one.
+                parts.append(("dynamic", text))
+                desc = f"Left out (None), a fresh `{{{{{text}}}}}`, as Postman sends it."
+                params.setdefault(text, Param(text, "path", False, None, desc))
+                continue
             parts.append((kind, text))
             if kind == "var" and text not in params:
                 default = state.var_value(text)
                 desc = state.variables.get(text, ("", False, ""))[2]
                 if text.startswith("$") and not desc:
-                    # (no argument can default to a fresh value: the call passes one)
+                    # (no argument can default to a value Postman makes: the call passes one)
                     desc = f"Postman sends a fresh `{{{{{text}}}}}` here; pass the value to send."
                 params[text] = Param(text, "path", default is None, default, desc)
     merged: list[TemplatePart] = []
@@ -1052,6 +1059,32 @@ def loads_lenient(text: str) -> Any:
         return json.loads(stripped)
 
 
+def value_template(state: _State, value_text: str, *, missing: list[str] | None = None) -> Template:
+    """A body string holding `{{variables}}` as Postman fills it when it sends: a dynamic variable
+    made fresh ("dynamic"), a credential from the client ("var"), another variable's value written
+    out, one with no value left as written (and named in `missing`)."""
+    parts: list[TemplatePart] = []
+    for kind, text in parse_template(value_text):
+        if kind == "var":
+            if text in DYNAMIC:
+                parts.append(("dynamic", text))
+                continue
+            if state.is_secret_var(text):
+                parts.append(("var", state.credential(text)))
+                continue
+            value = state.var_value(text)
+            if value is None:
+                if missing is not None:
+                    missing.append(text)
+                value = "{{" + text + "}}"
+            kind, text = "text", value
+        if parts and kind == "text" and parts[-1][0] == "text":
+            parts[-1] = ("text", parts[-1][1] + text)
+        else:
+            parts.append((kind, text))
+    return tuple(parts)
+
+
 def with_placeholders(text: str) -> tuple[str, dict[str, tuple[str, bool, str]]]:
     """JSON text with each `{{variable}}` stood in by a placeholder: inside a string, a marker in
     the string; in value position (`"count": {{count}}`), a string holding only the marker.
@@ -1090,6 +1123,7 @@ def json_body_with_variables(state: _State, text: str, content_type: str) -> Bod
     fills: list[tuple[tuple[str, ...], str]] = []
     defaults: list[tuple[tuple[str, ...], Any]] = []
     untyped: list[tuple[str, ...]] = []
+    fresh: list[tuple[tuple[str, ...], Slot]] = []
 
     def restore(value: str) -> str:
         """Text around markers: the variable's default, or the `{{variable}}` as written."""
@@ -1112,9 +1146,18 @@ def json_body_with_variables(state: _State, text: str, content_type: str) -> Bod
         if not isinstance(node, str) or not marker_re.search(node):
             return node
         if node not in slots:
+            # Text around variables (`"order-{{$guid}}"`): made when the call is sent where it
+            # holds a dynamic variable or a credential, as Postman fills it.
+            template = value_template(
+                state, marker_re.sub(lambda match: slots[match.group(0)][2], node)
+            )
+            if scalar(path) and any(kind != "text" for kind, _ in template):
+                fresh.append((path, Slot(template)))
             return restore(node)
         key, in_string, _ = slots[node]
         secret = state.is_secret_var(key) or (bool(path) and looks_secret(path[-1]))
+        if key in DYNAMIC and scalar(path):
+            fresh.append((path, Slot((("dynamic", key),), bare=not in_string)))
         if in_string:
             if secret:
                 if scalar(path):
@@ -1144,6 +1187,7 @@ def json_body_with_variables(state: _State, text: str, content_type: str) -> Bod
         fills=tuple(fills),
         defaults=tuple(defaults),
         untyped=tuple(untyped),
+        fresh=tuple(fresh),
     )
 
 
@@ -1171,6 +1215,84 @@ def graphql_query(state: _State, query: Any, place: str) -> str:
             " passes its own query",
         )
     return resolved
+
+
+def graphql_variables(state: _State, raw: Any, place: str) -> Any:
+    """The variables of a GraphQL body as Postman sends them (None: none), from their JSON text
+    (or, as some exporters write them, the object itself): each string holding `{{variables}}`
+    filled as Postman fills it (a `Slot` where the value is made when the call is sent), a bare
+    `{{variable}}` in value position its value's JSON, a literal credential left out."""
+    if isinstance(raw, str):
+        if not raw.strip():
+            return None  # (Postman sends no `variables` key)
+        substituted, slots = with_placeholders(raw)
+        try:
+            parsed = loads_lenient(substituted)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            state.warn(place, f"the GraphQL variables do not parse as JSON ({exc}); none are sent")
+            return None
+    else:
+        parsed, slots = raw, {}
+    if parsed is None:
+        return None
+    if not isinstance(parsed, dict):
+        state.warn(place, "the GraphQL variables are not a JSON object; none are sent")
+        return None
+    marker_re = re.compile("|".join(re.escape(marker) for marker in slots) or r"(?!)")
+    missing: list[str] = []
+
+    def walk(node: Any, key: str) -> Any:
+        if isinstance(node, dict):
+            return {
+                marker_re.sub(lambda m: slots[m.group(0)][2], name): walk(item, name)
+                for name, item in node.items()
+            }
+        if isinstance(node, list):
+            return [walk(item, key) for item in node]
+        if not isinstance(node, str):
+            return node
+        if node in slots and not slots[node][1]:  # bare, in value position
+            name = slots[node][0]
+            if name in DYNAMIC:
+                return Slot((("dynamic", name),), bare=True)
+            if state.is_secret_var(name):
+                return Slot((("var", state.credential(name)),))
+            value = state.var_value(name)
+            if value is None:
+                missing.append(name)
+                return None
+            try:
+                return json.loads(value)
+            except (json.JSONDecodeError, RecursionError):
+                return value
+        text = marker_re.sub(lambda m: slots[m.group(0)][2], node)
+        if not VAR_RE.search(text):
+            if text and (looks_secret(key) or secret_value(key, text)):
+                cred = state.literal_secret(
+                    re.sub(
+                        r"[^a-z0-9]+", "_", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower()
+                    ).strip("_")
+                    or "secret",
+                    f"{place} (GraphQL variable `{key}`)",
+                    f"GraphQL variable `{key}`",
+                    text,
+                )
+                return Slot((("var", cred),))
+            return text
+        template = value_template(state, text, missing=missing)
+        if all(kind == "text" for kind, _ in template):
+            return "".join(part for _, part in template)
+        return Slot(template)
+
+    variables = walk(parsed, "")
+    if missing:
+        names = ", ".join(f"`{{{{{name}}}}}`" for name in sorted(set(missing)))
+        state.warn(
+            place,
+            f"the GraphQL variables hold {names} with no value (sent as written in a string, as"
+            " null elsewhere) unless the call passes its own variables",
+        )
+    return variables
 
 
 def parse_body(state: _State, raw: Any, content_type: str | None, place: str) -> Body | None:
@@ -1214,6 +1336,7 @@ def parse_body(state: _State, raw: Any, content_type: str | None, place: str) ->
         fields: dict[str, FormField] = {}
         fills: list[tuple[tuple[str, ...], str]] = []
         defaults: list[tuple[tuple[str, ...], Any]] = []
+        form_fresh: list[tuple[tuple[str, ...], Slot]] = []
         entries = raw.get(mode)
         for entry in entries if isinstance(entries, list) else []:
             if (
@@ -1233,8 +1356,14 @@ def parse_body(state: _State, raw: Any, content_type: str | None, place: str) ->
                 description_text(entry.get("description")),
             )
             value = entry.get("value")
-            var = VAR_RE.fullmatch(value.strip()) if isinstance(value, str) else None
-            if var is None or is_file or entry.get("disabled") is True or var.group(1) in DYNAMIC:
+            if is_file or entry.get("disabled") is True or not isinstance(value, str):
+                continue
+            if any(match.group(1) in DYNAMIC for match in VAR_RE.finditer(value)):
+                # (`nonce={{$guid}}`, `ref=r-{{$timestamp}}`: made when the call is sent)
+                form_fresh.append(((key,), Slot(value_template(state, value))))
+                continue
+            var = VAR_RE.fullmatch(value.strip())
+            if var is None:
                 continue
             # A field that is one `{{variable}}` (client_id={{clientId}}) is filled in as Postman
             # fills it, unless the call sets it: a credential from the client, else its default.
@@ -1253,13 +1382,22 @@ def parse_body(state: _State, raw: Any, content_type: str | None, place: str) ->
             tuple(fields.values()),
             fills=tuple(fills),
             defaults=tuple(defaults),
+            fresh=tuple(form_fresh),
         )
     if mode == "file":
         return Body("file", content_type or "application/octet-stream")
     if mode == "graphql":
         graphql = raw.get("graphql")
-        query = graphql.get("query") if isinstance(graphql, dict) else None
-        return Body("graphql", "application/json", graphql_query(state, query, place))
+        if not isinstance(graphql, dict):
+            graphql = {}
+        name = graphql.get("operationName")
+        return Body(
+            "graphql",
+            "application/json",
+            graphql_query(state, graphql.get("query"), place),
+            operation_name=name if isinstance(name, str) and name.strip() else None,
+            variables=graphql_variables(state, graphql.get("variables"), place),
+        )
     return None
 
 
@@ -1439,7 +1577,7 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
 # auth, a variable) misses: the memo never answers for different inputs.
 # Only read_request is memoized: walk_items, folder auth and the collection-level steps always run.
 
-MEMO_FORMAT = "zgen-normalize-memo-1"
+MEMO_FORMAT = "zgen-normalize-memo-2"
 
 _Warned = tuple[
     str, str, str, str, str
@@ -1637,6 +1775,9 @@ def _operation_plain(op: Operation) -> tuple[Any, ...]:
                 body.fills,
                 body.defaults,
                 body.untyped,
+                tuple((path, (slot.template, slot.bare)) for path, slot in body.fresh),
+                body.operation_name,
+                _slots_plain(body.variables),
             )
         ),
         _auth_plain(op.auth),
@@ -1741,7 +1882,9 @@ def _auth_from(value: Any) -> AuthSpec | None:
 def _body_from(value: Any) -> Body | None:
     if value is None:
         return None
-    mode, content_type, example, fields, fills, defaults, untyped = _tuple(value, 7)
+    mode, content_type, example, fields, fills, defaults, untyped, fresh, op_name, variables = (
+        _tuple(value, 10)
+    )
     return Body(
         _one_of(mode, ("json", "text", "urlencoded", "formdata", "file", "graphql")),
         _opt_str(content_type),
@@ -1753,7 +1896,38 @@ def _body_from(value: Any) -> Body | None:
         tuple((_strs(path), _str(key)) for path, key in (_tuple(f, 2) for f in _tuple(fills))),
         tuple((_strs(path), _json(v)) for path, v in (_tuple(d, 2) for d in _tuple(defaults))),
         tuple(_strs(path) for path in _tuple(untyped)),
+        tuple(
+            (_strs(path), _slot_from(slot)) for path, slot in (_tuple(f, 2) for f in _tuple(fresh))
+        ),
+        _opt_str(op_name),
+        _slots_from(variables),
     )
+
+
+def _slot_from(value: Any) -> Slot:
+    template, bare = _tuple(value, 2)
+    return Slot(_template(template), _bool(bare))
+
+
+def _slots_plain(value: Any) -> Any:
+    """A JSON value holding `Slot`s, with each as a tuple (JSON has none) for marshal."""
+    if isinstance(value, Slot):
+        return (value.template, value.bare)
+    if isinstance(value, dict):
+        return {key: _slots_plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_slots_plain(item) for item in value]
+    return value
+
+
+def _slots_from(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return _slot_from(value)
+    if isinstance(value, dict):
+        return {_str(key): _slots_from(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_slots_from(item) for item in value]
+    return _json(value)
 
 
 def _example_from(value: Any) -> Example:

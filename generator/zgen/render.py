@@ -27,7 +27,7 @@ import jinja2
 
 from . import __version__, layout
 from .infer import Inferred, Shape, TypeRef, holds_circular
-from .ir import Api, AuthSpec, Body, Example, Operation, Template
+from .ir import Api, AuthSpec, Body, Example, Operation, Slot, Template
 from .layout import (
     bare_def,
     docstring_literal,
@@ -385,6 +385,52 @@ def template_expr(template: Template, var_names: dict[str, str]) -> str:
     return tuple_expr(parts)
 
 
+def slot_expr(slot: Slot, var_names: dict[str, str]) -> str:
+    """A value made when the call is sent: a dynamic variable's JSON value (`_base.Fresh(...)`),
+    or a string of parts (a tuple, as a fixed header's)."""
+    if slot.bare and len(slot.template) == 1 and slot.template[0][0] == "dynamic":
+        return f"_base.Fresh({literal(slot.template[0][1])})"
+    return template_expr(slot.template, var_names)
+
+
+def json_expr(value: Any, var_names: dict[str, str]) -> str:
+    """A JSON value from the collection as a Python display, its `Slot`s as `slot_expr`s."""
+    if isinstance(value, Slot):
+        return slot_expr(value, var_names)
+    if isinstance(value, dict):
+        items = ", ".join(
+            f"{literal(key)}: {json_expr(item, var_names)}" for key, item in value.items()
+        )
+        return "{" + items + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(json_expr(item, var_names) for item in value) + "]"
+    return literal(value)
+
+
+def json_preview(value: Any, var_names: dict[str, str], limit: int = 240) -> str:
+    """A JSON value from the collection as a docstring shows it: a value made when the call is
+    sent as `{{$guid}}`, a client-level value as `{{name}}` (the constructor argument)."""
+
+    def shown(node: Any) -> Any:
+        if isinstance(node, Slot):
+            return "".join(
+                (
+                    text
+                    if kind == "text"
+                    else "{{" + (var_names[text] if kind == "var" else text) + "}}"
+                )
+                for kind, text in node.template
+            )
+        if isinstance(node, dict):
+            return {key: shown(item) for key, item in node.items()}
+        if isinstance(node, list):
+            return [shown(item) for item in node]
+        return node
+
+    text = json.dumps(shown(value), ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def tuple_expr(parts: Sequence[str]) -> str:
     """A tuple display of Python expressions: `(a,)`, `(a, b)` (no magic trailing comma)."""
     return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
@@ -494,12 +540,21 @@ def operation_view(
     path_parts: list[str] = []
     for kind, text in op.path:
         path_parts.append(
-            literal(path_text(text)) if kind == "text" else f"_base.quote({params[text]})"
+            literal(path_text(text))
+            if kind == "text"
+            else (
+                f"_base.quote(_base.fresh({params[text]}, {literal(text)}))"
+                if kind == "dynamic"
+                else f"_base.quote({params[text]})"
+            )
         )
     path_expr = " + ".join(path_parts) if path_parts else literal("")
+    fresh_path = {text for kind, text in op.path if kind == "dynamic"}
     for param in op.params:
         name = params[param.key]
-        if param.location == "path":
+        if param.key in fresh_path:
+            args.append(Arg(name, "str | None", "None", param.description))
+        elif param.location == "path":
             args.append(
                 Arg(
                     name,
@@ -556,9 +611,32 @@ def operation_view(
             call.append(("content", body_arg))
         elif body.mode == "graphql":
             args.append(Arg(body_arg, "str", literal(body.example or ""), "The GraphQL query."))
-            args.append(
-                Arg("variables", "Mapping[str, Any] | None", "None", "The GraphQL variables.")
-            )
+            graphql: list[str] = []
+            if body.operation_name is not None:
+                graphql.append(f"operation_name={literal(body.operation_name)}")
+            if body.variables is None:
+                args.append(
+                    Arg(
+                        "variables",
+                        "Mapping[str, Any] | None",
+                        "None",
+                        "The GraphQL variables; None sends none.",
+                    )
+                )
+            else:
+                graphql.append(f"variables={json_expr(body.variables, var_names)}")
+                preview = json_preview(body.variables, var_names)
+                args.append(
+                    Arg(
+                        "variables",
+                        "Mapping[str, Any] | NotGiven | None",
+                        "NOT_GIVEN",
+                        "The GraphQL variables. Left out, the collection's are sent:"
+                        f" `{preview}` (`{{{{name}}}}`: the client's value, `{{{{$...}}}}`: made"
+                        " fresh for each call, as Postman makes it); None sends none.",
+                    )
+                )
+            constant.append(("graphql", f"_base.GraphQL({', '.join(graphql)})"))
             call.append(("json", f'{{"query": {body_arg}, "variables": variables}}'))
         else:
             args.append(
@@ -573,9 +651,11 @@ def operation_view(
             file_keys = tuple(f.key for f in body.fields if f.is_file)
             if file_keys:
                 constant.append(("files", literal(file_keys)))
-        fills = [(path, f"_base.Value({literal(var_names[key])})") for path, key in body.fills] + [
-            (path, literal(value)) for path, value in body.defaults
-        ]
+        fills = (
+            [(path, f"_base.Value({literal(var_names[key])})") for path, key in body.fills]
+            + [(path, slot_expr(slot, var_names)) for path, slot in body.fresh]
+            + [(path, literal(value)) for path, value in body.defaults]
+        )
         if fills:
             items = [f"({literal(path)}, {value})" for path, value in fills]
             constant.append(("body_fills", tuple_expr(items)))
