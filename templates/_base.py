@@ -112,6 +112,7 @@ class AuthScheme:
     name: str = "Authorization"
     prefix: str = ""
     credentials: tuple[str, ...] = ()
+    postman_type: str = ""  # an unsupported scheme's Postman name (`digest`, `awsv4`...)
 
 
 @dataclass(frozen=True)
@@ -734,6 +735,24 @@ class BaseClient:
     def _uses_scheme(self, scheme: AuthScheme | None) -> bool:
         return scheme is not None and self._auth is None and scheme.kind != "unsupported"
 
+    def _send_auth(self) -> Any:  # (httpx.Auth, or httpx.USE_CLIENT_DEFAULT)
+        """The `auth=` given to the client, else the http_client's own (httpx.Client(auth=...))."""
+        return self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
+
+    def _check_signed(self, scheme: AuthScheme, headers: Mapping[str, str]) -> None:
+        """Refuse to send unsigned a request whose collection auth the client does not generate
+        (digest, AWS Signature, Hawk...): Postman signs it, and the server would answer 401."""
+        http_auth = getattr(getattr(self, "_http", None), "auth", None)
+        if self._auth is not None or http_auth is not None:
+            return
+        if any(key.lower() == "authorization" for key in headers):
+            return  # (signed by the caller: default_headers or extra_headers)
+        raise errors.ApiError(
+            f"this request uses the collection's {scheme.postman_type or 'unsupported'} auth,"
+            " which the client does not generate: pass auth= (an httpx.Auth, such as"
+            " httpx.DigestAuth(user, password), or your own) to the client"
+        )
+
     def _apply_auth(
         self, scheme: AuthScheme | None, headers: dict[str, str], params: dict[str, Any]
     ) -> str | None:
@@ -835,6 +854,8 @@ class BaseClient:
         if content_type is not None:
             request_headers["Content-Type"] = content_type
         request_headers.update(extra_headers or {})
+        if auth is not None and auth.kind == "unsupported":
+            self._check_signed(auth, request_headers)
         params.update(extra_query or {})
         form: dict[str, Any] | None = None
         upload: dict[str, Any] | None = None
@@ -1082,7 +1103,7 @@ class SyncClientBase(BaseClient):
         stream = _STREAM.get()
         while True:
             try:
-                response = self._http.send(state.request, auth=self._auth, stream=stream)
+                response = self._http.send(state.request, auth=self._send_auth(), stream=stream)
             except HTTPX_ERRORS as exc:
                 time.sleep(state.after_error(exc))
                 continue
@@ -1195,7 +1216,9 @@ class AsyncClientBase(BaseClient):
         stream = _STREAM.get()
         while True:
             try:
-                response = await self._http.send(state.request, auth=self._auth, stream=stream)
+                response = await self._http.send(
+                    state.request, auth=self._send_auth(), stream=stream
+                )
             except HTTPX_ERRORS as exc:
                 await asyncio.sleep(state.after_error(exc))
                 continue

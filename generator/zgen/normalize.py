@@ -578,6 +578,38 @@ def credential_from(state: _State, value: str, default_key: str, place: str, wha
     return state.credential(default_key)
 
 
+# Parameters of Postman's auth types that say how to sign, never a credential, whatever their
+# names say (`addTokenTo`, `tokenType`, `headerPrefix` name a token but hold none).
+AUTH_SETTINGS = frozenset(
+    {
+        "addTokenTo",
+        "tokenType",
+        "headerPrefix",
+        "algorithm",
+        "signatureMethod",
+        "isSecretBase64Encoded",
+        "queryParamKey",
+        "header",
+        "payload",
+        "region",
+        "service",
+        "realm",
+        "qop",
+        "version",
+        "grant_type",
+        "client_authentication",
+        "challengeAlgorithm",
+        "tokenName",
+        "addParamsToHeader",
+        "addEmptyParamsToSign",
+        "includePayloadHash",
+        "disableRetryRequest",
+        "headersToSign",
+        "baseURL",
+    }
+)
+
+
 def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) -> AuthSpec | None:
     if raw is None or raw == {}:
         return inherited  # (`"auth": {}`, as exporters write an auth never set: Postman inherits)
@@ -603,7 +635,14 @@ def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) 
         )
         return AuthSpec("basic", kind, credentials=(user, password))
     if kind == "apikey":
-        key_name = params.get("key") or "X-API-Key"
+        key_name = params.get("key", "").strip()
+        if not key_name:
+            key_name = "X-API-Key"
+            state.warn(
+                where,
+                "the apikey auth names no key; the client sends the key as the `X-API-Key`"
+                " header (set the key's name in the collection and build again)",
+            )
         value = credential_from(state, params.get("value", ""), "api_key", where, "API key")
         if params.get("in") == "query":
             return AuthSpec("apikey", kind, location="query", name=key_name, credentials=(value,))
@@ -621,6 +660,8 @@ def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) 
             "oauth2", kind, prefix=prefix if prefix is not None else "Bearer", credentials=(token,)
         )
     for key, value in params.items():
+        if key in AUTH_SETTINGS:
+            continue  # (`addTokenTo: header`, `algorithm: HS256`: how to sign, not with what)
         if value.strip() and not VAR_RE.fullmatch(value.strip()) and literal_credential(key, value):
             state.secrets_found.append(where)
             state.warn(
@@ -629,7 +670,8 @@ def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) 
             )
     state.warn(
         place,
-        f"auth type {kind!r} is not generated; pass any httpx.Auth as Client(auth=...) to sign requests",
+        f"auth type {kind!r} is not generated: its requests raise ApiError rather than go"
+        " unsigned until you pass an httpx.Auth as Client(auth=...)",
     )
     return AuthSpec("unsupported", kind)
 

@@ -446,6 +446,8 @@ def operation_constant(names: Names, index: int) -> str:
 def auth_expr(auth: AuthSpec | None, var_names: dict[str, str]) -> str | None:
     if auth is None:
         return None
+    if auth.kind == "unsupported":
+        return f'_base.AuthScheme("unsupported", postman_type={literal(auth.postman_type)})'
     creds = tuple(var_names[key] for key in auth.credentials)
     return (
         f"_base.AuthScheme({literal(auth.kind)}, {literal(auth.location)}, {literal(auth.name)}, "
@@ -1646,6 +1648,11 @@ def render_tests(
         "host_names": host_names,
         "secret_names": secret_names,
         "value_args": value_args,
+        # A request whose auth the client does not generate refuses to go unsigned; the test
+        # clients sign nothing, on purpose (a no-op httpx.Auth on their http client).
+        "unsigned_auth": any(
+            op.auth is not None and op.auth.kind == "unsupported" for op in api.operations
+        ),
     }
     out[f"{pkg}/testing.py"] = env.get_template("testing.py.jinja").render(test_context)
     out[f"{pkg}/tests/__init__.py"] = ""
