@@ -110,3 +110,50 @@ def test_an_apikey_auth_without_a_key_name_says_what_it_sends() -> None:
     auth = api.operations[0].auth
     assert auth is not None and (auth.location, auth.name) == ("header", "X-API-Key")
     assert any("names no key" in w.message for w in diagnostics.warnings)
+
+
+def test_an_apikey_name_from_a_variable_and_an_oauth2_prefix_are_sent_as_postman_sends_them(
+    build_collection: Builder,
+) -> None:
+    """`key: {{tenantHeader}}` sent a header named `{{tenantHeader}}`; `headerPrefix: " Bearer "`
+    sent `" Bearer  <token>"` (Postman trims the prefix)."""
+    data = collection(
+        request(
+            "Keyed",
+            "https://api.example.com/k",
+            auth={"type": "apikey", "apikey": params(key="{{tenantHeader}}", value="{{apiKey}}")},
+        ),
+        request(
+            "Unnamed",
+            "https://api.example.com/u",
+            auth={"type": "apikey", "apikey": params(key="{{nameless}}", value="{{apiKey}}")},
+        ),
+        request(
+            "Prefixed",
+            "https://api.example.com/p",
+            auth={
+                "type": "oauth2",
+                "oauth2": params(accessToken="{{tok}}", headerPrefix=" Bearer "),
+            },
+        ),
+        name="Keys",
+        variable=[{"key": "tenantHeader", "value": "X-Tenant-Key"}],
+    )
+    report, out = build_collection(data, package="keys")
+    assert any(
+        "`{{nameless}}`" in w.message or "'{{nameless}}'" in w.message
+        for w in report.diagnostics.warnings
+    )
+    calls = (
+        "import httpx, json\nfrom keys import Client\nsent = []\n"
+        "def answer(r):\n    sent.append(dict(r.headers))\n    return httpx.Response(200)\n"
+        "c = Client(http_client=httpx.Client(transport=httpx.MockTransport(answer)),"
+        " api_key='K', tok='T')\n"
+        "c.keyed(); c.unnamed(); c.prefixed()\nprint(json.dumps(sent))\n"
+    )
+    result = import_generated(out, "keys", calls)
+    assert result.returncode == 0, result.stderr[-3000:]
+    keyed, unnamed, prefixed = json.loads(result.stdout)
+    assert keyed["x-tenant-key"] == "K" and not any("{" in name for name in keyed)
+    assert unnamed["x-api-key"] == "K"
+    assert prefixed["authorization"] == "Bearer T"

@@ -636,7 +636,17 @@ def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) 
         return AuthSpec("basic", kind, credentials=(user, password))
     if kind == "apikey":
         key_name = params.get("key", "").strip()
-        if not key_name:
+        if VAR_RE.search(key_name):
+            # (`key: {{apiKeyHeader}}`: Postman sends the variable's value as the name)
+            named = state.resolved(key_name, frozenset())
+            if named is None or not named.strip():
+                state.warn(
+                    where,
+                    f"the apikey auth's key name {key_name!r} has no value; the client sends the"
+                    " key as the `X-API-Key` header (give the variable a value and build again)",
+                )
+            key_name = named.strip() if named is not None and named.strip() else "X-API-Key"
+        elif not key_name:
             key_name = "X-API-Key"
             state.warn(
                 where,
@@ -657,7 +667,10 @@ def parse_auth(state: _State, raw: Any, place: str, inherited: AuthSpec | None) 
             )
         prefix = params.get("headerPrefix", "Bearer")
         return AuthSpec(
-            "oauth2", kind, prefix=prefix if prefix is not None else "Bearer", credentials=(token,)
+            "oauth2",
+            kind,
+            prefix=prefix.strip() if prefix is not None else "Bearer",  # (Postman trims it)
+            credentials=(token,),
         )
     for key, value in params.items():
         if key in AUTH_SETTINGS:
