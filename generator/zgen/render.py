@@ -344,7 +344,7 @@ def client_arg_doc(
 
 def annotation(ref: TypeRef, names: Names, imports: set[str]) -> str:
     kind = ref[0]
-    if kind == "model":
+    if kind in ("model", "recursive"):  # recursive: a model that contains itself
         return f"models.{names.models[ref[1]]}"
     if kind == "list":
         return f"list[{annotation(ref[1], names, imports)}]"
