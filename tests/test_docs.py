@@ -215,3 +215,22 @@ def test_api_md_lists_every_method_of_the_client(build_collection: Builder) -> N
     assert "`AuthenticationError` (401)" in text
     init = (GENERATED / "zoho_crm_bulk_write" / "__init__.py").read_text(encoding="utf-8")
     assert "API.md" in init
+
+
+def test_api_md_links_a_model_that_contains_itself(build_collection: Builder) -> None:
+    """A converter's circular-reference placeholder is a reference to the enclosing model: its
+    field in API.md links that model (listing it raised KeyError)."""
+    body = {
+        "criteria": {
+            "field": "Email",
+            "group": ["<Circular reference to #/components/schemas/Criteria detected>"],
+        }
+    }
+    data = collection(
+        request("Get Rule", f"{URL}/rules/1", responses=[response("ok", 200, body)]),
+        name="Rules",
+    )
+    _, out = build_collection(data)
+    text = (out / "rules" / "API.md").read_text(encoding="utf-8")
+    section = text.split("\n### GetRuleCriteria\n", 1)[1].split("\n### ", 1)[0]
+    assert "- `group`: `list[`[`GetRuleCriteria`](#getrulecriteria)`]`" in section

@@ -344,7 +344,7 @@ def client_arg_doc(
 
 def annotation(ref: TypeRef, names: Names, imports: set[str]) -> str:
     kind = ref[0]
-    if kind == "model":
+    if kind in ("model", "recursive"):  # recursive: a model that contains itself
         return f"models.{names.models[ref[1]]}"
     if kind == "list":
         return f"list[{annotation(ref[1], names, imports)}]"
@@ -837,24 +837,31 @@ def markdown_types(text: str, anchors: dict[str, str]) -> str:
 
 def code_span(text: str) -> str:
     """`text` as a Markdown code span, whatever backticks or line breaks it holds."""
+    if text and "`" not in text and text.isprintable():
+        return f"`{text}`"
     text = " ".join(text.splitlines()) or " "
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def model_fields(shape: Shape, names: Names, anchors: dict[str, str]) -> list[tuple[str, str, str]]:
+def model_fields(
+    shape: Shape, names: Names, anchors: dict[str, str], typed: dict[tuple[TypeRef, bool], str]
+) -> list[tuple[str, str, str]]:
     """API.md's lines of a model: (field name, its type linked, its JSON key where another), in
-    the order of models.py."""
+    the order of models.py. `typed`: each type's text so far, by (type, required)."""
     by_key = {f.key: f for f in shape.fields}
     found = []
     for key, name in names.fields[shape.id]:
         field_shape = by_key[key]
-        text = annotation(field_shape.type, names, set())
-        if not field_shape.required and "None" not in text.split(" | "):
-            text += " | None"
+        linked = typed.get((field_shape.type, field_shape.required))
+        if linked is None:
+            text = annotation(field_shape.type, names, set())
+            if not field_shape.required and "None" not in text.split(" | "):
+                text += " | None"
+            linked = typed[(field_shape.type, field_shape.required)] = markdown_types(text, anchors)
         shown = (code_span(key) if key else '`""`') if key != name else ""
-        found.append((name, markdown_types(text, anchors), shown))
+        found.append((name, linked, shown))
     return found
 
 
@@ -909,11 +916,12 @@ def api_reference(
     for alias, target in names.aliases:
         aliases.setdefault(target, []).append(alias)
     shapes = {names.models[shape.id]: shape for shape in inferred.shapes}
+    typed: dict[tuple[TypeRef, bool], str] = {}
     models = [
         {
             "name": name,
             "aliases": ", ".join(f"`{alias}`" for alias in sorted(aliases.get(name, []))),
-            "fields": model_fields(shapes[name], names, anchors) if name in shapes else [],
+            "fields": model_fields(shapes[name], names, anchors, typed) if name in shapes else [],
         }
         for name in sorted(names.models.values(), key=export_order)
     ]
