@@ -336,13 +336,22 @@ def bench_size(n: int, seed: int, work: Path, zgen_ok: bool) -> SizeResult:
     edited = json.loads(coll_path.read_text(encoding="utf-8"))
     request = edit_one_response(edited)
     edited_path.write_text(json.dumps(edited, indent=1, ensure_ascii=False), encoding="utf-8")
-    changed = build_in_child(edited_path, out, fresh=False, scratch=work)
+    # Three one-change rebuilds, each in a new process: the edited collection, the first one
+    # again, the edited one again (as the --watch row does in one process); the median is
+    # reported (a single sample moved by a fifth from run to run).
+    changes = [build_in_child(edited_path, out, fresh=False, scratch=work)]
+    for source in (coll_path, edited_path):
+        if changes[-1].ok:
+            changes.append(build_in_child(source, out, fresh=False, scratch=work))
+    failed = [one for one in changes if not one.ok]
+    changed = failed[0] if failed else sorted(changes, key=lambda one: one.build_s)[1]
     result.changed = changed
     if not changed.ok:
         print(f"  one-change rebuild FAILED: {changed.error}", flush=True)
         return result
     print(
-        f"  one change : {changed.wall_s:.2f} s wall (build() {changed.build_s:.2f} s) = "
+        f"  one change : the median of 3 rebuilds, each in a new process: {changed.wall_s:.2f} s "
+        f"wall (build() {changed.build_s:.2f} s; all {', '.join(f'{one.build_s:.2f}' for one in changes)}) = "
         f"{_fmt(result.changed_pct_build, '.1f', '%')} of full build() "
         f"({_fmt(result.changed_pct_wall, '.1f', '%')} by wall); a saved response of "
         f"{request!r} edited; written {changed.files_written}, unchanged "
@@ -523,7 +532,7 @@ def markdown(run: Run, seed: int) -> str:
             ],
         )
         row(
-            "one saved response changed, rebuild build() (s)",
+            "one saved response changed, rebuild build() (s, median of 3)",
             [_fmt(s.changed.build_s if s.changed and s.changed.ok else None) for s in sizes],
         )
         row("… % of full build()", [_fmt(s.changed_pct_build, ".1f", "%") for s in sizes])

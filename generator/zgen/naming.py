@@ -712,6 +712,8 @@ def common_key_words(usages: Sequence[Usage]) -> tuple[str, ...]:
     """The words that end the last key of every usage (`address` for billing_address and
     shippingAddress), when the shape has two keys or more and they share a word that names
     something (not `by` of created_by and modified_by); () otherwise."""
+    if len(usages) < 2:
+        return ()  # (most shapes: one usage)
     lasts = {parts[-1] for usage in usages if (parts := _path_parts(usage.path)) and parts[-1]}
     if len(lasts) < 2:
         return ()
