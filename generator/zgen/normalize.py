@@ -1246,6 +1246,13 @@ def json_body_with_variables(state: _State, text: str, content_type: str) -> Bod
     )
 
 
+def warn_missing(state: _State, place: str, missing: list[str], message: str) -> None:
+    """One warning naming the variables without a value (`{{a}}`, `{{b}}`) in `message`'s {}."""
+    if missing:
+        names = ", ".join(f"`{{{{{name}}}}}`" for name in sorted(set(missing)))
+        state.warn(place, message.format(names))
+
+
 def graphql_query(state: _State, query: Any, place: str) -> str:
     """A GraphQL query as Postman sends it: each `{{variable}}` in it (`user(phone: "{{phone}}")`)
     replaced by the variable's value; one with no value (or a secret) stays as written, with a
@@ -1262,13 +1269,13 @@ def graphql_query(state: _State, query: Any, place: str) -> str:
         return value
 
     resolved = VAR_RE.sub(one, query)
-    if missing:
-        names = ", ".join(f"`{{{{{name}}}}}`" for name in sorted(set(missing)))
-        state.warn(
-            place,
-            f"the GraphQL query holds {names} with no value; sent as written unless the call"
-            " passes its own query",
-        )
+    warn_missing(
+        state,
+        place,
+        missing,
+        "the GraphQL query holds {} with no value; sent as written unless the call passes its"
+        " own query",
+    )
     return resolved
 
 
@@ -1340,13 +1347,13 @@ def graphql_variables(state: _State, raw: Any, place: str) -> Any:
         return Slot(template)
 
     variables = walk(parsed, "")
-    if missing:
-        names = ", ".join(f"`{{{{{name}}}}}`" for name in sorted(set(missing)))
-        state.warn(
-            place,
-            f"the GraphQL variables hold {names} with no value (sent as written in a string, as"
-            " null elsewhere) unless the call passes its own variables",
-        )
+    warn_missing(
+        state,
+        place,
+        missing,
+        "the GraphQL variables hold {} with no value (sent as written in a string, as null"
+        " elsewhere) unless the call passes its own variables",
+    )
     return variables
 
 
