@@ -214,3 +214,24 @@ def test_a_published_method_name_is_kept_only_where_it_is_safe(build_collection:
     path.write_text(json.dumps(manifest), encoding="utf-8")
     _, out = build_collection(users(GET_USER, twin))
     assert "the_user" not in built_methods(out)
+
+
+def test_a_name_every_folder_uses_is_kept_in_each(build_collection: Builder) -> None:
+    """Method names are unique within a namespace, not across them: `get_user` in two folders is
+    kept in both when a second `Get User` joins one of them (a claim counted across folders made
+    the manifest's `get_user` ambiguous, and both were renamed)."""
+    admins = request("Get User", f"{URL}/admins/:id")
+    clash = request("Get User", f"{URL}/users/by-email")
+
+    def two_folders(*extra: dict[str, Any]) -> dict[str, Any]:
+        return collection(
+            {"name": "Users", "item": [GET_USER, *extra]}, {"name": "Admins", "item": [admins]}
+        )
+
+    _, out = build_collection(two_folders())
+    client = (out / "test_api" / "client.py").read_text(encoding="utf-8")
+    assert client.count("def get_user(") == 4  # (sync and async, in each folder)
+    _, out = build_collection(two_folders(clash))
+    client = (out / "test_api" / "client.py").read_text(encoding="utf-8")
+    assert client.count("def get_user(") == 4
+    assert "    def get_user_get_users_by_email(" in client

@@ -127,7 +127,7 @@ def what_it_is(data: dict[str, Any]) -> str:
             "(Import > OpenAPI), then export the collection as Collection v2.1"
         )
     if data.get("_postman_variable_scope") == "environment" or (
-        isinstance(data.get("values"), list) and "item" not in data and "name" in data
+        isinstance(data.get("values"), list) and "name" in data
     ):
         return "this is a Postman environment; pass it with --environment, beside the collection"
     if isinstance(data.get("collections"), list):

@@ -512,15 +512,11 @@ def method_full_name(op: Operation) -> str:
     return snake(f"{op.method} {' '.join(path_words)}", prefix="call")
 
 
-def method_bases(api: Api, ns_paths: list[tuple[str, ...]]) -> list[str]:
-    """Each request's method name before clashes are settled: cut to MAX_METHOD_CHARS, unless the
-    cut would drop what sets it apart from a request of its namespace (`..._for_a_token` cut to
-    `estimate_the_transaction_cost` beside `..._for_a_card`): then cut to LONG_METHOD_CHARS."""
-    return sibling_cuts([method_full_name(op) for op in api.operations], ns_paths)
-
-
 def sibling_cuts(full: list[str], ns_paths: list[tuple[str, ...]]) -> list[str]:
-    """`method_bases` over the full names (see there)."""
+    """Each request's method name before clashes are settled, from its full name (see
+    method_full_name): cut to MAX_METHOD_CHARS, unless the cut would drop what sets it apart from
+    a request of its namespace (`..._for_a_token` cut to `estimate_the_transaction_cost` beside
+    `..._for_a_card`): then cut to LONG_METHOD_CHARS."""
     cut = [cut_method_name(name) for name in full]
     names_in: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for index, path in enumerate(ns_paths):
@@ -544,12 +540,12 @@ def sibling_cuts(full: list[str], ns_paths: list[tuple[str, ...]]) -> list[str]:
 METHOD_NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
 
 
-def request_key(ns: tuple[str, ...], op: Operation) -> str:
-    """What identifies a request from one build to the next: its namespace, its name, its method
-    and its path (the names of its path variables included). A request renamed, moved or sent
-    elsewhere is another request."""
+def request_key(ns: tuple[str, ...], full_name: str, op: Operation) -> str:
+    """What identifies a request from one build to the next: its namespace, its name (in full:
+    method_full_name), its method and its path (the names of its path variables included). A
+    request renamed, moved or sent elsewhere is another request."""
     path = "".join(text if kind == "text" else "{" + text + "}" for kind, text in op.path)
-    return f"{'.'.join(ns)} {method_full_name(op)} {op.method} {path}"
+    return f"{'.'.join(ns)} {full_name} {op.method} {path}"
 
 
 def operation_names(
@@ -584,22 +580,24 @@ def operation_names(
 
     ns_paths = [fix(path) for path in ns_paths]
     groups: dict[tuple[tuple[str, ...], str], list[int]] = defaultdict(list)
-    for index, base in enumerate(method_bases(api, ns_paths)):
+    full = [method_full_name(op) for op in api.operations]
+    for index, base in enumerate(sibling_cuts(full, ns_paths)):
         groups[(ns_paths[index], base)].append(index)
     methods = [""] * len(api.operations)
     taken_in: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for path in all_ns:
         taken_in[fix(path[:-1])].add(fix(path)[-1])
-    keys = [request_key(ns_paths[i], op) for i, op in enumerate(api.operations)]
+    keys = [request_key(ns_paths[i], full[i], op) for i, op in enumerate(api.operations)]
     counts = Counter(keys)
     keys = [key if counts[key] == 1 else "" for key in keys]
-    claims = Counter((published or {}).values())  # (a name two requests claim goes to neither)
+    # (a name two requests of one namespace claim goes to neither; `list` in every folder is fine)
+    claims = Counter((key.split(" ", 1)[0], name) for key, name in (published or {}).items())
     for index, key in enumerate(keys):
         kept = (published or {}).get(key) if key else None
         taken = taken_in[ns_paths[index]]
         if (
             kept is not None
-            and claims[kept] == 1
+            and claims[(".".join(ns_paths[index]), kept)] == 1
             and METHOD_NAME_RE.fullmatch(kept)
             and kept not in taken
             and kept not in RESERVED_METHODS
@@ -994,11 +992,12 @@ def collision_name(name: str, shape: Shape, identity: dict[int, str], taken: set
     tail = f"With{''.join(keys)}" if keys else "Empty"
     parts = CAPITAL_WORD_RE.findall(name) or [name]
     stem = shortened(parts, tail, LONG_NAME)
-    if len(stem) <= LONG_NAME and stem not in taken:
+    fits = stem.endswith(tail)
+    if fits and stem not in taken:
         return stem
     digest = hashlib.sha256(identity[shape.id].encode("utf-8", "surrogatepass")).hexdigest()
     letters = "".join(chr(ord("A") + int(c, 16)) for c in digest)
-    start = 4 if len(stem) > LONG_NAME else 0  # (as earlier zgen versions named it)
+    start = 0 if fits else 4  # (as earlier zgen versions named it)
     for offset in [*range(start, len(letters) - 3, 4), *range(0, start, 4)]:
         found = shortened(parts, tail, LONG_NAME - 4) + letters[offset : offset + 4]
         if found not in taken:
