@@ -180,6 +180,8 @@ class _State:
     memo_now: dict[bytes, _Record] | None = None
     fixed_digest: bytes = b""
     captured: list[_Warned] | None = None
+    # per request read so far, the digest of its inputs (its memo key; None: it has none)
+    op_keys: list[bytes | None] = field(default_factory=list)
 
     def warn(self, place: str, message: str) -> None:
         request, folder = self.current
@@ -316,6 +318,7 @@ def normalize(
             walk_items(state, data["item"], (), root_auth, operations, "/item")
         finally:
             memo.records = state.memo_now
+        memo.keys = tuple(state.op_keys)
     # A folder holds requests when its path starts the folder path of one (a set of those prefixes,
     # not a scan of every request per folder).
     holding = {op.folders[:depth] for op in operations for depth in range(len(op.folders) + 1)}
@@ -1665,6 +1668,10 @@ class NormalizeMemo:
 
     def __init__(self) -> None:
         self.records: dict[bytes, _Record] = {}
+        # After a `normalize` call: per request, in the order of the Api's operations, the digest
+        # of everything its Operation is made from (its record's key; None for a request that
+        # has none), which later stages may key their own memos by.
+        self.keys: tuple[bytes | None, ...] = ()
 
     def to_bytes(self) -> bytes:
         entries = [
@@ -1743,7 +1750,9 @@ def remembered_request(
             )
         )
     except ValueError:  # a value marshal cannot write (not JSON, or nested too deep): no memo
+        state.op_keys.append(None)
         return read_request(state, item, folders, inherited, pointer, name, place)
+    state.op_keys.append(key)
     record = state.memo_now.get(key) or state.memo_last.get(key)
     if record is not None:
         operation, delta, warned = record

@@ -578,7 +578,10 @@ class _Build:
             # is taken from disk when unchanged, and datamodel-code-generator runs only otherwise.
             marker = f"# zgen:models {models.key()}\n"
             env = self._templates(chosen.templates)
-            package = render(api, inferred, names, marker, env, analysis.paging)
+            # (per request, the digest of its inputs that normalize took: see render.request_keys)
+            normalized = memos.objects.get("normalize")
+            digests = normalized.keys if isinstance(normalized, NormalizeMemo) else ()
+            package = render(api, inferred, names, marker, env, analysis.paging, digests)
             files = package.files
             models_path = f"{package.package}/models.py"
             self.keys[models_path] = source_key(files[models_path])

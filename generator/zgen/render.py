@@ -9,13 +9,14 @@ pass.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import json
 import keyword
 import math
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from json.encoder import encode_basestring
@@ -275,11 +276,45 @@ def method_params(args: list[Arg], extra: Sequence[str] = ()) -> list[str]:
     return ["self", *star, *written, *extra, "**options: Unpack[_base.RequestOptions]"]
 
 
+class OpEntry:
+    """A request as the templates see it: its `OpView`, made on first use (any attribute of the
+    view reads through). Its method and constant names, and the digest of everything its code is
+    made from (`key`, None when unknown), come without the view: a rebuild takes the pieces of an
+    unchanged request from its memo by that key (see `kept_call`) and never makes its view."""
+
+    __slots__ = ("_make", "_view", "constant", "imports", "key", "method")
+
+    def __init__(
+        self, method: str, constant: str, key: bytes | None, make: Callable[[set[str]], OpView]
+    ) -> None:
+        self.method = method
+        self.constant = constant
+        self.key = key
+        self.imports: set[str] = set()  # the modules its view's annotations need (when made)
+        self._make = make
+        self._view: OpView | None = None
+
+    @property
+    def view(self) -> OpView:
+        return self.view_of()
+
+    def view_of(self) -> OpView:
+        """The view (made now if it was not)."""
+        if self._view is None:
+            self._view = self._make(self.imports)
+        return self._view
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # (the slots not yet set, and dunders: not the view's)
+            raise AttributeError(name)
+        return getattr(self.view, name)
+
+
 @dataclass
 class NamespaceView:
     attr: str
     cls: str
-    ops: list[OpView]
+    ops: list[OpEntry]
     children: list[NamespaceView]
     doc: str = ""  # the class docstring (escaped, lines after the first unindented)
     path: tuple[str, ...] = ()  # attribute names from the client
@@ -752,9 +787,10 @@ def namespace_tree(
     api: Api,
     inferred: Inferred,
     names: Names,
-    imports: set[str],
     paging: Sequence[Paging | None] = (),
+    keys: Sequence[bytes | None] = (),
 ) -> NamespaceView:
+    """The client's namespaces and their requests (`keys`: see request_keys)."""
     root = NamespaceView("", "", [], [])
     nodes: dict[tuple[str, ...], NamespaceView] = {(): root}
     folder_docs = {folder.path: folder.description for folder in api.folders}
@@ -777,9 +813,146 @@ def namespace_tree(
         nodes[path[:-1]].children.append(node)
     for index in range(len(api.operations)):
         nodes[names.op_namespace[index]].ops.append(
-            operation_view(api, index, inferred, names, imports, paging[index] if paging else None)
+            OpEntry(
+                names.methods[index],
+                operation_constant(names, index),
+                keys[index] if keys else None,
+                functools.partial(
+                    _entry_view, api, index, inferred, names, paging[index] if paging else None
+                ),
+            )
         )
     return root
+
+
+def _entry_view(
+    api: Api,
+    index: int,
+    inferred: Inferred,
+    names: Names,
+    paging: Paging | None,
+    imports: set[str],
+) -> OpView:
+    return operation_view(api, index, inferred, names, imports, paging)
+
+
+# Per request, the pieces of generated code and text made from it alone (its methods and
+# constant in client.py, its API.md entry, what its code imports), by the digest of everything
+# they are made from (see request_keys): a rebuild after a small change makes the pieces of the
+# few requests it touched, and takes the others from the last build (see memo.Memo).
+PIECES: Memo[tuple[Any, ...], Any] = named("pieces")
+
+
+def request_keys(
+    api: Api,
+    inferred: Inferred,
+    names: Names,
+    paging: Sequence[Paging | None],
+    digests: Sequence[bytes | None],
+) -> list[bytes | None]:
+    """Per request, the digest of every input of its pieces (None: not kept): `digests`, the
+    digest of what its Operation is made from (normalize's memo keys), with the names and types
+    the render stage gives it and the client-level values every request reads. A model is in the
+    key by its name: a request's code holds the names of its models, never their fields."""
+    if len(digests) != len(api.operations):
+        return [None] * len(api.operations)
+    shared = value_digest(
+        (
+            api.base_url,
+            tuple(sorted(names.client_vars.items())),
+            tuple(sorted(test_values(api, names).items())),
+            names.package,
+        )
+    )
+    keys: list[bytes | None] = []
+    for index, digest in enumerate(digests):
+        if digest is None:
+            keys.append(None)
+            continue
+        types = inferred.operations[index]
+        found = paging[index] if paging else None
+        parts = (
+            shared,
+            digest,
+            names.op_namespace[index],
+            names.methods[index],
+            tuple(names.params[index].items()),
+            names.body_arg[index],
+            names.forms[index],
+            names.paging_methods[index] if names.paging_methods else None,
+            names.fixtures[index],
+            names.test_modules[index],
+            types.response_kinds,
+            tuple(named_ref(ref, names) for ref in (types.response, types.error, types.request)),
+            None if found is None else paging_plain(found, names),
+        )
+        try:
+            keys.append(value_digest(parts))
+        except ValueError:
+            keys.append(None)
+    return keys
+
+
+def named_ref(ref: TypeRef | None, names: Names) -> Any:
+    """A type as plain data, each model by its class name (not by its shape's number, which a
+    change elsewhere in the collection may shift)."""
+    if ref is None:
+        return None
+    kind = ref[0]
+    if kind in ("model", "recursive"):
+        return (kind, names.models[ref[1]])
+    if kind == "list":
+        return (kind, named_ref(ref[1], names))
+    if kind == "union":
+        return (kind, tuple(named_ref(member, names) for member in ref[1]))
+    return ref
+
+
+def paging_plain(found: Paging, names: Names) -> tuple[Any, ...]:
+    """Every field of a request's paging as plain data (its item type by name: see named_ref)."""
+    return tuple(
+        (
+            named_ref(found.item_type, names)
+            if item.name == "item_type"
+            else getattr(found, item.name)
+        )
+        for item in dataclasses.fields(found)
+    )
+
+
+def kept_call(piece: str, op: OpEntry, is_async: bool, macro: Callable[..., str]) -> str:
+    """A template macro's text for a request (`macro(op, is_async)`), taken from the last build
+    when the request's key is the same (see PIECES)."""
+    if op.key is None:
+        return str(macro(op, is_async))
+    text: str = PIECES.get((op.key, piece, is_async), lambda: str(macro(op, is_async)))
+    return text
+
+
+Facts = tuple[bool, bool, bool, tuple[str, ...]]
+
+
+def request_facts(entry: OpEntry) -> Facts:
+    """What the module header needs to know of a request's code: whether it refers to models,
+    to `Any`, whether it pages, and the modules it imports."""
+
+    def made() -> Facts:
+        op = entry.view
+        annotations = (op.returns, *(arg.annotation for arg in op.args))
+        return (
+            any("models." in text for text in (*annotations, *(v for _, v in op.operation))),
+            any(
+                re.search(r"\bAny\b", text)
+                for text in (*annotations, *((op.paging.item_type,) if op.paging else ()))
+            ),
+            op.paging is not None,
+            tuple(sorted(entry.imports)),
+        )
+
+    if entry.key is None:
+        return made()
+    found: Facts = PIECES.get((entry.key, "facts"), made)
+    return found
 
 
 def flatten(node: NamespaceView) -> list[NamespaceView]:
@@ -865,6 +1038,37 @@ def model_fields(
     return found
 
 
+REFERENCE_FIELDS = ("accessor", "signature", "route", "params", "returns", "raises")
+
+
+def reference_entry(
+    view: Callable[[], OpView], prefix: str, anchors: dict[str, str]
+) -> tuple[Any, ...]:
+    """A request's entry in API.md (the values of REFERENCE_FIELDS): `prefix`, how its namespace
+    is reached from the client. A model links to its section by its name (`anchors`), which is
+    in the request's key (see request_keys)."""
+    op = view()
+    params = [(arg.name, arg.annotation, arg.default) for arg in op.args]
+    signature = ", ".join(
+        f"{arg.name}: {arg.annotation}" + (f" = {arg.default}" if arg.default else "")
+        for arg in op.args
+    )
+    parsed = markdown_types(op.error, anchors) if op.error != "None" else ""
+    raises = ", ".join(
+        f"`{cls}` ({', '.join(str(s) for s in statuses)})" for cls, statuses in op.raises
+    )
+    if raises and parsed:
+        raises += f"; `.parsed` is {parsed}"
+    return (
+        f"{prefix}.{op.method}",
+        f"{prefix}.{op.method}({'*, ' if signature else ''}{signature}) -> {op.returns}",
+        op.route,
+        params,
+        markdown_types(op.returns, anchors),
+        raises,
+    )
+
+
 def api_reference(
     root: NamespaceView, names: Names, inferred: Inferred
 ) -> tuple[list[dict[str, Any]], list[Any]]:
@@ -877,29 +1081,10 @@ def api_reference(
     for node in (root, *sorted(flatten(root), key=lambda n: n.path)):
         prefix = ".".join(("client", *node.path))
         ops = []
-        for op in node.ops:
-            params = [(arg.name, arg.annotation, arg.default) for arg in op.args]
-            signature = ", ".join(
-                f"{arg.name}: {arg.annotation}" + (f" = {arg.default}" if arg.default else "")
-                for arg in op.args
-            )
-            parsed = markdown_types(op.error, anchors) if op.error != "None" else ""
-            raises = ", ".join(
-                f"`{cls}` ({', '.join(str(s) for s in statuses)})" for cls, statuses in op.raises
-            )
-            if raises and parsed:
-                raises += f"; `.parsed` is {parsed}"
-            ops.append(
-                {
-                    "accessor": f"{prefix}.{op.method}",
-                    "signature": f"{prefix}.{op.method}({'*, ' if signature else ''}{signature})"
-                    f" -> {op.returns}",
-                    "route": op.route,
-                    "params": params,
-                    "returns": markdown_types(op.returns, anchors),
-                    "raises": raises,
-                }
-            )
+        for entry in node.ops:
+            made = functools.partial(reference_entry, entry.view_of, prefix, anchors)
+            found = made() if entry.key is None else PIECES.get((entry.key, "reference"), made)
+            ops.append(dict(zip(REFERENCE_FIELDS, found, strict=True)))
         if ops or node is not root:
             namespaces.append(
                 {
@@ -1265,6 +1450,7 @@ def _new_environment(user_templates: Path | None) -> jinja2.Environment:
     env.globals["signature"] = signature_call
     env.globals["doc"] = docstring_literal
     env.globals["fits"] = fits
+    env.globals["kept"] = kept_call
     return env
 
 
@@ -1409,11 +1595,20 @@ def render(
     models_source: str,
     env: jinja2.Environment,
     paging: Sequence[Paging | None] = (),
+    digests: Sequence[bytes | None] = (),
 ) -> RenderedPackage:
+    """Every file of the package (models.py holds `models_source`). `digests`: per request, the
+    digest of what its Operation is made from (see request_keys); with them, the pieces of a
+    request the last build made from the same inputs are taken from the build cache."""
     # Rendering allocates many short-lived objects and makes no garbage cycles worth collecting:
     # the collector, left on, walks the build's whole heap (the analysed collection) meanwhile.
     with paused_gc():
-        return _render(api, inferred, names, models_source, env, paging)
+        return _render(api, inferred, names, models_source, env, paging, digests)
+
+
+# The templates whose pieces are kept per request (see PIECES): only when they are the built-in
+# ones (a user's template is not part of the build cache's key).
+KEPT_TEMPLATES = ("client.py.jinja", "API.md.jinja", "test_module.py.jinja")
 
 
 def _render(
@@ -1423,11 +1618,17 @@ def _render(
     models_source: str,
     env: jinja2.Environment,
     paging: Sequence[Paging | None],
+    digests: Sequence[bytes | None],
 ) -> RenderedPackage:
     pkg = names.package
     header = header_comment(api)
+    keep = all(builtin_template(env, name) for name in KEPT_TEMPLATES)
+    keys = request_keys(api, inferred, names, paging, digests) if keep and digests else ()
+    root = namespace_tree(api, inferred, names, paging, keys)
+    entries = [op for node in (root, *flatten(root)) for op in node.ops]
+    facts = [request_facts(op) for op in entries]
     imports: set[str] = {"functools"}  # (the client's cached_property)
-    root = namespace_tree(api, inferred, names, imports, paging)
+    imports.update(module for fact in facts for module in fact[3])
     var_names = names.client_vars
     client_args = []
     for var in api.variables:
@@ -1484,30 +1685,10 @@ def _render(
         "env_prefix": names.env_prefix,
         "root": root,
         "namespaces": flatten(root),
-        "operations": sorted(
-            (op for node in (root, *flatten(root)) for op in node.ops), key=lambda op: op.constant
-        ),
-        "uses_models": any(
-            "models." in text
-            for node in (root, *flatten(root))
-            for op in node.ops
-            for text in (
-                op.returns,
-                *(arg.annotation for arg in op.args),
-                *(value for _, value in op.operation),
-            )
-        ),
-        "uses_paging": any(op.paging for node in (root, *flatten(root)) for op in node.ops),
-        "uses_any": any(
-            re.search(r"\bAny\b", text)
-            for node in (root, *flatten(root))
-            for op in node.ops
-            for text in (
-                op.returns,
-                *(arg.annotation for arg in op.args),
-                *((op.paging.item_type,) if op.paging else ()),
-            )
-        ),
+        "operations": sorted(entries, key=lambda op: op.constant),
+        "uses_models": any(fact[0] for fact in facts),
+        "uses_paging": any(fact[2] for fact in facts),
+        "uses_any": any(fact[1] for fact in facts),
         "client_args": client_args,
         "auth_prefix_doc": auth_prefix_doc,
         "env_doc": "\n".join(
@@ -1549,7 +1730,7 @@ def _render(
     if form_views:
         out[f"{pkg}/forms.py"] = env.get_template("forms.py.jinja").render(context)
     out[f"{pkg}/py.typed"] = ""
-    out.update(render_tests(api, inferred, names, env, context))
+    out.update(render_tests(api, inferred, names, env, context, keys))
     # (each template looked at once: the test modules share one)
     styled: dict[str, bool] = {}
     for path in out:
@@ -1571,8 +1752,97 @@ def source_template(package: str, path: str) -> str:
     return f"{inner.removeprefix('tests/')}.jinja"
 
 
+FIXTURE_FIELDS = ("name", "signature", "doc", "load")  # a fixture's entry in testing.py
+
+
+def request_tests(
+    op: Operation, index: int, names: Names, wire_values: dict[str, str]
+) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
+    """What a request adds to the tests, as plain data: its fixture files (fixture name, text),
+    its fixtures' entries in testing.py (FIXTURE_FIELDS) and its test cases (test module, then
+    the fields of a TestCase)."""
+    files: list[tuple[str, str]] = []
+    rows: list[tuple[str, str, str, str]] = []
+    cases: list[tuple[Any, ...]] = []
+    params = names.params[index]
+    values = {p.key: sample_value(p.default) for p in op.params if p.location == "path"}
+    path = sample_path(op, values)
+    args = [
+        f"{params[p.key]}={literal(values[p.key])}"
+        for p in op.params
+        if p.location == "path" and p.default is None
+    ]
+    saved_body = None
+    setup: list[str] = []
+    if op.body is not None:
+        body_arg = names.body_arg[index]
+        sample, saved_body = body_sample(op.body)
+        if sample:
+            args.append(f"{body_arg}={sample}")
+        if sample == SAVED_BODY:
+            setup.append(f"{SAVED_BODY} = saved.request_body")
+        elif sample == SAVED_FORM:
+            setup.append(form_setup(op.body, names.forms[index]))
+    accessor = ".".join(("client", *names.op_namespace[index], names.methods[index]))
+    # A request without a saved response is tested alone: the request it sends, answered
+    # with an empty 204 (the fixture of a request alone, named so by the naming pass).
+    examples = op.examples or (Example("request", op.place, 204, (), "", "", "empty"),)
+    for position, example in enumerate(examples):
+        fixture = names.fixtures[index][position]
+        files.append(
+            (
+                fixture,
+                fixture_data(example, op.method, path, expected_wire(op, wire_values), saved_body),
+            )
+        )
+        # Wrapped to the line length, each line at the function body's indentation (as black
+        # re-indents the lines of a docstring); spaces mean nothing here.
+        title = (
+            f"{example.place} ({example.status})"
+            if op.examples
+            else f"{op.place}: the request it sends (the collection saved no response)"
+        )
+        doc = "\n    ".join(fill(title, LINE_LENGTH - 10, ""))
+        load = bracketed("return SavedResponse.load(", [literal(fixture)], ")", indent=4)
+        signature = bare_def(fixture, "SavedResponse")
+        rows.append(
+            (
+                fixture,
+                signature or f"def {fixture}() -> SavedResponse:",
+                docstring(doc),
+                (load or f"return SavedResponse.load({literal(fixture)})").lstrip(" "),
+            )
+        )
+        error = status_error_class(example.status) if example.status >= 400 else None
+        lenient = (
+            error is None
+            and example.kind == "json"
+            and CIRCULAR.get(  # (normalize derives `parsed` from the body text)
+                value_digest(example.body), functools.partial(holds_circular, example.parsed)
+            )
+        )
+        cases.append(
+            (
+                names.test_modules[index],
+                f"test_{fixture}",
+                fixture,
+                accessor,
+                tuple(args),
+                error,
+                lenient,
+                tuple(setup),
+            )
+        )
+    return tuple(files), tuple(rows), tuple(cases)
+
+
 def render_tests(
-    api: Api, inferred: Inferred, names: Names, env: jinja2.Environment, context: dict[str, Any]
+    api: Api,
+    inferred: Inferred,
+    names: Names,
+    env: jinja2.Environment,
+    context: dict[str, Any],
+    keys: Sequence[bytes | None] = (),
 ) -> dict[str, str]:
     pkg = names.package
     out: dict[str, str] = {}
@@ -1589,62 +1859,14 @@ def render_tests(
         and names.client_vars[v.key] not in host_names
     )
     for index, op in enumerate(api.operations):
-        params = names.params[index]
-        values = {p.key: sample_value(p.default) for p in op.params if p.location == "path"}
-        path = sample_path(op, values)
-        args = [
-            f"{params[p.key]}={literal(values[p.key])}"
-            for p in op.params
-            if p.location == "path" and p.default is None
-        ]
-        saved_body = None
-        setup: list[str] = []
-        if op.body is not None:
-            body_arg = names.body_arg[index]
-            sample, saved_body = body_sample(op.body)
-            if sample:
-                args.append(f"{body_arg}={sample}")
-            if sample == SAVED_BODY:
-                setup.append(f"{SAVED_BODY} = saved.request_body")
-            elif sample == SAVED_FORM:
-                setup.append(form_setup(op.body, names.forms[index]))
-        accessor = ".".join(("client", *names.op_namespace[index], names.methods[index]))
-        # A request without a saved response is tested alone: the request it sends, answered
-        # with an empty 204 (the fixture of a request alone, named so by the naming pass).
-        examples = op.examples or (Example("request", op.place, 204, (), "", "", "empty"),)
-        for position, example in enumerate(examples):
-            fixture = names.fixtures[index][position]
-            out[f"{pkg}/fixtures/{fixture}.json"] = fixture_data(
-                example, op.method, path, expected_wire(op, wire_values), saved_body
-            )
-            # Wrapped to the line length, each line at the function body's indentation (as black
-            # re-indents the lines of a docstring); spaces mean nothing here.
-            title = (
-                f"{example.place} ({example.status})"
-                if op.examples
-                else f"{op.place}: the request it sends (the collection saved no response)"
-            )
-            doc = "\n    ".join(fill(title, LINE_LENGTH - 10, ""))
-            load = bracketed("return SavedResponse.load(", [literal(fixture)], ")", indent=4)
-            signature = bare_def(fixture, "SavedResponse")
-            fixtures.append(
-                {
-                    "name": fixture,
-                    "signature": signature or f"def {fixture}() -> SavedResponse:",
-                    "doc": docstring(doc),
-                    "load": (load or f"return SavedResponse.load({literal(fixture)})").lstrip(" "),
-                }
-            )
-            error = status_error_class(example.status) if example.status >= 400 else None
-            lenient = (
-                error is None
-                and example.kind == "json"
-                and CIRCULAR.get(  # (normalize derives `parsed` from the body text)
-                    value_digest(example.body), functools.partial(holds_circular, example.parsed)
-                )
-            )
-            modules.setdefault(names.test_modules[index], []).append(
-                TestCase(f"test_{fixture}", fixture, accessor, args, error, lenient, setup)
+        made = functools.partial(request_tests, op, index, names, wire_values)
+        key = keys[index] if keys else None
+        files, rows, cases = made() if key is None else PIECES.get((key, "tests"), made)
+        out.update((f"{pkg}/fixtures/{fixture}.json", text) for fixture, text in files)
+        fixtures.extend(dict(zip(FIXTURE_FIELDS, row, strict=True)) for row in rows)
+        for module, name, fixture, method, args, error, lenient, setup in cases:
+            modules.setdefault(module, []).append(
+                TestCase(name, fixture, method, list(args), error, lenient, list(setup))
             )
     test_context = {
         **context,
