@@ -1044,25 +1044,28 @@ def structural_keys(inferred: Inferred) -> dict[int, str]:
 def _structural_keys(inferred: Inferred) -> dict[int, str]:
     by_id = {shape.id: shape for shape in inferred.shapes}
     done: dict[int, str] = {}
+    return {shape.id: _shape_key(shape.id, by_id, done) for shape in inferred.shapes}
 
-    def type_key(ref: TypeRef) -> str:
-        if ref[0] == "model":
-            return "{" + shape_key(ref[1]) + "}"
-        if ref[0] == "list":
-            return "[" + type_key(ref[1]) + "]"
-        if ref[0] == "union":
-            return "|".join(sorted(type_key(member) for member in ref[1]))
-        return str(ref[0])
 
-    def shape_key(shape_id: int) -> str:
-        if shape_id not in done:
-            fields = by_id[shape_id].fields
-            done[shape_id] = ",".join(
-                f"{f.key!r}{'' if f.required else '?'}:{type_key(f.type)}" for f in fields
-            )
-        return done[shape_id]
+# (functions of their own, not closures of _structural_keys: two closures that call each other
+# are a reference cycle, which would keep the shapes alive until a garbage collection)
+def _shape_key(shape_id: int, by_id: dict[int, Shape], done: dict[int, str]) -> str:
+    if shape_id not in done:
+        fields = by_id[shape_id].fields
+        done[shape_id] = ",".join(
+            f"{f.key!r}{'' if f.required else '?'}:{_type_key(f.type, by_id, done)}" for f in fields
+        )
+    return done[shape_id]
 
-    return {shape.id: shape_key(shape.id) for shape in inferred.shapes}
+
+def _type_key(ref: TypeRef, by_id: dict[int, Shape], done: dict[int, str]) -> str:
+    if ref[0] == "model":
+        return "{" + _shape_key(ref[1], by_id, done) + "}"
+    if ref[0] == "list":
+        return "[" + _type_key(ref[1], by_id, done) + "]"
+    if ref[0] == "union":
+        return "|".join(sorted(_type_key(member, by_id, done) for member in ref[1]))
+    return str(ref[0])
 
 
 def rename_models(

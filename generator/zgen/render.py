@@ -309,6 +309,28 @@ class OpEntry:
             raise AttributeError(name)
         return getattr(self.view, name)
 
+    def release(self) -> None:
+        """Let go of the view and of what it is made from (the analysed collection): see
+        `released`."""
+        self._view = None
+        self._make = _released
+
+
+def _released(imports: set[str]) -> OpView:
+    raise RuntimeError("the view of a request was asked for after the render")
+
+
+def released(root: NamespaceView) -> None:
+    """Empty the namespace tree once every template is rendered. Jinja's render contexts are in
+    reference cycles (a template's macros refer to its context), which only the garbage collector
+    frees, and the build pauses the collector (see pipeline.build): what they hold would outlive
+    the build and be freed by the first collection after it, walked object by object."""
+    for node in (root, *flatten(root)):
+        for entry in node.ops:
+            entry.release()
+        node.ops.clear()
+        node.children.clear()
+
 
 @dataclass
 class NamespaceView:
@@ -1739,6 +1761,7 @@ def _render(
     vouched = frozenset(
         path for path in out if path.endswith(".py") and styled[source_template(pkg, path)]
     )
+    released(root)
     return RenderedPackage(pkg, out, vouched)
 
 
