@@ -228,3 +228,21 @@ def test_a_request_s_key_holds_every_input_of_its_pieces(tmp_path: Path) -> None
     assert [a == b for a, b in zip(after, before, strict=True)] == [
         i != paged for i in range(len(before))
     ]
+
+
+def test_a_test_module_is_made_of_its_cases_the_header_and_the_package_alone(
+    tmp_path: Path,
+) -> None:
+    """A test module is kept whole by its requests' keys and the header (see render_tests): its
+    template must read nothing else (the environment's undefined is strict: anything else
+    raises)."""
+    analysis = analyze(write(tmp_path / "api.json", api()), Diagnostics())
+    env = zgen.render.environment(None)
+    cases = zgen.render.TestCase(
+        "test_x", "x", "client.things.get_x", ['id="1"'], "NotFoundError", False, []
+    )
+    header = zgen.render.header_comment(analysis.api)
+    text = zgen.render.test_module(
+        env, {"header": header, "package": analysis.names.package}, [cases]
+    )
+    assert text.startswith(header) and "def test_x(" in text

@@ -340,6 +340,7 @@ class NamespaceView:
     children: list[NamespaceView]
     doc: str = ""  # the class docstring (escaped, lines after the first unindented)
     path: tuple[str, ...] = ()  # attribute names from the client
+    kept: bool = False  # its pieces are kept per request (see PIECES)
 
 
 def accessor(names: Names, index: int) -> str:
@@ -813,7 +814,7 @@ def namespace_tree(
     keys: Sequence[bytes | None] = (),
 ) -> NamespaceView:
     """The client's namespaces and their requests (`keys`: see request_keys)."""
-    root = NamespaceView("", "", [], [])
+    root = NamespaceView("", "", [], [], kept=bool(keys))
     nodes: dict[tuple[str, ...], NamespaceView] = {(): root}
     folder_docs = {folder.path: folder.description for folder in api.folders}
     ns_folders: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -829,7 +830,13 @@ def namespace_tree(
             else [f"Requests of the `{path[-1]}` folder."]
         )
         node = NamespaceView(
-            path[-1], names.namespaces[path] + "Resource", [], [], docstring("\n".join(lines)), path
+            path[-1],
+            names.namespaces[path] + "Resource",
+            [],
+            [],
+            docstring("\n".join(lines)),
+            path,
+            kept=bool(keys),
         )
         nodes[path] = node
         nodes[path[:-1]].children.append(node)
@@ -948,6 +955,18 @@ def kept_call(piece: str, op: OpEntry, is_async: bool, macro: Callable[..., str]
     if op.key is None:
         return str(macro(op, is_async))
     text: str = PIECES.get((op.key, piece, is_async), lambda: str(macro(op, is_async)))
+    return text
+
+
+def kept_namespace(ns: NamespaceView, macro: Callable[[NamespaceView], str]) -> str:
+    """A template macro's text for a namespace (its classes: `macro(ns)`), taken from the last
+    build when its requests' keys, its docstring and its children are the same (see PIECES)."""
+    keys = tuple(op.key for op in ns.ops)
+    if not ns.kept or None in keys:
+        return str(macro(ns))
+    children = tuple((child.attr, child.cls) for child in ns.children)
+    key = ("namespace", ns.attr, ns.cls, ns.doc, children, keys)
+    text: str = PIECES.get(key, lambda: str(macro(ns)))
     return text
 
 
@@ -1473,6 +1492,7 @@ def _new_environment(user_templates: Path | None) -> jinja2.Environment:
     env.globals["doc"] = docstring_literal
     env.globals["fits"] = fits
     env.globals["kept"] = kept_call
+    env.globals["kept_namespace"] = kept_namespace
     return env
 
 
@@ -1871,6 +1891,7 @@ def render_tests(
     out: dict[str, str] = {}
     fixtures: list[dict[str, str]] = []
     modules: dict[str, list[TestCase]] = {}
+    module_keys: dict[str, list[bytes | None]] = {}  # the keys of its cases' requests
     host_names = sorted({names.client_vars[op.host] for op in api.operations} - {"base_url"})
     secret_names = sorted(names.client_vars[v.key] for v in api.variables if v.secret)
     wire_values = test_values(api, names)
@@ -1891,6 +1912,7 @@ def render_tests(
             modules.setdefault(module, []).append(
                 TestCase(name, fixture, method, list(args), error, lenient, list(setup))
             )
+            module_keys.setdefault(module, []).append(key)
     test_context = {
         **context,
         "fixtures": fixtures,
@@ -1911,27 +1933,39 @@ def render_tests(
     out[f"{pkg}/tests/__init__.py"] = ""
     out[f"{pkg}/tests/conftest.py"] = env.get_template("conftest.py.jinja").render(test_context)
     for module, cases in sorted(modules.items()):
-        errors_used = sorted({case.error_class for case in cases if case.error_class})
-        out[f"{pkg}/tests/{module}.py"] = env.get_template("test_module.py.jinja").render(
-            {
-                **test_context,
-                "cases": cases,
-                "errors_used": errors_used,
-                "package_imports": [
-                    module
-                    for module, used in (
-                        ("errors", bool(errors_used)),
-                        (
-                            "forms",
-                            any(
-                                line.startswith(f"{SAVED_FORM}: ")
-                                for c in cases
-                                for line in c.setup
-                            ),
-                        ),
-                    )
-                    if used
-                ],
-            }
+        module_text = functools.partial(test_module, env, test_context, cases)
+        # A module of requests whose pieces are kept is kept whole (see PIECES): its template
+        # reads its cases, the header and the package (tests/test_render_pieces.py checks).
+        kept = None if None in module_keys[module] else tuple(module_keys[module])
+        text: str = (
+            module_text()
+            if not keys or kept is None
+            else PIECES.get(("test_module", module, context["header"], kept), module_text)
         )
+        out[f"{pkg}/tests/{module}.py"] = text
     return out
+
+
+def test_module(
+    env: jinja2.Environment, test_context: dict[str, Any], cases: list[TestCase]
+) -> str:
+    """A test module, of the cases of its requests."""
+    errors_used = sorted({case.error_class for case in cases if case.error_class})
+    return env.get_template("test_module.py.jinja").render(
+        {
+            **test_context,
+            "cases": cases,
+            "errors_used": errors_used,
+            "package_imports": [
+                module
+                for module, used in (
+                    ("errors", bool(errors_used)),
+                    (
+                        "forms",
+                        any(line.startswith(f"{SAVED_FORM}: ") for c in cases for line in c.setup),
+                    ),
+                )
+                if used
+            ],
+        }
+    )
