@@ -731,10 +731,7 @@ def infer(
     shapes = [
         Shape(
             i,
-            tuple(
-                FieldShape(f.key, resolve_frames(f.type, frames), f.required, f.default)
-                for f in registry.fields[i]
-            ),
+            resolved_fields(registry.fields[i], frames),
             tuple(registry.usages[i]),
             tuple(registry.orders[i]),
         )
@@ -743,15 +740,35 @@ def infer(
     return merge_evidence(shapes, list(ops))
 
 
+def resolved_fields(
+    fields: tuple[FieldShape, ...], frames: Mapping[int, int]
+) -> tuple[FieldShape, ...]:
+    """`fields` with their frame tokens resolved (see resolve_frames): the same objects where
+    there is nothing to resolve (most fields: no new FieldShape for each, on every build)."""
+    if not frames:  # (no circular reference in the collection: no token anywhere)
+        return fields
+    resolved = [(f, resolve_frames(f.type, frames)) for f in fields]
+    if all(ref is f.type for f, ref in resolved):
+        return fields
+    return tuple(
+        f if ref is f.type else FieldShape(f.key, ref, f.required, f.default) for f, ref in resolved
+    )
+
+
 def resolve_frames(ref: TypeRef, frames: Mapping[int, int]) -> TypeRef:
-    """A type with each circular reference's frame token replaced by the shape id of its object."""
+    """A type with each circular reference's frame token replaced by the shape id of its object
+    (`ref` itself when it holds none)."""
     kind = ref[0]
     if kind == "recursive":
         return ("recursive", frames[ref[1]])
     if kind == "list":
-        return ("list", resolve_frames(ref[1], frames))
+        item = resolve_frames(ref[1], frames)
+        return ref if item is ref[1] else ("list", item)
     if kind == "union":
-        return ("union", tuple(resolve_frames(member, frames) for member in ref[1]))
+        members = tuple(resolve_frames(member, frames) for member in ref[1])
+        if all(new is old for new, old in zip(members, ref[1], strict=True)):
+            return ref
+        return ("union", members)
     return ref
 
 
@@ -810,18 +827,21 @@ def merge_evidence(shapes: list[Shape], ops: list[OperationTypes]) -> Inferred:
     for new_id in range(len(kept)):
         group = members[new_id]
         first = group[0]
-        fields = tuple(
-            FieldShape(
-                f.key,
-                renumber(f.type, compact),
-                all(other.fields[index].required for other in group),
-                f.default,
-            )
-            for index, f in enumerate(first.fields)
-        )
+        fields = []
+        for index, f in enumerate(first.fields):
+            ref = renumber(f.type, compact)
+            required = f.required and all(other.fields[index].required for other in group[1:])
+            # (the field itself where nothing changes: most fields, when few shapes merge)
+            same = ref is f.type and required == f.required
+            fields.append(f if same else FieldShape(f.key, ref, required, f.default))
+        if len(group) == 1 and new_id == first.id and all(
+            new is old for new, old in zip(fields, first.fields, strict=True)
+        ):
+            result.append(first)
+            continue
         usages = tuple(usage for shape in group for usage in shape.usages)
         orders = tuple(order for shape in group for order in shape.orders)
-        result.append(Shape(new_id, fields, usages, orders))
+        result.append(Shape(new_id, tuple(fields), usages, orders))
     new_ops = tuple(
         OperationTypes(
             None if op.response is None else renumber(op.response, compact),
