@@ -834,8 +834,10 @@ def merge_evidence(shapes: list[Shape], ops: list[OperationTypes]) -> Inferred:
             # (the field itself where nothing changes: most fields, when few shapes merge)
             same = ref is f.type and required == f.required
             fields.append(f if same else FieldShape(f.key, ref, required, f.default))
-        if len(group) == 1 and new_id == first.id and all(
-            new is old for new, old in zip(fields, first.fields, strict=True)
+        if (
+            len(group) == 1
+            and new_id == first.id
+            and all(new is old for new, old in zip(fields, first.fields, strict=True))
         ):
             result.append(first)
             continue

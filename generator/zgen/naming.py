@@ -1012,10 +1012,14 @@ CAPITAL_WORD_RE = re.compile(r"[A-Z][^A-Z]*|[^A-Z]+")
 
 def shortened(parts: list[str], tail: str, room: int) -> str:
     """`parts` and then `tail` within `room` characters where possible: words after the first give
-    way (the last three stay), then `tail`, then whatever is over."""
+    way (the last three stay; no run of words twice in a row), then `tail`, then whatever is
+    over."""
     parts = list(parts)
     while len("".join(parts)) + len(tail) > room and len(parts) > 4:
         del parts[1]
+        # (a word given way may bring two runs of the same words together: `Flight Document
+        # Flight Pricing` -> `Flight Pricing`, not `Flight Flight Pricing`)
+        parts = collapse_runs(parts)
     if len("".join(parts)) + len(tail) <= room:
         return "".join(parts) + tail
     kept = parts[:1]

@@ -27,7 +27,7 @@ from urllib.parse import quote
 import jinja2
 
 from . import __version__, layout
-from .infer import Inferred, Shape, TypeRef, holds_circular
+from .infer import Inferred, Shape, TypeRef, Usage, holds_circular
 from .ir import Api, AuthSpec, Body, Example, Operation, Slot, Template
 from .layout import (
     bare_def,
@@ -1009,29 +1009,35 @@ def model_docs(api: Api, inferred: Inferred, names: Names) -> dict[str, str]:
     (`The 200 response of `client.bulk_write.job_details()`.`)."""
     docs: dict[str, str] = {}
     for shape in inferred.shapes:
-        places: list[str] = []
-        for usage in sorted(shape.usages, key=lambda u: (ROLE_ORDER[u.role], u.op, u.path)):
-            op = api.operations[usage.op]
-            call = f"`{accessor(names, usage.op)}()`"
-            if usage.role == "request":
-                what = f"the request body of {call}"
-            else:
-                errors = usage.role == "error"
-                statuses = sorted({e.status for e in op.examples if (e.status >= 400) == errors})
-                kind = "error response" if errors else "response"
-                what = f"the {statuses_text(statuses)} {kind} of {call}".replace("the  ", "the ")
-            place = (
-                what
-                if not usage.path
-                else f"an item of {what}" if usage.path == ("[]",) else f"part of {what}"
-            )
-            if place not in places:
-                places.append(place)
-        first = places[0][:1].upper() + places[0][1:]
-        more = f" (and {len(places) - 1} more)" if len(places) > 1 else ""
-        text = f"{first}{more}."
+        first = min(shape.usages, key=lambda u: (ROLE_ORDER[u.role], u.op, u.path))
+        # Each place reads differently by its request (its accessor), its role and where in the
+        # body the shape is: the places are counted without writing each.
+        count = len({(u.op, u.role, _place_kind(u.path)) for u in shape.usages})
+        place = usage_place(api, names, first)
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        text = f"{place[:1].upper()}{place[1:]}{more}."
         docs[names.models[shape.id]] = docstring("\n".join(wrap_markdown(text, LINE_LENGTH - 4)))
     return docs
+
+
+def _place_kind(path: tuple[str, ...]) -> int:
+    """Where a shape is in a body: the body itself, an item of it, or part of it."""
+    return 0 if not path else 1 if path == ("[]",) else 2
+
+
+def usage_place(api: Api, names: Names, usage: Usage) -> str:
+    """Where a shape occurs, in words (`the 200 response of `client.jobs.get()``)."""
+    op = api.operations[usage.op]
+    call = f"`{accessor(names, usage.op)}()`"
+    if usage.role == "request":
+        what = f"the request body of {call}"
+    else:
+        errors = usage.role == "error"
+        statuses = sorted({e.status for e in op.examples if (e.status >= 400) == errors})
+        kind = "error response" if errors else "response"
+        what = f"the {statuses_text(statuses)} {kind} of {call}".replace("the  ", "the ")
+    kind_of = _place_kind(usage.path)
+    return what if kind_of == 0 else f"an item of {what}" if kind_of == 1 else f"part of {what}"
 
 
 ROLE_ORDER = {"response": 0, "error": 1, "request": 2}
