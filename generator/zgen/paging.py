@@ -22,6 +22,7 @@ request. No Postman knowledge here: only `ir.Api` and `infer.Inferred`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -148,6 +149,7 @@ class PagingOverrides:
     entries: tuple[PagingOverride, ...] = ()
 
 
+@functools.lru_cache(maxsize=65536)  # pure; the same keys are asked of every request's body
 def norm(key: str) -> str:
     """A key compared by its words: `nextPageToken`, `next-page-token` -> `next_page_token`."""
     return "_".join(words(key))
