@@ -31,6 +31,10 @@ SNIPPETS = [
     "from __future__ import annotations",
     "import os",
     'doc = """text\n\n\nclass Inside:\n    pass\n"""',
+    'doc = """text\n\nclass Inside:\n    pass\n"""',
+    "@decorator\n\ndef spaced() -> None:\n    pass",
+    "if y:\n    z = 1\n\nelif z:\n    z = 2",
+    "total = 1 + \\\n\nvalue",
     'doc = """open',
     'close = 1\n"""',
     "call(\n    1,",
@@ -60,9 +64,15 @@ def passes(source: str, last: bytes | None = None) -> bool:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(SNIPPETS), min_size=1, max_size=6), st.booleans())
-def test_the_check_passes_exactly_the_modules_that_compile(parts: list[str], future: bool) -> None:
-    source = "\n\n\n".join(parts) + "\n"
+@given(
+    st.lists(st.sampled_from(SNIPPETS), min_size=1, max_size=6),
+    st.booleans(),
+    st.sampled_from(["\n\n\n", "\n\n"]),
+)
+def test_the_check_passes_exactly_the_modules_that_compile(
+    parts: list[str], future: bool, blank: str
+) -> None:
+    source = blank.join(parts) + "\n"
     if future:
         source = '"""Doc."""\n\nfrom __future__ import annotations\n\n\n' + source
     # a piece that fails alone sends the module to the whole compile, whose answer counts: the
@@ -101,6 +111,19 @@ def test_only_the_changed_piece_is_compiled_again() -> None:
     # the head decides how every piece compiles (its __future__ imports): a new head, all again
     headless = changed.replace("from __future__ import annotations", "import os")
     assert len(compilecheck.plan({"m.py": headless}, kept).tasks[0][2]) == 5
+
+
+def test_a_constant_among_constants_is_compiled_again_alone() -> None:
+    """client.py's operation constants stand one blank line apart: each is a piece of its own."""
+    head = '"""Doc."""\n\nfrom __future__ import annotations\n\nimport os'
+    constants = [f"_OP_{i} = call({i}, path='/x/{i}')" for i in range(4)]
+    source = head + "\n\n" + "\n\n".join(constants) + "\n\n\nclass C:\n    x: int = 1\n"
+    first = compilecheck.plan({"m.py": source}, None)
+    assert first.tasks[0][1] == head  # to the last import
+    assert first.tasks[0][2][:4] == constants
+    changed = source.replace("call(2,", "call(20,")
+    again = compilecheck.plan({"m.py": changed}, first.kept(set()))
+    assert again.tasks == [("m.py", first.tasks[0][1], ["_OP_2 = call(20, path='/x/2')"])]
 
 
 def test_the_head_s_future_features_apply_to_every_piece() -> None:

@@ -5,14 +5,14 @@ bug in zgen, reported as such). A rebuild after a small change changes a few pie
 modules, models.py among them (650 KB at 500 requests, 0.15 s to compile whole): only the pieces
 the last build did not compile are compiled again.
 
-A module is cut where black leaves two blank lines before a line that starts a top-level
-statement (`cut`). Each piece is compiled alone, with the `__future__` features the first piece
-(the head: docstring and imports) turns on. If every piece compiles alone, the module compiles:
-a cut inside a string or a bracket, or before a clause that continues a statement (`else:`),
-leaves a piece that does not compile alone, and a piece that is not the head may not hold a
-`__future__` import (it would compile alone, but not after the head: such a module is not cut).
-When a piece does not compile alone, the module is compiled whole, and that answer counts: it
-names the line of the error.
+A module is cut at the blank lines before a line at the margin that starts a statement (`cut`).
+Each piece is compiled alone, with the `__future__` features the first piece (the head: the
+docstring and the future imports) turns on. If every piece compiles alone, the module compiles:
+a cut inside a string or a bracket, after a decorator or a backslash, or before a clause that
+continues a statement (`else:`), leaves a piece that does not compile alone, and the head runs
+to the last piece that holds `__future__` (a future import compiles alone, but not after other
+statements). When a piece does not compile alone, the module is compiled whole, and that answer
+counts: it names the line of the error.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-CUT_RE = re.compile(r"\n\n\n(?=[A-Za-z_@])")
+# Blank lines before a line at the margin that starts a statement: where a module is cut. (A
+# blank line at least: black's two between definitions, and the one between the operation
+# constants of client.py, so that a change to one constant does not compile them all again.)
+CUT_RE = re.compile(r"\n\n+(?=[A-Za-z_@])")
 FUTURE_FLAGS = 0
 for _feature in __future__.all_feature_names:
     FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
@@ -36,11 +39,23 @@ Task = tuple[str, str, list[str]]
 
 
 def cut(source: str) -> tuple[str, list[str]]:
-    """The head of a module and the pieces after it (none when the module is not to be cut)."""
-    head, *rest = CUT_RE.split(source)
-    if any("__future__" in piece for piece in rest):
-        return source, []
-    return head, rest
+    """The head of a module and the pieces after it. The head runs to its last import, or the last
+    piece that holds `__future__` (the features it turns on apply to every piece after it): a
+    future import is never cut away from the head, nor the docstring before the imports."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for blank in CUT_RE.finditer(source):
+        spans.append((start, blank.start()))
+        start = blank.end()
+    spans.append((start, len(source)))
+    last = max((i for i, (a, b) in enumerate(spans) if _in_head(source[a:b])), default=0)
+    return source[: spans[last][1]], [source[a:b] for a, b in spans[last + 1 :]]
+
+
+def _in_head(piece: str) -> bool:
+    """Whether a piece belongs to the head: an import, or a piece that mentions `__future__`.
+    (The module's docstring comes before its imports: a blank line in it is not cut.)"""
+    return piece.startswith(("import ", "from ")) or "__future__" in piece
 
 
 def _digest(prefix: bytes, text: str) -> bytes:
