@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import textwrap
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from zgen.format import (
+    _BLACK_STYLE_CUT,
+    _MORE_BLANK_LINES,
+    alias_lines,
+    alias_piece,
+    black_style_cut,
+)
 from zgen.render import fill, fixture_json, printable
 
 MANY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -79,3 +87,52 @@ def test_fixture_json_leaves_other_values_to_json_dumps() -> None:
     for _ in range(200):
         deep = [deep, {"a": deep}] if len(str(deep)) < 50 else [deep]
     assert fixture_json(deep) == dumps(deep)
+
+
+# --- format.py's fast paths ---------------------------------------------------------------------
+
+ALIAS_LINES = st.sampled_from(
+    [
+        "Alias = Model",
+        "Other = Model",
+        "__all__ = [",
+        '    "Model",',
+        "    'Single',",
+        '    "class",',
+        "]",
+        "",
+        "class = Model",
+        "x = (",
+        "Long" + "N" * 90 + " = Model",
+        '    "Wide\u00e9",',
+        '    "two\\"quote",',
+        '    "open',
+        'close",',
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(ALIAS_LINES, min_size=1, max_size=12), st.sampled_from(["", "\n", "\n\n"]))
+@example(["__all__ = [", '    "Model",', "]", "", "", "Alias = Model"], "\n")
+@example(["__all__ = [", '    "open', 'close",', "]"], "")  # (a string is on one line)
+@example(["__all__ = [", '    "Model",', "]", "", "", "", "Alias = Model"], "")
+def test_a_piece_taken_whole_is_what_the_line_by_line_check_gives(
+    lines: list[str], end: str
+) -> None:
+    piece = "\n".join(lines) + end
+    assert alias_piece(piece) == alias_lines(piece.rstrip("\n"))
+
+
+CUT_TEXT = st.text(alphabet=["\n", " ", "#", "a", "\t", "\x1c", "\xa0", "("], max_size=60)
+
+
+@settings(max_examples=500, deadline=None)
+@given(CUT_TEXT)
+def test_black_style_cuts_are_the_regex_s(source: str) -> None:
+    cut = black_style_cut(source)
+    if _MORE_BLANK_LINES.search(source):
+        assert cut is None
+        return
+    bounds = [0, *(match.end() for match in _BLACK_STYLE_CUT.finditer(source)), len(source)]
+    assert cut == [source[a:b] for a, b in itertools.pairwise(bounds)]
