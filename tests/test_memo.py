@@ -140,7 +140,7 @@ def test_a_rebuild_computes_only_what_changed_and_gives_the_bytes_of_a_fresh_bui
     write(source, api("second"))
     build([source], out)
     if damage is None:
-        assert computed["fixtures"] == 1  # the edited saved response's fixture only
+        assert computed["fixtures"] == 2  # the edited request's (its two saved responses)
         assert computed["inferred"] == 1  # its request's bodies only
         assert computed["read"] == 1  # its request only
         assert computed["layouts"] < first_layouts / 4

@@ -1224,28 +1224,8 @@ def fixture_data(
 ) -> str:
     """The fixture file of a saved response: the response, and the request it answers (with the
     body the test sends, when that is saved data rather than code: `body`, None for none)."""
-    try:
-        sent = None if body is None else value_digest(body)
-    except ValueError:  # not plain data: not kept
-        return _fixture_data(example, method, path, wire, body)
-    query, headers = (tuple(tuple(entry) for entry in entries) for entries in wire)
-    # example.parsed is not in the key: normalize derives it from the body text and the kind.
-    key = (*_example_key(example), method, path, query, headers, sent)
-    return FIXTURES.get(key, lambda: _fixture_data(example, method, path, wire, body))
-
-
-def _example_key(example: Example) -> tuple[Any, ...]:
-    """Every field of a saved response but its parsed body (derived from its `body` text), the
-    body by its digest."""
-    return (
-        example.name,
-        example.place,
-        example.status,
-        example.headers,
-        value_digest(example.body),
-        example.content_type,
-        example.kind,
-    )
+    # (not kept on its own: a request's fixture files are kept with its other pieces, PIECES)
+    return _fixture_data(example, method, path, wire, body)
 
 
 def _fixture_data(
@@ -1558,10 +1538,9 @@ def nested_call(
     return laid or None
 
 
-# The statements laid out (a few thousand calls in a big collection's client.py), and the fixture
-# files written, by the last build: a rebuild takes those it asks again (see memo.Memo).
+# The statements laid out (a few thousand calls in a big collection's client.py) by the last
+# build: a rebuild takes those it asks again (see memo.Memo).
 LAYOUTS: Memo[tuple[Any, ...], str] = named("layouts")
-FIXTURES: Memo[tuple[Any, ...], str] = named("fixtures")
 CIRCULAR: Memo[bytes, bool] = named(
     "circular"
 )  # whether a saved JSON body holds a circular reference
