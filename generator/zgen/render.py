@@ -866,9 +866,11 @@ def _entry_view(
 
 
 # Per request, the pieces of generated code and text made from it alone (its methods and
-# constant in client.py, its API.md entry, what its code imports), by the digest of everything
-# they are made from (see request_keys): a rebuild after a small change makes the pieces of the
-# few requests it touched, and takes the others from the last build (see memo.Memo).
+# constant in client.py, its API.md entry, its fixture files and test cases, what its code
+# imports), by the digest of everything they are made from (see request_keys); and the pieces made
+# of requests alone (a namespace's classes, a test module), by their requests' keys. A rebuild
+# after a small change makes the pieces of the few requests it touched, and takes the others from
+# the last build (see memo.Memo).
 PIECES: Memo[tuple[Any, ...], Any] = named("pieces")
 
 
