@@ -47,6 +47,28 @@ def test_a_memo_computes_each_new_question_once_and_keeps_only_this_builds() -> 
         assert memo.last == {}
 
 
+def test_a_memo_asked_the_last_builds_questions_keeps_the_bytes_it_read() -> None:
+    memo: Memo[str, str] = Memo()
+    memo.start(None)
+    for text in ("a", "b"):
+        memo.get(text, text.upper)
+    kept = memo.kept()
+    memo.start(kept)
+    for text in ("b", "a", "b"):
+        memo.get(text, lambda: "never computed")
+    assert memo.kept() is kept  # the same questions: the bytes read, not marshalled again
+    # Any other questions: the bytes of this build's answers.
+    for asked, wanted in [(("a",), {"a": "A"}), (("a", "b", "c"), {"a": "A", "b": "B", "c": "C"})]:
+        memo.start(kept)
+        for text in asked:
+            memo.get(text, text.upper)
+        assert marshal.loads(memo.kept()) == wanted
+    memo.resume({"a": "A", "b": "B"})  # (in memory, no bytes were read)
+    memo.get("a", "A".lower)
+    memo.get("b", "A".lower)
+    assert marshal.loads(memo.kept()) == {"a": "A", "b": "B"}
+
+
 def api(note: str, count: int = 6) -> dict[str, Any]:
     """`count` requests, every other one sending a JSON body; `note` is in the first's response."""
     sent = {"data": [{"name": "a", "tags": ["x", "y"], "owner": {"id": "1", "name": "b"}}]}

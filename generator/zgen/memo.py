@@ -35,6 +35,8 @@ class Memo(Generic[K, V]):
     def __init__(self) -> None:
         self.last: dict[K, V] = {}
         self.now: dict[K, V] = {}
+        self.read: bytes | None = None  # the bytes `last` was read from (see `start`)
+        self.computed = False  # whether this build computed an answer (one `last` lacked)
 
     def get(self, key: K, compute: Callable[[], V]) -> V:
         found = self.now.get(key)
@@ -42,6 +44,7 @@ class Memo(Generic[K, V]):
             found = self.last.get(key)
             if found is None:
                 found = compute()
+                self.computed = True
             self.now[key] = found
         return found
 
@@ -49,6 +52,7 @@ class Memo(Generic[K, V]):
         """Begin a package's build with what its last build kept (None: nothing)."""
         self.now = {}
         self.last = {}
+        self.read, self.computed = None, False
         if not kept:
             return
         try:
@@ -57,23 +61,37 @@ class Memo(Generic[K, V]):
         except (EOFError, ValueError, TypeError):
             return
         if isinstance(entries, dict):
-            self.last = entries
+            self.last, self.read = entries, kept
 
     def resume(self, entries: dict[K, V]) -> None:
         """Begin a package's build with the answers its last build in this process asked
         (`handover`), as they are in memory."""
         self.now, self.last = {}, entries
+        self.read, self.computed = None, False
 
     def handover(self) -> dict[K, V]:
         """What this build asked, for the next one; the memo is then empty (its entries are freed
         when the caller lets them go, not walked by the garbage collector after the build)."""
-        entries = self.now
+        return self.handover_kept()[0]
+
+    def handover_kept(self) -> tuple[dict[K, V], Callable[[], bytes]]:
+        """`handover`, and how to make the entries' bytes for the build cache: the bytes `start`
+        read when this build asked exactly the questions the last one did (it computed nothing,
+        so each entry came from `last`, and as many: the same keys and answers), which spares
+        marshalling them again after a small change."""
+        entries, read = self.now, self.read
+        if self.computed or len(entries) != len(self.last):
+            read = None
         self.now, self.last = {}, {}
-        return entries
+        self.read, self.computed = None, False
+        if read is not None:
+            kept = read
+            return entries, lambda: kept
+        return entries, functools.partial(marshal.dumps, entries)
 
     def kept(self) -> bytes:
         """What this build asked, for the next one, as kept in the build cache (see handover)."""
-        return marshal.dumps(self.handover())
+        return self.handover_kept()[1]()
 
 
 @contextmanager

@@ -1639,7 +1639,7 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
 # auth, a variable) misses: the memo never answers for different inputs.
 # Only read_request is memoized: walk_items, folder auth and the collection-level steps always run.
 
-MEMO_FORMAT = "zgen-normalize-memo-2"
+MEMO_FORMAT = "zgen-normalize-memo-3"
 
 _Warned = tuple[
     str, str, str, str, str
@@ -1661,27 +1661,30 @@ _Record = tuple[Operation, _Delta, tuple[_Warned, ...]]
 class NormalizeMemo:
     """Per-request results of the last `normalize` call that was given this memo (`records`, by
     the digest of the request's inputs). Persisted with marshal of plain data, never pickle: the
-    file lives in the user's output folder, and reading it runs no code."""
+    file lives in the user's output folder, and reading it runs no code.
+
+    The bytes are those of a tuple of (key, record bytes) pairs, each record marshalled on its
+    own: a rebuild after a small change writes back the bytes it read of every record it reused
+    (`blobs`) instead of turning each Operation back into plain tuples and marshalling it again."""
 
     def __init__(self) -> None:
         self.records: dict[bytes, _Record] = {}
+        # key -> the marshalled plain form of records[key], when known (read, or already made)
+        self.blobs: dict[bytes, bytes] = {}
 
     def to_bytes(self) -> bytes:
-        entries = [
-            (key, _operation_plain(op), delta, warned)
-            for key, (op, delta, warned) in self.records.items()
-        ]
-        try:
-            return marshal.dumps((MEMO_FORMAT, tuple(entries)))
-        except ValueError:  # a body nested too deep for marshal: keep the others
-            kept = []
-            for entry in entries:
+        blobs: dict[bytes, bytes] = {}
+        for key, record in self.records.items():
+            blob = self.blobs.get(key)
+            if blob is None:
+                op, delta, warned = record
                 try:
-                    marshal.dumps(entry)
-                except ValueError:
+                    blob = marshal.dumps((_operation_plain(op), delta, warned))
+                except ValueError:  # a body nested too deep for marshal: keep the others
                     continue
-                kept.append(entry)
-            return marshal.dumps((MEMO_FORMAT, tuple(kept)))
+            blobs[key] = blob
+        self.blobs = blobs  # (the next call, in a watch session, reuses them all)
+        return marshal.dumps((MEMO_FORMAT, tuple(blobs.items())))
 
     @classmethod
     def resumed(cls, last: NormalizeMemo) -> NormalizeMemo:
@@ -1689,6 +1692,7 @@ class NormalizeMemo:
         a memo new records; it never changes those it read)."""
         memo = cls()
         memo.records = last.records
+        memo.blobs = last.blobs
         return memo
 
     @classmethod
@@ -1701,19 +1705,22 @@ class NormalizeMemo:
         # slower. It is switched back on as it was.
         try:
             with paused_gc():
-                value = marshal.loads(data)
-                tag, entries = _tuple(value, 2)
+                tag, entries = _tuple(marshal.loads(data), 2)
                 if tag != MEMO_FORMAT:
                     return memo
                 records: dict[bytes, _Record] = {}
+                blobs: dict[bytes, bytes] = {}
                 for entry in _tuple(entries):
-                    key, op, delta, warned = _tuple(entry, 4)
-                    if not isinstance(key, bytes):
+                    key, blob = _tuple(entry, 2)
+                    if not isinstance(key, bytes) or not isinstance(blob, bytes):
                         raise ValueError("key")
+                    op, delta, warned = _tuple(marshal.loads(blob), 3)
                     records[key] = (_operation_from(op), _delta_from(delta), _warned_from(warned))
+                    blobs[key] = blob
         except (EOFError, ValueError, TypeError, RecursionError):
             return memo
         memo.records = records
+        memo.blobs = blobs
         return memo
 
 

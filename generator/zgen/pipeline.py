@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import gc
-import marshal
 import multiprocessing
 import os
 import re
@@ -606,8 +604,8 @@ class _Build:
         self.checks.append(Checks(analysis, changed, pool, memos))
         self.rendered[package.package] = files
         for name, memo in MEMOS.items():
-            entries = memo.handover()
-            memos.keep(name, entries, functools.partial(marshal.dumps, entries))
+            entries, serialize = memo.handover_kept()
+            memos.keep(name, entries, serialize)
         self.memos[package.package] = memos
         self.vouched.update(package.vouched)
         examples = sum(len(op.examples) for op in api.operations)
