@@ -184,7 +184,10 @@ def test_the_bytes_of_reused_records_are_written_back_as_read() -> None:
     fast = read.to_bytes()
     kept = before & set(marshal.loads(fast)[1].values())
     assert 0 < len(kept) < len(read.records)  # the records of the unchanged requests
-    assert InferMemo.from_bytes(fast).records == InferMemo.from_bytes(InferMemo(read.records).to_bytes()).records
+    assert (
+        InferMemo.from_bytes(fast).records
+        == InferMemo.from_bytes(InferMemo(read.records).to_bytes()).records
+    )
     assert InferMemo.from_bytes(fast).records == records_of(edited).records
 
 

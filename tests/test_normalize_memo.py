@@ -363,7 +363,9 @@ def test_the_bytes_of_reused_records_are_written_back_as_read() -> None:
     assert len(kept) == len(read.records) - 1 > 0  # every record but the edited one's
     slow = NormalizeMemo()
     slow.records = read.records
-    assert NormalizeMemo.from_bytes(fast).records == NormalizeMemo.from_bytes(slow.to_bytes()).records
+    assert (
+        NormalizeMemo.from_bytes(fast).records == NormalizeMemo.from_bytes(slow.to_bytes()).records
+    )
     assert NormalizeMemo.from_bytes(fast).records == run_memo(edited).records
 
 

@@ -836,9 +836,12 @@ def _record(
         contents = result.contents.get(package)
         if inputs is None or contents is None:
             continue
+        encoded = result.encoded.get(package, {})
         written[package] = buildcache.BuildRecord(
             inputs,
-            buildcache.tree_digest((rel, text.encode("utf-8")) for rel, text in contents.items()),
+            buildcache.tree_digest(
+                (rel, encoded.get(rel) or text.encode("utf-8")) for rel, text in contents.items()
+            ),
             tuple(sorted(contents)),
             summary.to_json(),
             tuple(warnings),
