@@ -20,7 +20,7 @@ import zgen.render
 from conftest import collection, output_files, request, response
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from zgen.buildcache import memo_path
+from zgen.buildcache import MEMO_TAG, memo_path, read_memo, write_memo
 from zgen.memo import Memo, value_digest
 from zgen.pipeline import build
 
@@ -153,7 +153,7 @@ def test_a_rebuild_computes_only_what_changed_and_gives_the_bytes_of_a_fresh_bui
         data = memo.read_bytes()
         memo.write_bytes(data[: data.index(b"\n") + 1] + b"\x00" * 40)
     elif damage == "another zgen":
-        memo.write_bytes(memo.read_bytes().replace(b"zgen-memo 1 ", b"zgen-memo 1 0", 1))
+        memo.write_bytes(memo.read_bytes().replace(MEMO_TAG, MEMO_TAG + b"0", 1))
     elif damage == "deleted":
         memo.unlink()
 
@@ -172,6 +172,26 @@ def test_a_rebuild_computes_only_what_changed_and_gives_the_bytes_of_a_fresh_bui
     fresh = tmp_path / "b" / "out"
     build([write(tmp_path / "b" / "api.json", api("second"))], fresh)
     assert output_files(out) == output_files(fresh)
+
+
+def test_a_memo_file_cut_short_or_damaged_gives_no_memos(tmp_path: Path) -> None:
+    parts = {"normalize": marshal.dumps((1, 2)), "layouts": b"\n.\n" * 3, "empty": b""}
+    write_memo(tmp_path, "pkg", parts)
+    assert read_memo(tmp_path, "pkg") == parts
+    path = memo_path(tmp_path, "pkg")
+    data = path.read_bytes()
+    damaged = [data[:cut] for cut in range(len(data))]
+    damaged += [
+        data + b"x",
+        data.replace(b"layouts 9", b"layouts 99"),  # a length past the end
+        data.replace(b"layouts 9", b"layouts 8"),  # ... short of it
+        data.replace(b"layouts 9", b"lay outs 9"),
+        data.replace(b"empty 0", b"normalize 0"),  # a memo twice
+        data.replace(b"empty 0", b"empty x"),
+    ]
+    for wrong in damaged:
+        path.write_bytes(wrong)
+        assert read_memo(tmp_path, "pkg") == {}, wrong
 
 
 def test_a_check_writes_no_memo_and_a_memo_is_per_package(tmp_path: Path) -> None:
