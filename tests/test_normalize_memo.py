@@ -383,6 +383,11 @@ def test_unreadable_bytes_give_an_empty_memo() -> None:
     op, delta, warned = marshal.loads(blob)
     bad_op = list(op)
     bad_op[12] = ((*op[12][0][:7], {1, 2}),)  # a set where a parsed body goes
+    bad_keys = [list(op) for _ in range(3)]
+    for bad, parsed in zip(
+        bad_keys, [{1: "x"}, [{"a": {(1,): 2}}], {"a": [{None: 1}]}], strict=True
+    ):
+        bad[12] = ((*op[12][0][:7], parsed),)  # a key that is not a str, at any depth
     wrong = [
         b"",
         b"garbage",
@@ -393,6 +398,7 @@ def test_unreadable_bytes_give_an_empty_memo() -> None:
         memo_bytes(("key", op, delta, warned)),
         memo_bytes((key, op[:-1], delta, warned)),
         memo_bytes((key, tuple(bad_op), delta, warned)),
+        *(memo_bytes((key, tuple(bad), delta, warned)) for bad in bad_keys),
         memo_bytes((key, op, delta, ((1, 2, 3, 4, 5),))),
         memo_bytes((key, op, (((), (("h", True),), (), (), ())), warned)),
         marshal.dumps((MEMO_FORMAT, ((key, (op, delta, warned)),))),  # a record not as bytes

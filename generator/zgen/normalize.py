@@ -1886,22 +1886,53 @@ def _one_of(value: Any, allowed: tuple[str, ...]) -> Any:
     return value
 
 
+# (The checks of the tuples every record holds many of give back the tuple they checked: marshal
+# made it, immutable, and making it again would double the time of reading a memo.)
+
+
 def _strs(value: Any) -> tuple[str, ...]:
-    return tuple(_str(text) for text in _tuple(value))
+    if type(value) is not tuple or not all(type(text) is str for text in value):
+        raise ValueError("expected a tuple of str")
+    return value
+
+
+_PART_KINDS = ("text", "var", "dynamic")
 
 
 def _template(value: Any) -> Template:
-    return tuple(
-        (_one_of(kind, ("text", "var", "dynamic")), _str(text))
-        for kind, text in (_tuple(part, 2) for part in _tuple(value))
-    )
+    if type(value) is not tuple:
+        raise ValueError("expected a tuple")
+    for part in value:
+        if (
+            type(part) is not tuple
+            or len(part) != 2
+            or type(part[0]) is not str
+            or part[0] not in _PART_KINDS
+            or type(part[1]) is not str
+        ):
+            raise ValueError("expected a template part")
+    return value
 
 
 def _named_templates(value: Any) -> tuple[tuple[str, Template], ...]:
-    return tuple(
-        (_str(key), _template(template))
-        for key, template in (_tuple(entry, 2) for entry in _tuple(value))
-    )
+    if type(value) is not tuple:
+        raise ValueError("expected a tuple")
+    for entry in value:
+        if type(entry) is not tuple or len(entry) != 2 or type(entry[0]) is not str:
+            raise ValueError("expected a named template")
+        _template(entry[1])
+    return value
+
+
+def _str_pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    if type(value) is not tuple:
+        raise ValueError("expected a tuple")
+    for pair in value:
+        if type(pair) is not tuple or len(pair) != 2 or type(pair[0]) is not str:
+            raise ValueError("expected a pair of str")
+        if type(pair[1]) is not str:
+            raise ValueError("expected a pair of str")
+    return value
 
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -1910,14 +1941,14 @@ _JSON_SCALARS = (str, int, float, bool, type(None))
 def _json(value: Any) -> Any:
     """A JSON value as json.loads gives it (dict, list, str, int, float, bool, None), checked
     all the way down without recursion (only containers go on the stack: bodies are mostly
-    leaves, and this runs over every saved body when a memo is read)."""
+    leaves, and this runs over every saved body when a memo is read). Raises ValueError, or
+    TypeError for a key that is not a str."""
     stack = [value]
     while stack:
         node = stack.pop()
         kind = type(node)
         if kind is dict:
-            if not all(type(key) is str for key in node):
-                raise ValueError("not JSON")
+            "".join(node)  # (a TypeError for a key that is not a str: a loop in C, not a generator)
             children = node.values()
         elif kind is list:
             children = node
@@ -2007,7 +2038,7 @@ def _example_from(value: Any) -> Example:
         _str(name),
         _str(place),
         status,
-        tuple((_str(k), _str(v)) for k, v in (_tuple(h, 2) for h in _tuple(headers))),
+        _str_pairs(headers),
         _str(body),
         _str(content_type),
         _one_of(kind, ("json", "text", "binary", "empty", "unsaved")),
