@@ -910,11 +910,12 @@ class InferMemo:
                 blobs: dict[Any, Any] = loaded[1]
                 records: dict[bytes, Record] = {}
                 known: set[Any] = set()
+                texts: set[Any] = set()
                 for digest, blob in blobs.items():
                     if type(digest) is not bytes or type(blob) is not bytes:
                         return cls()
                     record = marshal.loads(blob)
-                    if not _valid_record(record, known):
+                    if not _valid_record(record, known, texts):
                         return cls()
                     records[digest] = record
         except (EOFError, ValueError, TypeError):  # (TypeError: an unhashable value in a type)
@@ -1108,11 +1109,12 @@ def _valid_text_tuple(value: Any) -> bool:
     return type(value) is tuple and all(type(item) is str for item in value)
 
 
-def _valid_record(record: Any, known: set[Any]) -> bool:
+def _valid_record(record: Any, known: set[Any], texts: set[Any]) -> bool:
     """Whether a value read from a memo file is a record `_replay` can use (see `Record`).
     `known` holds the types and plain rows found valid that hold no shape id or token (valid in
-    any record): most fields have one of a few types, many requests share shapes, and a set
-    lookup is cheaper than a check (a record file's check is part of every rebuild's time)."""
+    any record), `texts` the tuples of str found valid: most fields have one of a few types,
+    many requests share shapes, and a set lookup is cheaper than a check (a record file's check
+    is part of every rebuild's time)."""
     if type(record) is not tuple or len(record) != 6:
         return False
     adds, tokens, frame_shapes, warnings, used, types = record
@@ -1122,14 +1124,17 @@ def _valid_record(record: Any, known: set[Any]) -> bool:
         if type(add) is not tuple or len(add) != 5:
             return False
         role, path, order, row, linked = add
-        if (
-            role not in ROLES
-            or not _valid_text_tuple(path)
-            or not _valid_text_tuple(order)
-            or type(row) is not tuple
-            or type(linked) is not tuple
-        ):
+        if role not in ROLES or type(row) is not tuple or type(linked) is not tuple:
             return False
+        # (the paths and key orders of shapes many requests share: looked up as the rows are)
+        if path not in texts:
+            if not _valid_text_tuple(path):
+                return False
+            texts.add(path)
+        if order not in texts:
+            if not _valid_text_tuple(order):
+                return False
+            texts.add(order)
         if not linked and row in known:  # the same fields (a shape of many requests) found valid
             continue
         positions = []
