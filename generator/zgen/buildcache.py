@@ -23,6 +23,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -60,7 +61,7 @@ def _files_digest() -> str:
     digest = hashlib.sha256()
     digest.update(f"{sys.version_info[:2]}\0".encode())
     for library in SHAPING_LIBRARIES:
-        digest.update(f"{library} {importlib.metadata.version(library)}\0".encode())
+        digest.update(f"{library} {library_version(library)}\0".encode())
     package = Path(__file__).parent
     for folder in (package, builtin_templates()):
         for path in sorted(folder.iterdir()):
@@ -68,6 +69,20 @@ def _files_digest() -> str:
                 digest.update(f"{path.name}\0".encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def library_version(name: str) -> str:
+    """importlib.metadata.version(name), in a tenth of its time: the Version line of the
+    distribution's metadata headers, without the email parser that `version` reads them all
+    with (10 ms for the libraries of every build's code digest)."""
+    distribution = importlib.metadata.distribution(name)
+    text = distribution.read_text("METADATA") or distribution.read_text("PKG-INFO") or ""
+    headers = text.replace("\r\n", "\n").split("\n\n", 1)[0]
+    found = VERSION_RE.search(headers)
+    return found.group(1) if found else distribution.version
+
+
+VERSION_RE = re.compile(r"^Version:[ \t]*(\S+)[ \t]*$", re.MULTILINE)
 
 
 def _tree_bytes(folder: Path | None) -> Iterable[bytes]:
