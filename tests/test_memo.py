@@ -63,6 +63,12 @@ def test_a_memo_asked_the_last_builds_questions_keeps_the_bytes_it_read() -> Non
         for text in asked:
             memo.get(text, text.upper)
         assert marshal.loads(memo.kept()) == wanted
+    memo.start(kept)  # a build that asks nothing reads nothing, and keeps nothing
+    assert memo._last is None
+    assert marshal.loads(memo.kept()) == {}
+    memo.start(kept[:-2])  # damaged bytes: found so at the first question, and not kept
+    assert memo.get("a", "a".upper) == "A" and memo.computed
+    assert marshal.loads(memo.kept()) == {"a": "A"}
     memo.resume({"a": "A", "b": "B"})  # (in memory, no bytes were read)
     memo.get("a", "A".lower)
     memo.get("b", "A".lower)
