@@ -8,9 +8,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from zgen.write import MANIFEST, indented_json, manifest_text, plan, read_bytes, read_text
+from zgen.write import (
+    MANIFEST,
+    indented_json,
+    is_safe,
+    manifest_text,
+    plan,
+    read_bytes,
+    read_text,
+    safe_relative,
+)
 
 
 def test_read_bytes_gives_the_file_or_none(tmp_path: Path) -> None:
@@ -82,3 +92,17 @@ def test_a_manifest_is_what_json_dumps_writes() -> None:
     assert data["files"] == ["a.py", "b/c.py"] and data["formatted"]["a.py"] == list(
         records["a.py"]
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["a/b.py", "x", "ü/x.py", "", "/abs", "a/../b", "./a", "a//b", "a\\b", "..", "a/.", "a/"],
+)
+def test_a_path_is_safe_as_safe_relative_says_and_joins_as_it_does(path: str) -> None:
+    try:
+        rel = safe_relative(path)
+    except RuntimeError:
+        assert not is_safe(path)
+        return
+    assert is_safe(path)
+    assert Path("/out") / path == Path("/out") / rel

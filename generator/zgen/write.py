@@ -82,7 +82,7 @@ class Plan:
 
 
 def safe_relative(path: str) -> PurePosixPath:
-    if path and path[0] != "/" and "\\" not in path and _plain_parts(path):
+    if _plain(path):
         return PurePosixPath(path)  # (the check below, for the paths zgen writes: 2,000 a build)
     rel = PurePosixPath(path)
     if rel.is_absolute() or any(part in ("", ".", "..") for part in rel.parts) or "\\" in path:
@@ -92,6 +92,12 @@ def safe_relative(path: str) -> PurePosixPath:
 
 def _plain_parts(path: str) -> bool:
     return all(part not in ("", ".", "..") for part in path.split("/"))
+
+
+def _plain(path: str) -> bool:
+    """Whether a path is relative, with no empty, `.` or `..` part and no backslash: one that
+    safe_relative takes as it is (checked without making a path object of it)."""
+    return bool(path) and path[0] != "/" and "\\" not in path and _plain_parts(path)
 
 
 @dataclass
@@ -170,6 +176,8 @@ def _read_manifest(package_dir: Path) -> Manifest:
 
 
 def is_safe(path: str) -> bool:
+    if _plain(path):  # (a manifest's thousand paths: no path object made for each)
+        return True
     try:
         safe_relative(path)
     except RuntimeError:
@@ -302,7 +310,7 @@ def plan(
         }
         encoded = result.encoded[package] = {}
         for rel, content in sorted(wanted.items()):
-            target = output / safe_relative(rel)
+            target = output / (rel if _plain(rel) else safe_relative(rel))
             current = (on_disk or {}).get(rel)
             if current is None:
                 # Most files are as the last build wrote them: the same bytes say so. Any other
