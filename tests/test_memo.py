@@ -190,6 +190,7 @@ def test_a_memo_file_cut_short_or_damaged_gives_no_memos(tmp_path: Path) -> None
     damaged += [
         data + b"x",
         data.replace(b"layouts 9", b"layouts 99"),  # a length past the end
+        data.replace(b"layouts 9", b"layouts 9" * 20),  # ... far past it (nothing is allocated)
         data.replace(b"layouts 9", b"layouts 8"),  # ... short of it
         data.replace(b"layouts 9", b"lay outs 9"),
         data.replace(b"empty 0", b"normalize 0"),  # a memo twice

@@ -226,8 +226,8 @@ def _store(output: Path, name: str, data: bytes | list[bytes]) -> None:
 # render.LAYOUTS). One file per package, valid only for the zgen (code, templates, libraries)
 # that wrote it: its first line names that zgen, then each memo is a line `name length` and that
 # many bytes (each memo's own bytes are marshal of plain data: reading them runs no code), and
-# MEMO_END ends it. The memos are written one after the other as they are, and read as slices of
-# the file: the megabytes of memos are copied once each way, not again into and out of one
+# MEMO_END ends it. The memos are written one after the other as they are, and each is read into
+# its own bytes: the megabytes of memos are copied once each way, not again into and out of one
 # marshalled dict (a fifth of a one-change rebuild's memo reading and writing at N=500).
 MEMO_TAG = b"zgen-memo 2 "
 
@@ -238,31 +238,31 @@ def memo_path(output: Path, package: str) -> Path:
 
 def read_memo(output: Path, package: str) -> dict[str, bytes]:
     """The stage memos the last build of `package` left, by name; {} when there are none that
-    this zgen wrote (or the file is damaged)."""
+    this zgen wrote (or the file is damaged). Each memo is read from the file into its own bytes
+    (reading the whole file, then slicing it, copied its megabytes twice)."""
+    head = MEMO_TAG + code_digest().encode("ascii") + b"\n"
+    parts: dict[str, bytes] = {}
     try:
-        data = memo_path(output, package).read_bytes()
+        with memo_path(output, package).open("rb") as handle:
+            total = os.fstat(handle.fileno()).st_size
+            if handle.readline(len(head)) != head:
+                return {}
+            while True:
+                line = handle.readline(MEMO_LINE_LIMIT)
+                if line == MEMO_END[:1]:  # the end mark's first line: then its last, then nothing
+                    ended = handle.read(len(MEMO_END)) == MEMO_END[1:]
+                    return parts if ended else {}
+                name, _, size = line.decode("ascii", "replace").partition(" ")
+                if not name.isidentifier() or not size.endswith("\n") or name in parts:
+                    return {}
+                if not size[:-1].isdigit() or handle.tell() + int(size[:-1]) > total:
+                    return {}  # (a length past the end: cut short, or damaged)
+                data = handle.read(int(size[:-1]))
+                if len(data) != int(size[:-1]):  # (the file shrank meanwhile)
+                    return {}
+                parts[name] = data
     except OSError:
         return {}
-    head = MEMO_TAG + code_digest().encode("ascii") + b"\n"
-    if not data.startswith(head):
-        return {}
-    if not data.endswith(MEMO_END):  # (truncated)
-        return {}
-    parts: dict[str, bytes] = {}
-    at, last = len(head), len(data) - len(MEMO_END)
-    while at < last:
-        end = data.find(b"\n", at, at + MEMO_LINE_LIMIT)
-        if end < 0:
-            return {}
-        name, _, size = data[at:end].decode("ascii", "replace").partition(" ")
-        if not name.isidentifier() or not size.isdigit() or name in parts:
-            return {}
-        at, stop = end + 1, end + 1 + int(size)
-        if stop > last:
-            return {}
-        parts[name] = data[at:stop]
-        at = stop
-    return parts
 
 
 MEMO_LINE_LIMIT = 200  # the most bytes a memo's `name length` line takes (with its newline)
