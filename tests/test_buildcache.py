@@ -4,6 +4,7 @@ to a file of the output, builds in full and gives the bytes of a fresh build."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ import zgen.buildcache
 import zgen.pipeline
 import zgen.render
 from conftest import collection, output_files, request, response
-from zgen.buildcache import CACHE_DIR
+from zgen.buildcache import CACHE_DIR, SHAPING_LIBRARIES, library_version
 from zgen.diagnostics import ZgenError
 from zgen.pipeline import SourceSettings, build
 from zgen.write import MANIFEST
@@ -246,3 +247,8 @@ def test_a_check_or_a_failed_build_keeps_no_compiled_template(tmp_path: Path) ->
     with pytest.raises(ZgenError):
         build([source, broken], tmp_path / "failed")
     assert not (tmp_path / "failed").exists()
+
+
+@pytest.mark.parametrize("library", SHAPING_LIBRARIES)
+def test_a_library_version_is_what_importlib_metadata_gives(library: str) -> None:
+    assert library_version(library) == importlib.metadata.version(library)

@@ -173,6 +173,24 @@ def test_to_bytes_and_from_bytes_round_trip() -> None:
     assert InferMemo.from_bytes(again.to_bytes()).records == memo.records
 
 
+def test_the_bytes_of_reused_records_are_written_back_as_read() -> None:
+    """The fast path of to_bytes (a record read from the last bytes is written back as it was
+    read) gives what marshalling every record again gives."""
+    api = corpus_api("user_api_v2_issue175.json")
+    read = InferMemo.from_bytes(records_of(api).to_bytes())
+    before = set(read.blobs.values())
+    edited = with_new_key(api)
+    run(edited, read)
+    fast = read.to_bytes()
+    kept = before & set(marshal.loads(fast)[1].values())
+    assert 0 < len(kept) < len(read.records)  # the records of the unchanged requests
+    assert (
+        InferMemo.from_bytes(fast).records
+        == InferMemo.from_bytes(InferMemo(read.records).to_bytes()).records
+    )
+    assert InferMemo.from_bytes(fast).records == records_of(edited).records
+
+
 def valid_bytes() -> bytes:
     return records_of(corpus_api("postman_api.json")).to_bytes()
 
@@ -242,14 +260,18 @@ def test_a_record_of_the_right_form_is_kept() -> None:
     role, path, order, row, _ = record[0][-1]
     simple = ((row[0][0], ("str",), True, ("x",)),)
     other = replaced(record, 0, (*record[0][:-1], (role, path, order, simple, ())))
-    data = marshal.dumps((MEMO_FORMAT, {b"d" * 20: record, b"e" * 20: other}))
-    assert len(InferMemo.from_bytes(data)) == 2
+    assert len(InferMemo.from_bytes(memo_bytes({b"d" * 20: record, b"e" * 20: other}))) == 2
+
+
+def memo_bytes(records: dict[Any, Any]) -> bytes:
+    """A memo file's bytes: each record marshalled on its own (see InferMemo.to_bytes)."""
+    return marshal.dumps((MEMO_FORMAT, {key: marshal.dumps(r) for key, r in records.items()}))
 
 
 @pytest.mark.parametrize("index", range(len(broken_records())))
 def test_a_record_of_the_wrong_form_gives_an_empty_memo(index: int) -> None:
     record = broken_records()[index]
-    data = marshal.dumps((MEMO_FORMAT, {b"d" * 20: a_record(), b"e" * 20: record}))
+    data = memo_bytes({b"d" * 20: a_record(), b"e" * 20: record})
     assert len(InferMemo.from_bytes(data)) == 0
 
 
@@ -265,10 +287,16 @@ def test_anything_else_gives_an_empty_memo() -> None:
         marshal.dumps(("zgen-infer-memo/1", InferMemo.from_bytes(data).records)),
         marshal.dumps((MEMO_FORMAT, [])),
         marshal.dumps((MEMO_FORMAT, {"text key": a_record()})),
+        memo_bytes({"text key": a_record()}),
+        marshal.dumps((MEMO_FORMAT, {b"d": a_record()})),  # a record not as bytes
+        memo_bytes({b"d": a_record()})[:-3],  # truncated in a record's bytes
+        marshal.dumps((MEMO_FORMAT, {b"d": marshal.dumps(a_record())[:-1]})),
+        marshal.dumps((MEMO_FORMAT, {b"d": b"garbage"})),
         marshal.dumps((MEMO_FORMAT,)),
         marshal.dumps([MEMO_FORMAT, {}]),
         marshal.dumps(compile("print('hello')", "memo", "exec")),
         marshal.dumps((MEMO_FORMAT, {b"d": compile("1", "memo", "eval")})),
+        memo_bytes({b"d": compile("1", "memo", "eval")}),
     ]
     for other in others:
         assert len(InferMemo.from_bytes(other)) == 0

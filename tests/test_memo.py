@@ -20,7 +20,7 @@ import zgen.render
 from conftest import collection, output_files, request, response
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from zgen.buildcache import memo_path
+from zgen.buildcache import MEMO_TAG, memo_path, read_memo, write_memo
 from zgen.memo import Memo, value_digest
 from zgen.pipeline import build
 
@@ -45,6 +45,34 @@ def test_a_memo_computes_each_new_question_once_and_keeps_only_this_builds() -> 
     for damaged in (b"", b"\x00garbage", kept[:-3], marshal.dumps([1, 2])):
         memo.start(damaged)
         assert memo.last == {}
+
+
+def test_a_memo_asked_the_last_builds_questions_keeps_the_bytes_it_read() -> None:
+    memo: Memo[str, str] = Memo()
+    memo.start(None)
+    for text in ("a", "b"):
+        memo.get(text, text.upper)
+    kept = memo.kept()
+    memo.start(kept)
+    for text in ("b", "a", "b"):
+        memo.get(text, lambda: "never computed")
+    assert memo.kept() is kept  # the same questions: the bytes read, not marshalled again
+    # Any other questions: the bytes of this build's answers.
+    for asked, wanted in [(("a",), {"a": "A"}), (("a", "b", "c"), {"a": "A", "b": "B", "c": "C"})]:
+        memo.start(kept)
+        for text in asked:
+            memo.get(text, text.upper)
+        assert marshal.loads(memo.kept()) == wanted
+    memo.start(kept)  # a build that asks nothing reads nothing, and keeps nothing
+    assert memo._last is None
+    assert marshal.loads(memo.kept()) == {}
+    memo.start(kept[:-2])  # damaged bytes: found so at the first question, and not kept
+    assert memo.get("a", "a".upper) == "A" and memo.computed
+    assert marshal.loads(memo.kept()) == {"a": "A"}
+    memo.resume({"a": "A", "b": "B"})  # (in memory, no bytes were read)
+    memo.get("a", "A".lower)
+    memo.get("b", "A".lower)
+    assert marshal.loads(memo.kept()) == {"a": "A", "b": "B"}
 
 
 def api(note: str, count: int = 6) -> dict[str, Any]:
@@ -131,7 +159,7 @@ def test_a_rebuild_computes_only_what_changed_and_gives_the_bytes_of_a_fresh_bui
         data = memo.read_bytes()
         memo.write_bytes(data[: data.index(b"\n") + 1] + b"\x00" * 40)
     elif damage == "another zgen":
-        memo.write_bytes(memo.read_bytes().replace(b"zgen-memo 1 ", b"zgen-memo 1 0", 1))
+        memo.write_bytes(memo.read_bytes().replace(MEMO_TAG, MEMO_TAG + b"0", 1))
     elif damage == "deleted":
         memo.unlink()
 
@@ -150,6 +178,27 @@ def test_a_rebuild_computes_only_what_changed_and_gives_the_bytes_of_a_fresh_bui
     fresh = tmp_path / "b" / "out"
     build([write(tmp_path / "b" / "api.json", api("second"))], fresh)
     assert output_files(out) == output_files(fresh)
+
+
+def test_a_memo_file_cut_short_or_damaged_gives_no_memos(tmp_path: Path) -> None:
+    parts = {"normalize": marshal.dumps((1, 2)), "layouts": b"\n.\n" * 3, "empty": b""}
+    write_memo(tmp_path, "pkg", parts)
+    assert read_memo(tmp_path, "pkg") == parts
+    path = memo_path(tmp_path, "pkg")
+    data = path.read_bytes()
+    damaged = [data[:cut] for cut in range(len(data))]
+    damaged += [
+        data + b"x",
+        data.replace(b"layouts 9", b"layouts 99"),  # a length past the end
+        data.replace(b"layouts 9", b"layouts 9" * 20),  # ... far past it (nothing is allocated)
+        data.replace(b"layouts 9", b"layouts 8"),  # ... short of it
+        data.replace(b"layouts 9", b"lay outs 9"),
+        data.replace(b"empty 0", b"normalize 0"),  # a memo twice
+        data.replace(b"empty 0", b"empty x"),
+    ]
+    for wrong in damaged:
+        path.write_bytes(wrong)
+        assert read_memo(tmp_path, "pkg") == {}, wrong
 
 
 def test_a_check_writes_no_memo_and_a_memo_is_per_package(tmp_path: Path) -> None:

@@ -341,29 +341,78 @@ def test_bytes_round_trip() -> None:
     assert NormalizeMemo.from_bytes(again.to_bytes()).records == memo.records
 
 
+def memo_bytes(*entries: Any) -> bytes:
+    """A memo file's bytes: each (key, operation, delta, warnings) record marshalled on its own
+    (see NormalizeMemo.to_bytes)."""
+    blobs = tuple((key, marshal.dumps(tuple(record))) for key, *record in entries)
+    return marshal.dumps((MEMO_FORMAT, blobs))
+
+
+def test_the_bytes_of_reused_records_are_written_back_as_read() -> None:
+    """The fast path of to_bytes (a record read from the last bytes is written back as it was
+    read) gives what making every record's bytes again gives."""
+    memo = NormalizeMemo()
+    run(base(), memo)
+    read = NormalizeMemo.from_bytes(memo.to_bytes())
+    before = set(read.blobs.values())
+    edited = base()
+    edited["item"][2]["request"]["description"] = "edited"
+    run(edited, read)
+    fast = read.to_bytes()
+    kept = before & {blob for _, blob in marshal.loads(fast)[1]}
+    assert len(kept) == len(read.records) - 1 > 0  # every record but the edited one's
+    slow = NormalizeMemo()
+    slow.records = read.records
+    assert (
+        NormalizeMemo.from_bytes(fast).records == NormalizeMemo.from_bytes(slow.to_bytes()).records
+    )
+    assert NormalizeMemo.from_bytes(fast).records == run_memo(edited).records
+
+
+def run_memo(data: dict[str, Any]) -> NormalizeMemo:
+    memo = NormalizeMemo()
+    run(data, memo)
+    return memo
+
+
 def test_unreadable_bytes_give_an_empty_memo() -> None:
     memo = NormalizeMemo()
     run(base(), memo)
     good = memo.to_bytes()
-    (key, op, delta, warned), *rest = marshal.loads(good)[1]
+    (key, blob), *rest = marshal.loads(good)[1]
+    op, delta, warned = marshal.loads(blob)
     bad_op = list(op)
     bad_op[12] = ((*op[12][0][:7], {1, 2}),)  # a set where a parsed body goes
+    bad_keys = [list(op) for _ in range(3)]
+    for bad, parsed in zip(
+        bad_keys, [{1: "x"}, [{"a": {(1,): 2}}], {"a": [{None: 1}]}], strict=True
+    ):
+        bad[12] = ((*op[12][0][:7], parsed),)  # a key that is not a str, at any depth
     wrong = [
         b"",
         b"garbage",
         good[: len(good) // 2],
+        good[:-1],
         marshal.dumps(("another-format", ())),
         marshal.dumps((MEMO_FORMAT, [])),
-        marshal.dumps((MEMO_FORMAT, (("key", op, delta, warned),))),
-        marshal.dumps((MEMO_FORMAT, ((key, op[:-1], delta, warned),))),
-        marshal.dumps((MEMO_FORMAT, ((key, tuple(bad_op), delta, warned),))),
-        marshal.dumps((MEMO_FORMAT, ((key, op, delta, ((1, 2, 3, 4, 5),)),))),
-        marshal.dumps((MEMO_FORMAT, ((key, op, (((), (("h", True),), (), (), ())), warned),))),
+        memo_bytes(("key", op, delta, warned)),
+        memo_bytes((key, op[:-1], delta, warned)),
+        memo_bytes((key, tuple(bad_op), delta, warned)),
+        *(memo_bytes((key, tuple(bad), delta, warned)) for bad in bad_keys),
+        memo_bytes((key, op, delta, ((1, 2, 3, 4, 5),))),
+        memo_bytes((key, op, (((), (("h", True),), (), (), ())), warned)),
+        marshal.dumps((MEMO_FORMAT, ((key, (op, delta, warned)),))),  # a record not as bytes
+        marshal.dumps((MEMO_FORMAT, ((key, blob[:-1]),))),  # a record's bytes truncated
+        marshal.dumps((MEMO_FORMAT, ((key, b"garbage"),))),
+        marshal.dumps((MEMO_FORMAT, ((key, marshal.dumps((op, delta))),))),
+        marshal.dumps((MEMO_FORMAT, ((key, marshal.dumps(compile("1", "x", "eval"))),))),
         marshal.dumps({"records": 1}),
         marshal.dumps(compile("1", "x", "eval")),
     ]
     for data in wrong:
         assert NormalizeMemo.from_bytes(data).records == {}, data[:40]
+    # (the control: a record of the right form)
+    assert len(NormalizeMemo.from_bytes(memo_bytes((key, op, delta, warned))).records) == 1
     assert len(NormalizeMemo.from_bytes(good).records) == 1 + len(rest)
 
 

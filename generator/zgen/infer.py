@@ -873,7 +873,7 @@ def merge_evidence(shapes: list[Shape], ops: list[OperationTypes]) -> Inferred:
 #   warnings: ((place, message), ...) in order; used: the override keys it used, sorted
 # and every type with local ("model", shape id) and ("recursive", token) refs.
 Record = tuple[Any, ...]
-MEMO_FORMAT = "zgen-infer-memo/2"
+MEMO_FORMAT = "zgen-infer-memo/3"
 _SIMPLE_KINDS = frozenset(
     ("str", "int", "float", "bool", "datetime", "date", "uuid", "any", "null", "dict")
 )
@@ -882,22 +882,35 @@ _DEFAULT_TYPES = (str, int, float, bool)  # of the JSON scalars normalize takes 
 
 
 class InferMemo:
-    """Per-request inference records of an earlier build, keyed by the digest of their inputs."""
+    """Per-request inference records of an earlier build, keyed by the digest of their inputs.
+
+    The bytes are those of a dict of key -> record bytes, each record marshalled on its own: a
+    rebuild after a small change writes back the bytes it read of every record it reused
+    (`blobs`) instead of marshalling them all again."""
 
     def __init__(self, records: Mapping[bytes, Record] | None = None) -> None:
         self.records: dict[bytes, Record] = dict(records or {})
+        # key -> the marshalled form of records[key], when known (read, or already made)
+        self.blobs: dict[bytes, bytes] = {}
 
     def __len__(self) -> int:
         return len(self.records)
 
     def to_bytes(self) -> bytes:
-        return marshal.dumps((MEMO_FORMAT, self.records))
+        blobs: dict[bytes, bytes] = {}
+        for key, record in self.records.items():
+            blob = self.blobs.get(key)
+            blobs[key] = marshal.dumps(record) if blob is None else blob
+        self.blobs = blobs  # (the next call, in a watch session, reuses them all)
+        return marshal.dumps((MEMO_FORMAT, blobs))
 
     @classmethod
     def resumed(cls, last: InferMemo) -> InferMemo:
         """A memo holding the records `last` ended with, as they are in memory (records are
         tuples, and infer gives a memo new records)."""
-        return cls(last.records)
+        memo = cls(last.records)
+        memo.blobs = last.blobs
+        return memo
 
     @classmethod
     def from_bytes(cls, data: bytes) -> InferMemo:
@@ -909,24 +922,30 @@ class InferMemo:
         try:
             with paused_gc():
                 loaded = marshal.loads(data)
-        except (EOFError, ValueError, TypeError):
-            return cls()
-        if not (
-            type(loaded) is tuple
-            and len(loaded) == 2
-            and loaded[0] == MEMO_FORMAT
-            and type(loaded[1]) is dict
-        ):
-            return cls()
-        records: dict[Any, Any] = loaded[1]
-        known: set[Any] = set()
-        try:
-            for digest, record in records.items():
-                if type(digest) is not bytes or not _valid_record(record, known):
+                if not (
+                    type(loaded) is tuple
+                    and len(loaded) == 2
+                    and loaded[0] == MEMO_FORMAT
+                    and type(loaded[1]) is dict
+                ):
                     return cls()
-        except TypeError:  # an unhashable value where a type should be
+                blobs: dict[Any, Any] = loaded[1]
+                records: dict[bytes, Record] = {}
+                known: set[Any] = set()
+                texts: set[Any] = set()
+                for digest, blob in blobs.items():
+                    if type(digest) is not bytes or type(blob) is not bytes:
+                        return cls()
+                    record = marshal.loads(blob)
+                    if not _valid_record(record, known, texts):
+                        return cls()
+                    records[digest] = record
+        except (EOFError, ValueError, TypeError):  # (TypeError: an unhashable value in a type)
             return cls()
-        return cls(records)
+        memo = cls()
+        memo.records = records
+        memo.blobs = blobs
+        return memo
 
 
 def _memoized(inferrer: _Inferrer, memo: InferMemo) -> list[OperationTypes]:
@@ -1112,11 +1131,12 @@ def _valid_text_tuple(value: Any) -> bool:
     return type(value) is tuple and all(type(item) is str for item in value)
 
 
-def _valid_record(record: Any, known: set[Any]) -> bool:
+def _valid_record(record: Any, known: set[Any], texts: set[Any]) -> bool:
     """Whether a value read from a memo file is a record `_replay` can use (see `Record`).
     `known` holds the types and plain rows found valid that hold no shape id or token (valid in
-    any record): most fields have one of a few types, many requests share shapes, and a set
-    lookup is cheaper than a check (a record file's check is part of every rebuild's time)."""
+    any record), `texts` the tuples of str found valid: most fields have one of a few types,
+    many requests share shapes, and a set lookup is cheaper than a check (a record file's check
+    is part of every rebuild's time)."""
     if type(record) is not tuple or len(record) != 6:
         return False
     adds, tokens, frame_shapes, warnings, used, types = record
@@ -1126,14 +1146,17 @@ def _valid_record(record: Any, known: set[Any]) -> bool:
         if type(add) is not tuple or len(add) != 5:
             return False
         role, path, order, row, linked = add
-        if (
-            role not in ROLES
-            or not _valid_text_tuple(path)
-            or not _valid_text_tuple(order)
-            or type(row) is not tuple
-            or type(linked) is not tuple
-        ):
+        if role not in ROLES or type(row) is not tuple or type(linked) is not tuple:
             return False
+        # (the paths and key orders of shapes many requests share: looked up as the rows are)
+        if path not in texts:
+            if not _valid_text_tuple(path):
+                return False
+            texts.add(path)
+        if order not in texts:
+            if not _valid_text_tuple(order):
+                return False
+            texts.add(order)
         if not linked and row in known:  # the same fields (a shape of many requests) found valid
             continue
         positions = []

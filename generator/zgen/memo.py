@@ -33,47 +33,76 @@ class Memo(Generic[K, V]):
     they are derived from)."""
 
     def __init__(self) -> None:
-        self.last: dict[K, V] = {}
+        self._last: dict[K, V] | None = {}  # None: not read from `read` yet (see `last`)
         self.now: dict[K, V] = {}
+        self.read: bytes | None = None  # the bytes of the last build's answers (see `start`)
+        self.computed = False  # whether this build computed an answer (one `last` lacked)
+
+    @property
+    def last(self) -> dict[K, V]:
+        """The last build's answers, read from their bytes when first asked for: a memo this
+        build asks nothing is never read (the render stage may not ask some, after a small
+        change)."""
+        if self._last is None:
+            self._last = {}
+            try:
+                with paused_gc():
+                    entries = marshal.loads(self.read or b"")
+            except (EOFError, ValueError, TypeError):
+                entries = None
+            if isinstance(entries, dict):
+                self._last = entries
+            else:
+                self.read = None
+        return self._last
 
     def get(self, key: K, compute: Callable[[], V]) -> V:
         found = self.now.get(key)
         if found is None:
-            found = self.last.get(key)
+            last = self._last
+            found = (self.last if last is None else last).get(key)
             if found is None:
                 found = compute()
+                self.computed = True
             self.now[key] = found
         return found
 
     def start(self, kept: bytes | None) -> None:
-        """Begin a package's build with what its last build kept (None: nothing)."""
+        """Begin a package's build with what its last build kept (None: nothing); the bytes are
+        read when the first question comes (see `last`)."""
         self.now = {}
-        self.last = {}
-        if not kept:
-            return
-        try:
-            with paused_gc():
-                entries = marshal.loads(kept)
-        except (EOFError, ValueError, TypeError):
-            return
-        if isinstance(entries, dict):
-            self.last = entries
+        self._last, self.read = (None, kept) if kept else ({}, None)
+        self.computed = False
 
     def resume(self, entries: dict[K, V]) -> None:
         """Begin a package's build with the answers its last build in this process asked
         (`handover`), as they are in memory."""
-        self.now, self.last = {}, entries
+        self.now, self._last = {}, entries
+        self.read, self.computed = None, False
 
     def handover(self) -> dict[K, V]:
         """What this build asked, for the next one; the memo is then empty (its entries are freed
         when the caller lets them go, not walked by the garbage collector after the build)."""
-        entries = self.now
-        self.now, self.last = {}, {}
-        return entries
+        return self.handover_kept()[0]
+
+    def handover_kept(self) -> tuple[dict[K, V], Callable[[], bytes]]:
+        """`handover`, and how to make the entries' bytes for the build cache: the bytes `start`
+        read when this build asked exactly the questions the last one did (it computed nothing,
+        so each entry came from `last`, and as many: the same keys and answers), which spares
+        marshalling them again after a small change."""
+        entries, read, last = self.now, self.read, self._last
+        if last is None or self.computed or len(entries) != len(last):
+            read = None  # (never read: this build asked nothing, and keeps nothing)
+        self.now, self._last = {}, {}
+        self.read, self.computed = None, False
+        if read is not None:
+            kept = read
+            return entries, lambda: kept
+        return entries, functools.partial(marshal.dumps, entries)
 
     def kept(self) -> bytes:
         """What this build asked, for the next one, as kept in the build cache (see handover)."""
-        return marshal.dumps(self.handover())
+        return self.handover_kept()[1]()
 
 
 @contextmanager

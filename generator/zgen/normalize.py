@@ -1642,7 +1642,7 @@ def parse_examples(state: _State, raw: Any, place: str) -> list[Example]:
 # auth, a variable) misses: the memo never answers for different inputs.
 # Only read_request is memoized: walk_items, folder auth and the collection-level steps always run.
 
-MEMO_FORMAT = "zgen-normalize-memo-2"
+MEMO_FORMAT = "zgen-normalize-memo-3"
 
 _Warned = tuple[
     str, str, str, str, str
@@ -1664,7 +1664,11 @@ _Record = tuple[Operation, _Delta, tuple[_Warned, ...]]
 class NormalizeMemo:
     """Per-request results of the last `normalize` call that was given this memo (`records`, by
     the digest of the request's inputs). Persisted with marshal of plain data, never pickle: the
-    file lives in the user's output folder, and reading it runs no code."""
+    file lives in the user's output folder, and reading it runs no code.
+
+    The bytes are those of a tuple of (key, record bytes) pairs, each record marshalled on its
+    own: a rebuild after a small change writes back the bytes it read of every record it reused
+    (`blobs`) instead of turning each Operation back into plain tuples and marshalling it again."""
 
     def __init__(self) -> None:
         self.records: dict[bytes, _Record] = {}
@@ -1672,23 +1676,22 @@ class NormalizeMemo:
         # of everything its Operation is made from (its record's key; None for a request that
         # has none), which later stages may key their own memos by.
         self.keys: tuple[bytes | None, ...] = ()
+        # key -> the marshalled plain form of records[key], when known (read, or already made)
+        self.blobs: dict[bytes, bytes] = {}
 
     def to_bytes(self) -> bytes:
-        entries = [
-            (key, _operation_plain(op), delta, warned)
-            for key, (op, delta, warned) in self.records.items()
-        ]
-        try:
-            return marshal.dumps((MEMO_FORMAT, tuple(entries)))
-        except ValueError:  # a body nested too deep for marshal: keep the others
-            kept = []
-            for entry in entries:
+        blobs: dict[bytes, bytes] = {}
+        for key, record in self.records.items():
+            blob = self.blobs.get(key)
+            if blob is None:
+                op, delta, warned = record
                 try:
-                    marshal.dumps(entry)
-                except ValueError:
+                    blob = marshal.dumps((_operation_plain(op), delta, warned))
+                except ValueError:  # a body nested too deep for marshal: keep the others
                     continue
-                kept.append(entry)
-            return marshal.dumps((MEMO_FORMAT, tuple(kept)))
+            blobs[key] = blob
+        self.blobs = blobs  # (the next call, in a watch session, reuses them all)
+        return marshal.dumps((MEMO_FORMAT, tuple(blobs.items())))
 
     @classmethod
     def resumed(cls, last: NormalizeMemo) -> NormalizeMemo:
@@ -1696,6 +1699,7 @@ class NormalizeMemo:
         a memo new records; it never changes those it read)."""
         memo = cls()
         memo.records = last.records
+        memo.blobs = last.blobs
         return memo
 
     @classmethod
@@ -1708,19 +1712,22 @@ class NormalizeMemo:
         # slower. It is switched back on as it was.
         try:
             with paused_gc():
-                value = marshal.loads(data)
-                tag, entries = _tuple(value, 2)
+                tag, entries = _tuple(marshal.loads(data), 2)
                 if tag != MEMO_FORMAT:
                     return memo
                 records: dict[bytes, _Record] = {}
+                blobs: dict[bytes, bytes] = {}
                 for entry in _tuple(entries):
-                    key, op, delta, warned = _tuple(entry, 4)
-                    if not isinstance(key, bytes):
+                    key, blob = _tuple(entry, 2)
+                    if not isinstance(key, bytes) or not isinstance(blob, bytes):
                         raise ValueError("key")
+                    op, delta, warned = _tuple(marshal.loads(blob), 3)
                     records[key] = (_operation_from(op), _delta_from(delta), _warned_from(warned))
+                    blobs[key] = blob
         except (EOFError, ValueError, TypeError, RecursionError):
             return memo
         memo.records = records
+        memo.blobs = blobs
         return memo
 
 
@@ -1888,22 +1895,53 @@ def _one_of(value: Any, allowed: tuple[str, ...]) -> Any:
     return value
 
 
+# (The checks of the tuples every record holds many of give back the tuple they checked: marshal
+# made it, immutable, and making it again would double the time of reading a memo.)
+
+
 def _strs(value: Any) -> tuple[str, ...]:
-    return tuple(_str(text) for text in _tuple(value))
+    if type(value) is not tuple or not all(type(text) is str for text in value):
+        raise ValueError("expected a tuple of str")
+    return value
+
+
+_PART_KINDS = ("text", "var", "dynamic")
 
 
 def _template(value: Any) -> Template:
-    return tuple(
-        (_one_of(kind, ("text", "var", "dynamic")), _str(text))
-        for kind, text in (_tuple(part, 2) for part in _tuple(value))
-    )
+    if type(value) is not tuple:
+        raise ValueError("expected a tuple")
+    for part in value:
+        if (
+            type(part) is not tuple
+            or len(part) != 2
+            or type(part[0]) is not str
+            or part[0] not in _PART_KINDS
+            or type(part[1]) is not str
+        ):
+            raise ValueError("expected a template part")
+    return value
 
 
 def _named_templates(value: Any) -> tuple[tuple[str, Template], ...]:
-    return tuple(
-        (_str(key), _template(template))
-        for key, template in (_tuple(entry, 2) for entry in _tuple(value))
-    )
+    if type(value) is not tuple:
+        raise ValueError("expected a tuple")
+    for entry in value:
+        if type(entry) is not tuple or len(entry) != 2 or type(entry[0]) is not str:
+            raise ValueError("expected a named template")
+        _template(entry[1])
+    return value
+
+
+def _str_pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    if type(value) is not tuple:
+        raise ValueError("expected a tuple")
+    for pair in value:
+        if type(pair) is not tuple or len(pair) != 2 or type(pair[0]) is not str:
+            raise ValueError("expected a pair of str")
+        if type(pair[1]) is not str:
+            raise ValueError("expected a pair of str")
+    return value
 
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -1912,14 +1950,14 @@ _JSON_SCALARS = (str, int, float, bool, type(None))
 def _json(value: Any) -> Any:
     """A JSON value as json.loads gives it (dict, list, str, int, float, bool, None), checked
     all the way down without recursion (only containers go on the stack: bodies are mostly
-    leaves, and this runs over every saved body when a memo is read)."""
+    leaves, and this runs over every saved body when a memo is read). Raises ValueError, or
+    TypeError for a key that is not a str."""
     stack = [value]
     while stack:
         node = stack.pop()
         kind = type(node)
         if kind is dict:
-            if not all(type(key) is str for key in node):
-                raise ValueError("not JSON")
+            "".join(node)  # (a TypeError for a key that is not a str: a loop in C, not a generator)
             children = node.values()
         elif kind is list:
             children = node
@@ -2009,7 +2047,7 @@ def _example_from(value: Any) -> Example:
         _str(name),
         _str(place),
         status,
-        tuple((_str(k), _str(v)) for k, v in (_tuple(h, 2) for h in _tuple(headers))),
+        _str_pairs(headers),
         _str(body),
         _str(content_type),
         _one_of(kind, ("json", "text", "binary", "empty", "unsaved")),

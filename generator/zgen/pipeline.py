@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import gc
-import marshal
 import multiprocessing
 import os
 import re
@@ -609,8 +607,8 @@ class _Build:
         self.checks.append(Checks(analysis, changed, pool, memos))
         self.rendered[package.package] = files
         for name, memo in MEMOS.items():
-            entries = memo.handover()
-            memos.keep(name, entries, functools.partial(marshal.dumps, entries))
+            entries, serialize = memo.handover_kept()
+            memos.keep(name, entries, serialize)
         self.memos[package.package] = memos
         self.vouched.update(package.vouched)
         examples = sum(len(op.examples) for op in api.operations)
@@ -841,9 +839,12 @@ def _record(
         contents = result.contents.get(package)
         if inputs is None or contents is None:
             continue
+        encoded = result.encoded.get(package, {})
         written[package] = buildcache.BuildRecord(
             inputs,
-            buildcache.tree_digest((rel, text.encode("utf-8")) for rel, text in contents.items()),
+            buildcache.tree_digest(
+                (rel, encoded.get(rel) or text.encode("utf-8")) for rel, text in contents.items()
+            ),
             tuple(sorted(contents)),
             summary.to_json(),
             tuple(warnings),
