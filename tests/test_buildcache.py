@@ -252,3 +252,38 @@ def test_a_check_or_a_failed_build_keeps_no_compiled_template(tmp_path: Path) ->
 @pytest.mark.parametrize("library", SHAPING_LIBRARIES)
 def test_a_library_version_is_what_importlib_metadata_gives(library: str) -> None:
     assert library_version(library) == importlib.metadata.version(library)
+
+
+def test_workers_start_before_the_parse_only_for_a_big_collection_not_built_from_these_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "api.json"
+    source.write_text(json.dumps(api()), encoding="utf-8")
+    out = tmp_path / "out"
+    build([source], out)
+    inputs = zgen.pipeline._inputs_key(source, SourceSettings())
+    assert inputs is not None
+    assert zgen.buildcache.recorded(out, inputs)
+    assert not zgen.buildcache.recorded(out, "0" * 64)
+    assert not zgen.buildcache.recorded(tmp_path / "nothing here", inputs)
+    # small: never early (the request count decides after the parse)
+    assert not zgen.pipeline._early_pool(out, source, inputs)
+    monkeypatch.setattr(zgen.pipeline, "POOL_EARLY_BYTES", 10)
+    assert not zgen.pipeline._early_pool(out, source, inputs)  # built from these inputs
+    assert zgen.pipeline._early_pool(out, source, "0" * 64)  # other inputs
+    assert zgen.pipeline._early_pool(tmp_path / "new", source, inputs)  # a first build
+    # a build whose workers started early gives the bytes of one whose did not
+    started: list[int] = []
+    real = zgen.pipeline._WorkerPool
+
+    def pool(count: int) -> Any:
+        started.append(count)
+        return real(count)
+
+    monkeypatch.setattr(zgen.pipeline, "_WorkerPool", pool)
+    early = tmp_path / "early"
+    build([source], early, workers=2)
+    assert started == [2]
+    assert output_files(early) == output_files(out)
+    build([source], early, workers=2)  # unchanged: skipped, no worker started
+    assert started == [2]

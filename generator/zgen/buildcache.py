@@ -190,6 +190,23 @@ def unchanged(output: Path, package: str, inputs: str) -> BuildRecord | None:
     return record
 
 
+def recorded(output: Path, inputs: str) -> bool:
+    """Whether a package's record in `output` names these inputs (looked for in the records'
+    text, without parsing them: a hex digest occurs in no other field)."""
+    wanted = json.dumps(inputs).encode("ascii")
+    try:
+        records = list((output / CACHE_DIR).glob("*.json"))
+    except OSError:
+        return False
+    for path in records:
+        try:
+            if wanted in path.read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def write_records(output: Path, records: Mapping[str, BuildRecord]) -> None:
     """Store the records (best effort: a cache that cannot be written only costs time)."""
     for package, record in records.items():
