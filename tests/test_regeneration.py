@@ -562,3 +562,22 @@ def test_files_get_the_mode_any_program_would_give_them(tmp_path: Path) -> None:
     write_source(source, shop(extra_field=True))
     report = build([source], out)
     assert models in report.plan.write and models.stat().st_mode & 0o777 == 0o664
+
+
+@pytest.mark.parametrize("name", ["user_api_v2_issue175.json", "twitter_api_v2.json"])
+def test_model_groups_from_the_references_noted_are_those_found_in_the_schemas(name: str) -> None:
+    """models_input notes the models each model refers to as it makes their schemas (a fast
+    path); the groups are those made from what the schemas show (`_references`)."""
+    from zgen.diagnostics import Diagnostics
+    from zgen.render import model_docs
+
+    analysis = zgen.pipeline.analyze(CORPUS / name, Diagnostics())
+    docs = model_docs(analysis.api, analysis.inferred, analysis.names)
+    fast = zgen.modelgen.models_input(analysis.inferred, analysis.names, docs)
+    assert fast.references is not None
+    assert any(fast.references.values())  # (a collection whose models refer to others)
+    slow = zgen.modelgen.ModelsInput(fast.document, fast.aliases, fast.package)
+    assert fast.groups() == slow.groups()
+    assert fast.references == {
+        name: zgen.modelgen._references(schema) for name, schema in fast.document["$defs"].items()
+    }
