@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+import zgen.modelgen
 from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -221,13 +223,24 @@ def test_the_fast_path_check_of_a_written_path_agrees_with_the_full_one(path: st
     assert _within(inside, "pkg") == expected
 
 
+GC_NOTES = "ZGEN_TEST_GC_NOTES"  # a folder where a worker notes whether its collector is on
+_REAL_GENERATE = zgen.modelgen._generate
+
+
+def _generate_noting_the_collector(*args: Any) -> Any:
+    """zgen.modelgen._generate, noting first whether the collector is on (a function of the
+    module, not of the test: the worker receives it by name)."""
+    folder = os.environ.get(GC_NOTES)
+    if folder:
+        (Path(folder) / f"task-gc-{os.getpid()}").write_text(str(gc.isenabled()))
+    return _REAL_GENERATE(*args)
+
+
 def test_the_garbage_collector_is_paused_during_a_build_and_on_after_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import gc
     import json
 
-    import zgen.modelgen
     import zgen.pipeline
     import zgen.render
     from conftest import collection, request, response
@@ -239,12 +252,14 @@ def test_the_garbage_collector_is_paused_during_a_build_and_on_after_it(
         seen.append(gc.isenabled())
         return real_render(*args, **kwargs)
 
-    def warm(*args: Any) -> None:  # in each worker: is its collector on?
+    def warm(*args: Any) -> None:  # in each worker: is its collector on while it loads?
         (tmp_path / f"worker-gc-{os.getpid()}").write_text(str(gc.isenabled()))
         zgen.modelgen.warm_up()
 
     monkeypatch.setattr(zgen.pipeline, "render", spy)
     monkeypatch.setattr(zgen.pipeline, "warm_up", warm)
+    monkeypatch.setenv(GC_NOTES, str(tmp_path))  # ... and while it runs a task?
+    monkeypatch.setattr(zgen.modelgen, "_generate", _generate_noting_the_collector)
     monkeypatch.setattr(zgen.pipeline, "POOL_MIN_REQUESTS", 1)
     data = collection(request("Ping", "{{host}}/ping", responses=[response("ok", 200, {"a": 1})]))
     source = tmp_path / "api.json"
@@ -252,8 +267,12 @@ def test_the_garbage_collector_is_paused_during_a_build_and_on_after_it(
     assert gc.isenabled()
     build([source], tmp_path / "out", workers=2)
     assert seen == [False] and gc.isenabled()
+    # off while a worker loads the generator (the objects it makes live as long as the worker),
+    # on for its tasks
     workers = [p.read_text() for p in tmp_path.glob("worker-gc-*")]
-    assert workers and set(workers) == {"True"}
+    assert workers and set(workers) == {"False"}
+    tasks = [p.read_text() for p in tmp_path.glob("task-gc-*")]
+    assert tasks and set(tasks) == {"True"}
     source.write_text("{ not json", encoding="utf-8")
     with pytest.raises(ZgenError):
         build([source], tmp_path / "out")
