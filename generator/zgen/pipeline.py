@@ -681,7 +681,7 @@ POOL_EARLY_BYTES = 256 * 1024  # a collection this big has about POOL_MIN_REQUES
 
 def _early_pool(output: Path, source: Path, inputs: str | None) -> bool:
     """Whether to start the workers before the collection is parsed: it is big, and no build
-    recorded in the output folder was of these inputs (that one would be skipped, see buildcache)."""
+    recorded in the output folder was of these inputs (one that was is skipped: buildcache)."""
     try:
         if source.stat().st_size < POOL_EARLY_BYTES:
             return False
