@@ -241,6 +241,7 @@ def test_the_garbage_collector_is_paused_during_a_build_and_on_after_it(
 ) -> None:
     import json
 
+    import zgen.modelgen
     import zgen.pipeline
     import zgen.render
     from conftest import collection, request, response
