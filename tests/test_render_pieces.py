@@ -77,9 +77,9 @@ def views(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     made: list[str] = []
     real = zgen.render.operation_view
 
-    def view(api: Any, index: int, *args: Any) -> Any:
+    def view(api: Any, index: int, *args: Any, **kwargs: Any) -> Any:
         made.append(api.operations[index].place)
-        return real(api, index, *args)
+        return real(api, index, *args, **kwargs)
 
     monkeypatch.setattr(zgen.render, "operation_view", view)
     return made

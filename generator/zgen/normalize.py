@@ -6,6 +6,7 @@ import json
 import marshal
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -1924,23 +1925,26 @@ def _template(value: Any) -> Template:
 
 
 def _named_templates(value: Any) -> tuple[tuple[str, Template], ...]:
-    if type(value) is not tuple:
-        raise ValueError("expected a tuple")
-    for entry in value:
-        if type(entry) is not tuple or len(entry) != 2 or type(entry[0]) is not str:
-            raise ValueError("expected a named template")
-        _template(entry[1])
-    return value
+    checked: tuple[tuple[str, Template], ...] = _str_keyed_pairs(
+        value, _template, "a named template"
+    )
+    return checked
 
 
 def _str_pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    checked: tuple[tuple[str, str], ...] = _str_keyed_pairs(value, _str, "a pair of str")
+    return checked
+
+
+def _str_keyed_pairs(value: Any, second: Callable[[Any], Any], what: str) -> Any:
+    """`value` when it is a tuple of (str, x) pairs whose x `second` accepts (it raises
+    ValueError for any other)."""
     if type(value) is not tuple:
         raise ValueError("expected a tuple")
     for pair in value:
         if type(pair) is not tuple or len(pair) != 2 or type(pair[0]) is not str:
-            raise ValueError("expected a pair of str")
-        if type(pair[1]) is not str:
-            raise ValueError("expected a pair of str")
+            raise ValueError(f"expected {what}")
+        second(pair[1])
     return value
 
 

@@ -847,22 +847,16 @@ def namespace_tree(
                 operation_constant(names, index),
                 keys[index] if keys else None,
                 functools.partial(
-                    _entry_view, api, index, inferred, names, paging[index] if paging else None
+                    operation_view,
+                    api,
+                    index,
+                    inferred,
+                    names,
+                    paging=paging[index] if paging else None,
                 ),
             )
         )
     return root
-
-
-def _entry_view(
-    api: Api,
-    index: int,
-    inferred: Inferred,
-    names: Names,
-    paging: Paging | None,
-    imports: set[str],
-) -> OpView:
-    return operation_view(api, index, inferred, names, imports, paging)
 
 
 # Per request, the pieces of generated code and text made from it alone (its methods and
