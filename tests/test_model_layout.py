@@ -142,10 +142,12 @@ RUFF = [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated"]
 def test_export_order_is_the_order_ruff_wants(tmp_path: Path) -> None:
     """`__all__` lists are sorted by export_order, and ruff (RUF022) accepts them: names that
     differ in numbers, with leading zeros too (a fixture name cut to length ends in a hex digest:
-    `..._05734f8f` goes before `..._2cefe7ad`), capitals and underscores."""
+    `..._05734f8f` goes before `..._2cefe7ad`), capitals and underscores, names without a digit
+    (export_order's short way), and a capital alone (`Z`: a class to ruff, not a constant)."""
     stems = ["x_05734f8f", "x_2cefe7ad", "x_479c53b3", "x_0", "x_00", "x_007", "x_10", "x_9"]
     stems += ["Model2", "Model10", "Model02", "MODEL_1", "MODEL_01", "a__b", "a_b", "ab", "a0b"]
     stems += [f"fixture_{n}_{m}" for n in ("0", "01", "1", "10", "010") for m in ("a", "0a")]
+    stems += ["Zeta", "alpha", "ALPHA", "alpha_beta", "AlphaBeta", "_private", "a", "Z", "_A"]
     random.Random(7).shuffle(stems)
     names = sorted(stems, key=export_order)
     module = tmp_path / "exports.py"
@@ -155,5 +157,25 @@ def test_export_order_is_the_order_ruff_wants(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=120,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+_EXPORT_NAME = st.from_regex(r"_{0,2}[A-Za-z][A-Za-z0-9_]{0,5}", fullmatch=True)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(_EXPORT_NAME, min_size=2, max_size=30, unique=True))
+def test_any_names_sorted_by_export_order_are_in_the_order_ruff_wants(
+    tmp_path: Path, names: list[str]
+) -> None:
+    """The same for names of any case, digits and underscores (one ruff run per list)."""
+    module = tmp_path / "exports.py"
+    ordered = sorted(names, key=export_order)
+    module.write_text("__all__ = [\n" + "".join(f'    "{n}",\n' for n in ordered) + "]\n")
+    result = subprocess.run(
+        [*RUFF, "--select", "RUF022", str(module)], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout

@@ -173,17 +173,24 @@ def export_order(name: str) -> tuple[int, tuple[tuple[int, int, int | str], ...]
     CONSTANTS, then Classes, then the rest, each in natural order (Model2 before Model10; a
     number with a leading zero compares digit by digit, before the others, as in ruff's natural
     order: `x_05f` before `x_2c`)."""
-    category = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+    # (a capital alone is a class to ruff, not a constant)
+    category = 0 if len(name) > 1 and name.isupper() else 1 if name[:1].isupper() else 2
+    if _DIGIT(name) is None:  # (most names: one part)
+        return category, ((1, 0, name),) if name else ()
     natural = tuple(
         (
             ((0, 0, part) if part[0] == "0" else (0, 1, int(part)))
             if part.isdigit()
             else (1, 0, part)
         )
-        for part in re.split(r"(\d+)", name)
+        for part in _DIGITS_SPLIT(name)
         if part
     )
     return category, natural
+
+
+_DIGIT = re.compile(r"\d").search
+_DIGITS_SPLIT = re.compile(r"(\d+)").split
 
 
 PLAIN_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
