@@ -22,6 +22,8 @@ import zgen.modelgen
 import zgen.pipeline
 from conftest import REPO, collection, request, response
 from conftest import output_files as tree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from zgen.pipeline import build
 from zgen.write import MANIFEST
 
@@ -260,6 +262,56 @@ def test_a_first_build_in_halves_gives_the_bytes_of_one_generator_call(
     expected = tree(tmp_path / "whole")
     assert tree(tmp_path / "halves") == expected
     assert tree(tmp_path / "halves-in-two-processes") == expected
+
+
+_MODEL_NAMES = ["Alpha", "Beta", "Gamma"]
+
+
+@st.composite
+def _models_inputs(draw: st.DrawFn) -> zgen.modelgen.ModelsInput:
+    """A small models input: models that may refer to each other, field names (some owned by no
+    model), now and then a key besides `$defs`, one of two packages."""
+    names = draw(st.lists(st.sampled_from(_MODEL_NAMES), unique=True, max_size=3))
+    defs: dict[str, Any] = {}
+    for name in names:
+        properties: dict[str, Any] = {}
+        for key in draw(st.lists(st.sampled_from(["id", "x"]), unique=True, max_size=2)):
+            target = draw(st.sampled_from([None, *names]))
+            kind = draw(st.sampled_from(["string", "integer"]))
+            properties[key] = {"$ref": f"#/$defs/{target}"} if target else {"type": kind}
+        defs[name] = {"type": "object", "title": name, "properties": properties}
+    owners = [*names, "Omega"]  # (Omega: a field name no model owns)
+    aliases = {
+        f"{owner}.{key}": field
+        for owner, key, field in draw(
+            st.lists(
+                st.tuples(st.sampled_from(owners), st.sampled_from(["id", "x"]), st.just("y")),
+                max_size=2,
+            )
+        )
+    }
+    document: dict[str, Any] = {"$defs": defs}
+    if draw(st.booleans()):
+        document["description"] = draw(st.sampled_from(["a", "b"]))
+    return zgen.modelgen.ModelsInput(document, aliases, draw(st.sampled_from(["p", "q"])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_models_inputs(), _models_inputs())
+def test_the_models_key_is_the_same_exactly_when_the_input_is(
+    one: zgen.modelgen.ModelsInput, other: zgen.modelgen.ModelsInput
+) -> None:
+    """The key models.py is recorded by (made from the models' group keys, not the document's
+    text) tells any two inputs apart: a model, a field, a field name (owned by a model or not),
+    the models' order, a key besides `$defs`, the package."""
+
+    def plain(item: zgen.modelgen.ModelsInput) -> str:
+        # (the order of the models counts; zgen writes a model's fields, and its field names, in
+        # one order: sorted, see schema_document)
+        models = list(item.document["$defs"])
+        return json.dumps([models, item.document, item.aliases, item.package], sort_keys=True)
+
+    assert (one.key() == other.key()) == (plain(one) == plain(other))
 
 
 @pytest.mark.parametrize("halves", [False, True])
