@@ -604,6 +604,10 @@ class _Build:
         if record is not None:
             self.model_records[package.package] = record
             report.model_groups += len(record["groups"])
+        # Each module's source key, once (unchanged_files and the format stage both need them).
+        for path, text in files.items():
+            if path.endswith(".py") and path not in self.keys:
+                self.keys[path] = source_key(text)
         # Files the last build formatted from the same source, still on disk as it wrote them,
         # were checked then: only the others are compiled (and formatted) now.
         unchanged = unchanged_files(self.output, package.package, files, source_keys=self.keys)
