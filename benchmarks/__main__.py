@@ -79,6 +79,9 @@ out = {
     "self_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
 }
 print("@@ZGEN_BENCH@@" + json.dumps(out), flush=True)
+# the process ends as the zgen command ends (without the interpreter's teardown)
+from zgen.cli import hard_exit
+hard_exit(0)
 """
 
 

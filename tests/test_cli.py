@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -290,3 +292,59 @@ def test_a_bad_override_is_one_line_naming_pyproject(
         "pyproject.toml" in result.output and "overrides.models.HealthPingResponse" in result.output
     )
     assert not (tmp_path / "out").exists()
+
+
+def _command(tmp_path: Path, *args: str, before: str = "") -> subprocess.CompletedProcess[str]:
+    """`zgen ARGS` as the installed command runs it (zgen.cli.run), after the Python `before`."""
+    code = (
+        f"import sys\n{before}\nfrom zgen.cli import run\nsys.argv = ['zgen', *sys.argv[1:]]\nrun()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_command_ends_without_teardown_with_the_status_and_output_of_main(
+    tmp_path: Path,
+) -> None:
+    """The `zgen` command ends the process once its output is flushed: no interpreter teardown
+    (an atexit handler never runs), the exit status and the output those of `main`."""
+    teardown = "import atexit; atexit.register(print, 'TEARDOWN')"
+    shown = _command(tmp_path, "--version", before=teardown)
+    assert shown.returncode == 0 and "zgen, version" in shown.stdout
+    assert "TEARDOWN" not in shown.stdout
+    source = tmp_path / "api.json"
+    source.write_text(
+        json.dumps(collection(request("Get thing", "https://api.example.com/thing"))),
+        encoding="utf-8",
+    )
+    built = _command(tmp_path, "build", str(source), "-o", "out", before=teardown)
+    assert built.returncode == 0, built.stderr
+    assert "written, 0 unchanged, 0 removed in" in built.stdout  # (block-buffered: flushed)
+    assert "TEARDOWN" not in built.stdout and (tmp_path / "out").is_dir()
+    stale = _command(tmp_path, "build", "--check", "missing.json", "-o", "out")
+    assert stale.returncode == 2
+    assert stale.stderr.startswith("zgen: error: ") and len(stale.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "printed"), [(None, 0, ""), (3, 3, ""), ("stopped", 1, "stopped\n")]
+)
+def test_hard_exit_ends_as_sys_exit_would(
+    tmp_path: Path, status: object, code: int, printed: str
+) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; print('out', end=''); from zgen.cli import hard_exit; hard_exit({status!r})",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (code, "out", printed)

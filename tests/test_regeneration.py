@@ -21,7 +21,7 @@ from zgen.format import BLACK_MODE, format_many, format_source, split_top_level
 from zgen.pipeline import build
 from zgen.write import MANIFEST, apply
 
-ZGEN = [sys.executable, "-c", "from zgen.cli import main; main()"]
+ZGEN = [sys.executable, "-m", "zgen"]  # (the command as installed: zgen.cli.run)
 Tree = dict[str, bytes]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
 import sys
 import threading
 import time
@@ -12,7 +13,7 @@ import tomllib
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -173,6 +174,38 @@ def owning_settings(source: Path, config: ProjectConfig | None) -> SourceSetting
 @click.version_option(__version__, prog_name="zgen")
 def main() -> None:
     """zgen: typed Python clients, fixtures and tests from Postman collections."""
+
+
+def run() -> NoReturn:
+    """The `zgen` command (and `python -m zgen`): `main`, then the process ends without tearing
+    the interpreter down. Freeing every module and what the build left takes 0.05-0.1 s after a
+    build of 500 requests, work nothing needs once the output is flushed (mypy ends the same
+    way). An uncaught exception (Ctrl-C, a bug) ends the process as Python ends it."""
+    try:
+        main()  # (click's standalone mode always ends in SystemExit)
+        status: object = 0
+    except SystemExit as done:
+        status = done.code
+    hard_exit(status)
+
+
+def hard_exit(status: object) -> NoReturn:
+    """End the process with `status` as sys.exit would (None: 0; another non-int: printed to
+    stderr, 1), once stdout and stderr are flushed, without running the interpreter's teardown
+    (atexit handlers, freeing the modules): call it only when nothing is left to do."""
+    if status is None:
+        code = 0
+    elif isinstance(status, int):
+        code = status
+    else:
+        print(status, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # (a closed pipe, as with `zgen build | head`)
+            continue
+    os._exit(code)
 
 
 @main.command()
