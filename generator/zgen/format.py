@@ -352,7 +352,7 @@ def join_formatted(pieces: Iterable[str]) -> str:
 def format_source(path: str, source: str, *, vouched: bool = False) -> str:
     """Black-format Python source (piece by piece, same bytes as a whole-file run); other files
     pass through. `vouched`: the source is in black's style, only its long pieces need black."""
-    if not path.endswith(".py") or not source.strip():
+    if not path.endswith(".py") or not source or source.isspace():
         return source
     return join_formatted(_format_piece(path, piece, vouched) for piece in split_top_level(source))
 
@@ -590,7 +590,7 @@ def format_packages(
             else unchanged_files(output, package, files, previous, source_keys)
         )
         for path, source in files.items():
-            if not path.endswith(".py") or not source.strip():
+            if not path.endswith(".py") or not source or source.isspace():
                 out[path] = source
                 continue
             inner = PurePosixPath(path).relative_to(package).as_posix()
