@@ -108,7 +108,7 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How many fixture files, statement layouts, requests' inferences and requests read were
     computed (not taken from a memo)."""
     counts = {"fixtures": 0, "layouts": 0, "inferred": 0, "read": 0}
-    real_fixture, real_layout = zgen.render._fixture_data, zgen.render._statement_layout
+    real_fixture, real_layout = zgen.render.fixture_data, zgen.render._statement_layout
     real_record = zgen.infer._record
 
     def record(*args: Any) -> Any:
@@ -132,7 +132,7 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         counts["layouts"] += 1
         return real_layout(*args)
 
-    monkeypatch.setattr(zgen.render, "_fixture_data", fixture)
+    monkeypatch.setattr(zgen.render, "fixture_data", fixture)
     monkeypatch.setattr(zgen.render, "_statement_layout", layout)
     return counts
 

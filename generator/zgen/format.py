@@ -66,7 +66,7 @@ _ALIAS_LINE = r"[A-Za-z_][A-Za-z0-9_]* = [A-Za-z_][A-Za-z0-9_]*"
 _DOUBLE_QUOTED_LIST = r'[A-Za-z_][A-Za-z0-9_]* = \[\n(?:    "[^"\\\'\n]*",\n)+\]'
 _ALIAS_BLOCK = f"(?:{_ALIAS_LINE}|{_DOUBLE_QUOTED_LIST})"
 _ALIAS_PIECE = re.compile(f"{_ALIAS_BLOCK}(?:\\n{{1,3}}{_ALIAS_BLOCK})*")
-_ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_]* = [A-Za-z_][A-Za-z0-9_]*")
+_ALIAS = re.compile(_ALIAS_LINE)  # one such line
 _LIST_START = re.compile(r"[A-Za-z_][A-Za-z0-9_]* = \[")
 _LIST_ITEM = re.compile(r'    "[^"\\\']*",')
 _LIST_ITEM_SINGLE = re.compile(r"    '[^\"\\']*',")  # black's quotes are double

@@ -301,10 +301,6 @@ class OpEntry:
         self._make = make
         self._view: OpView | None = None
 
-    @property
-    def view(self) -> OpView:
-        return self.view_of()
-
     def view_of(self) -> OpView:
         """The view (made now if it was not)."""
         if self._view is None:
@@ -314,7 +310,7 @@ class OpEntry:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):  # (the slots not yet set, and dunders: not the view's)
             raise AttributeError(name)
-        return getattr(self.view, name)
+        return getattr(self.view_of(), name)
 
     def release(self) -> None:
         """Let go of the view and of what it is made from (the analysed collection): see
@@ -981,7 +977,7 @@ def request_facts(entry: OpEntry) -> Facts:
     to `Any`, whether it pages, and the modules it imports."""
 
     def made() -> Facts:
-        op = entry.view
+        op = entry.view_of()
         annotations = (op.returns, *(arg.annotation for arg in op.args))
         return (
             any("models." in text for text in (*annotations, *(v for _, v in op.operation))),
@@ -1226,18 +1222,8 @@ def fixture_data(
     body: Any = None,
 ) -> str:
     """The fixture file of a saved response: the response, and the request it answers (with the
-    body the test sends, when that is saved data rather than code: `body`, None for none)."""
-    # (not kept on its own: a request's fixture files are kept with its other pieces, PIECES)
-    return _fixture_data(example, method, path, wire, body)
-
-
-def _fixture_data(
-    example: Example,
-    method: str,
-    path: str,
-    wire: tuple[list[list[str]], list[list[str]]],
-    body: Any,
-) -> str:
+    body the test sends, when that is saved data rather than code: `body`, None for none). (Not
+    kept on its own: a request's fixture files are kept with its other pieces, PIECES.)"""
     headers = [
         list(pair)
         for pair in redact_headers(example.headers)
